@@ -1,0 +1,71 @@
+"""casetrack: synpunkter, klagomål, beröm och avvikelser för kommunal vård och omsorg."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from casetrack.config import flask_config, load_settings
+from casetrack.paths import resource_dir
+
+__version__ = "0.1.0"
+
+
+def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings (defaults → CASETRACK_* → overrides), extensions, views."""
+    app = Flask(
+        __name__,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
+        instance_path=os.environ.get("CASETRACK_INSTANCE_PATH") or None,
+    )
+    settings = load_settings(overrides=config_overrides)
+    app.config.update(flask_config(settings, Path(app.instance_path)))
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from casetrack import db_events  # noqa: F401  (SQLite pragmas and locking)
+    from casetrack.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    from casetrack.web import auth
+
+    auth.init_login_manager(login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    from casetrack.web import auth, cases, main
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(cases.bp)
+
+
+def register_security(app: Flask) -> None:
+    from casetrack.web import security
+
+    security.init_app(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from casetrack.web import errors
+
+    errors.init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from casetrack.web import template_helpers
+
+    template_helpers.init_app(app)

@@ -1,0 +1,91 @@
+"""Append-only audit entries with before/after values (DESIGN §4).
+
+Services call ``record`` after changing data; the entry joins the same transaction, so a
+change and its audit entry are committed together or not at all. Entries are never
+updated or deleted: the ORM refuses it here, and a database trigger refuses it too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from sqlalchemy.orm import Session
+
+from casetrack.extensions import db
+from casetrack.models import AuditEntry, Case, User
+
+
+class AuditLogImmutable(RuntimeError):
+    """Raised when code tries to change or delete an audit entry."""
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
+    """Only the keys whose values differ, as (before, after) JSON-ready dicts."""
+    changed = [key for key in after if before.get(key) != after.get(key)]
+    return (
+        {key: _jsonable(before.get(key)) for key in changed},
+        {key: _jsonable(after.get(key)) for key in changed},
+    )
+
+
+def record(
+    action: str,
+    *,
+    entity_type: str,
+    entity_id: int | None,
+    actor: User | None,
+    case: Case | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+    occurred_at: datetime | None = None,
+) -> AuditEntry:
+    """Add an audit entry to the current transaction (never commits).
+
+    ``actor`` is the user who acted; ``actor_label`` names a non-user actor such as
+    "e-tjänst" or "system". Values are stored as JSON.
+    """
+    entry = AuditEntry(
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor_label,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        case_id=case.id if case is not None else None,
+        action=action,
+        before={k: _jsonable(v) for k, v in before.items()} if before else None,
+        after={k: _jsonable(v) for k, v in after.items()} if after else None,
+        remote_addr=request.remote_addr if has_request_context() else None,
+    )
+    if occurred_at is not None:
+        entry.occurred_at = occurred_at
+    db.session.add(entry)
+    return entry
+
+
+def entries_for_case(case: Case) -> list[AuditEntry]:
+    """The audit trail of one case, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.case_id == case.id)
+            .order_by(AuditEntry.occurred_at, AuditEntry.id)
+        )
+    )
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, flush_context, instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEntry) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditLogImmutable("audit entries are append-only")

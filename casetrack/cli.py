@@ -1,0 +1,174 @@
+"""casetrack: synpunkter, klagomål, beröm och avvikelser.
+
+\b
+    casetrack run           development server on SQLite with demo data (no set-up needed)
+    casetrack serve         production server (gunicorn)
+    casetrack demo          load the demo organisation, users and cases
+    casetrack create-user   create an account and give it a role on a unit
+    casetrack db ...        Flask-Migrate (upgrade, downgrade, migrate, ...)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from flask_migrate import upgrade as migrate_upgrade
+
+from casetrack import create_app
+from casetrack.domain.roles import ROLE_LABELS, Role
+from casetrack.extensions import db
+
+
+def _create_app():
+    return create_app()
+
+
+def schema_is_current() -> bool:
+    """True when the database has been migrated to the newest revision."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+    with db.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    return set(current) == set(script.get_heads())
+
+
+def database_is_empty() -> bool:
+    from casetrack.models import OrgUnit
+
+    return db.session.scalar(sa.select(sa.func.count()).select_from(OrgUnit)) == 0
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--demo/--no-demo", default=True, show_default=True, help="Load demo data if empty.")
+@click.pass_context
+def run_command(ctx, host: str, port: int, demo: bool) -> None:
+    """Development server: migrate, load demo data when empty, print logins, serve."""
+    os.environ.setdefault("CASETRACK_ENV", "development")
+    if os.environ["CASETRACK_ENV"] == "development":
+        os.environ.setdefault("CASETRACK_SESSION_COOKIE_SECURE", "false")
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        migrate_upgrade()
+        if demo and database_is_empty():
+            from casetrack.demo import load_demo
+
+            click.echo("Laddar demodata …")
+            load_demo(seed=app.config["CASETRACK"]["DEMO_SEED"])
+            db.session.commit()
+        _print_demo_logins()
+        click.echo(f"\ncasetrack körs på http://{host}:{port}/  (avsluta med Ctrl+C)\n")
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+
+
+def _print_demo_logins() -> None:
+    from casetrack.demo import DEMO_PASSWORD, demo_logins
+
+    logins = demo_logins()
+    if not logins:
+        return
+    click.echo("\nDemoinloggningar (lösenord för alla: " + DEMO_PASSWORD + "):")
+    for role, email, name, unit in logins:
+        click.echo(f"  {ROLE_LABELS[Role(role)]:<40} {email:<38} {name}, {unit}")
+
+
+@click.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=None, type=int, help="Default: 2 × CPU cores + 1.")
+@click.option("--threads", default=1, show_default=True, type=int)
+def serve_command(bind: str, workers: int | None, threads: int) -> None:
+    """Production server: gunicorn with the app factory. Run `casetrack db upgrade` first."""
+    from gunicorn.app.base import BaseApplication
+
+    workers = workers or (os.cpu_count() or 1) * 2 + 1
+    create_app()  # fail fast on bad configuration before forking workers
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", bind)
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+            # Only the path is logged, never query strings (SECURITY.md K3-54).
+            self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms')
+
+        def load(self):
+            return create_app()
+
+    Server().run()
+
+
+@click.command("demo")
+@click.option("--seed", default=None, type=int, help="Random seed (default from config).")
+@click.option("--if-empty", is_flag=True, help="Only load when the database has no units.")
+@with_appcontext
+def demo_command(seed: int | None, if_empty: bool) -> None:
+    """Load the demo organisation, one user per role and about two years of cases."""
+    from casetrack.demo import load_demo
+
+    if not schema_is_current():
+        raise click.ClickException("Databasen är inte uppgraderad. Kör: casetrack db upgrade")
+    if not database_is_empty():
+        if if_empty:
+            click.echo("Databasen har redan data; demodata laddas inte.")
+            return
+        raise click.ClickException(
+            "Databasen har redan data. Demodata laddas bara i en tom databas."
+        )
+    summary = load_demo(
+        seed=seed if seed is not None else current_app.config["CASETRACK"]["DEMO_SEED"]
+    )
+    db.session.commit()
+    click.echo(f"Demodata laddad: {summary}")
+    _print_demo_logins()
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--unit", "unit_code", required=True, help="Code of the org unit.")
+@click.password_option(help="At least 12 characters. Prompted for if not given.")
+@with_appcontext
+def create_user_command(email: str, name: str, role: str, unit_code: str, password: str) -> None:
+    """Create an account and give it a role on an org unit (audited as 'cli')."""
+    from casetrack.models import OrgUnit
+    from casetrack.services import users
+    from casetrack.services.errors import DomainError
+
+    unit = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == unit_code)).one_or_none()
+    if unit is None:
+        raise click.ClickException(f"Ingen enhet har koden {unit_code!r}.")
+    try:
+        user = users.create_user(None, email=email, name=name, password=password, actor_label="cli")
+        users.assign_role(None, user, Role(role), unit, actor_label="cli")
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Kontot {user.email} skapades med rollen {ROLE_LABELS[Role(role)]} på {unit.name}.")
+
+
+cli = FlaskGroup(
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    help=__doc__,
+)
+for command in (run_command, serve_command, demo_command, create_user_command):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli.main(args=sys.argv[1:], prog_name="casetrack")

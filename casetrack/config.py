@@ -1,0 +1,127 @@
+"""Configuration: defaults, then CASETRACK_* environment variables, then overrides.
+
+``CASETRACK_ENV`` is ``production`` (the default), ``development`` or ``testing``.
+Production refuses to start without a strong ``CASETRACK_SECRET_KEY``; development keeps a
+random key in ``instance/secret_key`` so that ``casetrack run`` works with no set-up.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+MIN_SECRET_KEY_LENGTH = 32
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "production",
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,  # default: sqlite file under instance/
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_STARTTLS": False,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "MAIL_FROM": "casetrack@localhost",
+    "TIMEZONE": "Europe/Stockholm",
+    "REFERENCE_PREFIX": "CT",
+    "DEMO_SEED": 2026,
+}
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe or malformed; the app does not start."""
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in _BOOL_TRUE:
+            return True
+        if lowered in _BOOL_FALSE:
+            return False
+        raise ConfigError(f"CASETRACK_{name} must be true or false, not {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"CASETRACK_{name} must be a whole number, not {raw!r}") from exc
+    return raw
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Merge defaults, ``CASETRACK_*`` variables and overrides into one settings dict."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for name, default in DEFAULTS.items():
+        raw = environ.get(f"CASETRACK_{name}")
+        if raw is not None:
+            settings[name] = _coerce(name, raw, default)
+    for key, value in (overrides or {}).items():
+        settings[key] = value
+    if settings["ENV"] not in {"production", "development", "testing"}:
+        raise ConfigError("CASETRACK_ENV must be production, development or testing")
+    return settings
+
+
+def resolve_secret_key(settings: dict[str, Any], instance_path: Path) -> str:
+    """Return the secret key, or stop the app when production has no strong one."""
+    key = settings.get("SECRET_KEY")
+    if key:
+        if settings["ENV"] == "production" and len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"CASETRACK_SECRET_KEY is too short: use at least {MIN_SECRET_KEY_LENGTH} "
+                'random characters, e.g. python -c "import secrets; print(secrets.token_hex(32))"'
+            )
+        return key
+    if settings["ENV"] == "testing":
+        return secrets.token_hex(32)
+    if settings["ENV"] == "development":
+        key_file = instance_path / "secret_key"
+        if not key_file.exists():
+            instance_path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return key_file.read_text().strip()
+    raise ConfigError(
+        "CASETRACK_SECRET_KEY is not set. casetrack will not start in production without a "
+        "strong secret key (at least 32 random characters)."
+    )
+
+
+def flask_config(settings: dict[str, Any], instance_path: Path) -> dict[str, Any]:
+    """Translate casetrack settings into the Flask and extension config keys."""
+    database_url = settings["DATABASE_URL"] or f"sqlite:///{instance_path / 'casetrack.sqlite'}"
+    testing = settings["ENV"] == "testing"
+    return {
+        "CASETRACK": settings,
+        "TESTING": testing,
+        "SECRET_KEY": resolve_secret_key(settings, instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_NAME": "casetrack_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": bool(settings["SESSION_COOKIE_SECURE"]),
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=settings["SESSION_IDLE_MINUTES"]),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "MAX_CONTENT_LENGTH": settings["MAX_CONTENT_LENGTH"],
+        "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "WTF_CSRF_SSL_STRICT": True,
+        # WTForms' own Swedish messages (Meta.locales) instead of Flask-Babel.
+        "WTF_I18N_ENABLED": False,
+    }

@@ -1,0 +1,100 @@
+"""Reference data: stable ASCII codes with their Swedish labels (DESIGN §2 and §5).
+
+The database holds the same rows (seeded by a migration) so labels can be edited without
+touching statistics; this module is the source the migration and the demo data copy from.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class RefItem(NamedTuple):
+    code: str
+    label: str
+
+
+CASE_KINDS = (
+    RefItem("suggestion", "Synpunkt"),
+    RefItem("complaint", "Klagomål"),
+    RefItem("praise", "Beröm"),
+    RefItem("deviation", "Avvikelse"),
+)
+
+SOURCES = (
+    RefItem("annan", "Annan (t.ex. okänd)"),
+    RefItem("brukare", "Brukare/patient"),
+    RefItem("medarbetare", "Medarbetare/verksamhet inom förvaltningen"),
+    RefItem("narstaende", "Närstående (anhörig, god man, etc.)"),
+    RefItem("patientnamnden", "Patientnämnden"),
+    RefItem("samverkanspart", "Samverkanspart (ex annan förvaltning, Region Stockholm, Polis)"),
+)
+
+CHANNELS = (
+    RefItem("muntligt", "Muntligt"),
+    RefItem("telefon", "Telefon"),
+    RefItem("brev", "Brev"),
+    RefItem("e_post", "E-post"),
+    RefItem("e_tjanst", "E-tjänst"),
+    RefItem("brevlada", "Brevlåda"),
+    RefItem("besok", "Besök"),
+    RefItem("avvikelseblankett", "Avvikelseblankett"),
+)
+
+CATEGORIES = (
+    RefItem("annat", "Annat (ange vad i rapporteringsvyn)"),
+    RefItem("bemanning", "Bemanning (Kontinuitet, vikarieanskaffning)"),
+    RefItem("bemotande", "Bemötande"),
+    RefItem("beslut", "Beslut (missnöje, avsaknad av beslut, ej kommunicerat etc.)"),
+    RefItem("information", "Brister i information (utebliven info, obegriplig info, etc.)"),
+    RefItem("rutiner", "Brister i rutiner/utförande av insats eller verksamhet"),
+    RefItem("fraga_ide", "Fråga/idé"),
+    RefItem("fysisk_miljo", "Fysisk inne- eller utemiljö (ej städat, avsaknad av material etc.)"),
+    RefItem("personuppgifter", "Hantering av personuppgifter"),
+    RefItem("kompetens", "Kompetens"),
+    RefItem("mat", "Mat och måltider"),
+    RefItem("teknik", "Teknik, verksamhetssystem och IT-relaterade frågor"),
+    RefItem("tillganglighet", "Tillgänglighet (öppettider, telefontider, fysisk miljö)"),
+    RefItem("utebliven_insats", "Utebliven/försenad insats eller aktivitet"),
+)
+
+OTHER_CATEGORY = "annat"
+
+
+class StatusItem(NamedTuple):
+    code: str
+    label: str
+    type: str  # "open" or "closed"
+
+
+STATUSES = (
+    StatusItem("registrerad", "Registrerad", "open"),
+    StatusItem("under_utredning", "Under utredning", "open"),
+    StatusItem("atgarder_pagar", "Åtgärder pågår", "open"),
+    StatusItem("avslutad", "Avslutad", "closed"),
+)
+
+INITIAL_STATUS = "registrerad"
+
+FEEDBACK_METHODS = (
+    RefItem("telefon", "Telefon"),
+    RefItem("brev", "Brev"),
+    RefItem("e_post", "E-post"),
+    RefItem("mote", "Möte"),
+)
+
+EFFECT_VERDICTS = (
+    RefItem("achieved", "Effekt uppnådd"),
+    RefItem("partial", "Delvis"),
+    RefItem("none", "Ingen effekt"),
+)
+
+
+def label_of(items, code: str | None) -> str:
+    """The Swedish label for ``code`` in ``items``, or an empty string for no code."""
+    if code is None:
+        return ""
+    for item in items:
+        if item.code == code:
+            return item.label
+    return code

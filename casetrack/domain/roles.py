@@ -1,0 +1,79 @@
+"""Roles and what each may do (DESIGN §1 and §3).
+
+A role is held on an org unit and reaches that unit and every unit below it. Which units
+a user may act on for a permission is computed in ``casetrack.access``; this module only
+says which roles carry which permission.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    HANDLER = "handler"
+    MANAGER = "manager"
+    QUALITY = "quality"
+    MAS = "mas"
+    SAS = "sas"
+    ADMIN = "admin"
+
+
+ROLE_LABELS = {
+    Role.STAFF: "Medarbetare",
+    Role.HANDLER: "Biträdande enhetschef / handläggare",
+    Role.MANAGER: "Enhetschef",
+    Role.QUALITY: "Kvalitetsansvarig",
+    Role.MAS: "MAS (medicinskt ansvarig sjuksköterska)",
+    Role.SAS: "SAS (socialt ansvarig samordnare)",
+    Role.ADMIN: "Systemadministratör",
+}
+
+# Roles that work with cases; an admin account may hold none of them (SECURITY.md K3-16).
+CASE_ROLES = frozenset(Role) - {Role.ADMIN}
+
+
+class Permission(StrEnum):
+    # read every case in the unit (staff instead read only what they filed: READ_OWN)
+    CASE_READ = "case.read"
+    CASE_READ_OWN = "case.read_own"
+    # register a case on behalf of someone (telefon, brev, besök ...)
+    CASE_REGISTER = "case.register"
+    # file an avvikelse as a member of staff
+    CASE_FILE_DEVIATION = "case.file_deviation"
+    # handle: assign, feedback, actions, status
+    CASE_HANDLE = "case.handle"
+    REPORT_READ = "report.read"
+    ADMINISTER = "admin"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.STAFF: frozenset({Permission.CASE_READ_OWN, Permission.CASE_FILE_DEVIATION}),
+    Role.HANDLER: frozenset(
+        {
+            Permission.CASE_READ,
+            Permission.CASE_REGISTER,
+            Permission.CASE_FILE_DEVIATION,
+            Permission.CASE_HANDLE,
+        }
+    ),
+    Role.MANAGER: frozenset(
+        {
+            Permission.CASE_READ,
+            Permission.CASE_REGISTER,
+            Permission.CASE_FILE_DEVIATION,
+            Permission.CASE_HANDLE,
+            Permission.REPORT_READ,
+        }
+    ),
+    Role.QUALITY: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
+    Role.MAS: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
+    Role.SAS: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
+    Role.ADMIN: frozenset({Permission.ADMINISTER}),
+}
+
+
+def roles_with(permission: Permission) -> frozenset[Role]:
+    """The roles that carry ``permission``."""
+    return frozenset(role for role, perms in ROLE_PERMISSIONS.items() if permission in perms)

@@ -1,0 +1,41 @@
+"""Reference-data labels from the database, loaded once per request."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import g, has_request_context
+
+from casetrack.extensions import db
+from casetrack.models import CaseKind, Category, Channel, Source, Status
+
+_MODELS = {
+    "kind": CaseKind,
+    "source": Source,
+    "channel": Channel,
+    "category": Category,
+    "status": Status,
+}
+
+
+def options(name: str, *, active_only: bool = True) -> list[tuple[str, str]]:
+    """(code, label) pairs of one reference table, in display order."""
+    model = _MODELS[name]
+    stmt = sa.select(model.code, model.label).order_by(model.sort_order, model.code)
+    if active_only:
+        stmt = stmt.where(model.active.is_(True))
+    return [(code, label) for code, label in db.session.execute(stmt)]
+
+
+def labels() -> dict[str, dict[str, str]]:
+    """{"kind": {"complaint": "Klagomål", ...}, "status": {...}, ...}, cached per request."""
+    if has_request_context() and "_labels" in g:
+        return g._labels
+    result = {name: dict(options(name, active_only=False)) for name in _MODELS}
+    if has_request_context():
+        g._labels = result
+    return result
+
+
+def status_types() -> dict[str, str]:
+    """{status code: "open" | "closed"}."""
+    return dict(db.session.execute(sa.select(Status.code, Status.type)).all())

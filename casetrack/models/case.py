@@ -1,0 +1,142 @@
+"""Cases (ärenden) and their children: återkoppling and åtgärder (DESIGN §2, §4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casetrack.models.base import Base, utcnow
+from casetrack.models.org import OrgUnit, User
+from casetrack.models.reference import Category
+
+case_category = sa.Table(
+    "case_category",
+    Base.metadata,
+    sa.Column("case_id", sa.ForeignKey("case_record.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("category_code", sa.ForeignKey("category.code"), primary_key=True),
+    # The report counts per category; this index serves "which cases have category X".
+    sa.Index("ix_case_category_category_code_case_id", "category_code", "case_id"),
+)
+
+
+class ReferenceCounter(Base):
+    """The last reference number handed out per prefix and year; never goes down."""
+
+    __tablename__ = "reference_counter"
+
+    prefix: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+class Case(Base):
+    """One registered synpunkt, klagomål, beröm or avvikelse."""
+
+    __tablename__ = "case_record"
+    __table_args__ = (
+        # The report: unit subtree × received date, grouped by kind and source.
+        sa.Index(
+            "ix_case_record_unit_received", "org_unit_id", "received_on", "kind_code", "source_code"
+        ),
+        sa.Index("ix_case_record_received_on", "received_on"),
+        sa.Index("ix_case_record_kind_received", "kind_code", "received_on"),
+        sa.Index("ix_case_record_handler_status", "assigned_handler_id", "status_code"),
+        sa.Index("ix_case_record_created_by", "created_by_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(24), unique=True)
+    kind_code: Mapped[str] = mapped_column(sa.ForeignKey("case_kind.code"))
+    org_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"))
+    # Calendar date in Europe/Stockholm; decides the tertial (DESIGN §5).
+    received_on: Mapped[date]
+    channel_code: Mapped[str | None] = mapped_column(sa.ForeignKey("channel.code"))
+    source_code: Mapped[str | None] = mapped_column(sa.ForeignKey("source.code"))
+    # Free-text for the category "Annat" ("ange vad").
+    category_other_note: Mapped[str | None] = mapped_column(sa.String(200))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text)
+    is_anonymous: Mapped[bool] = mapped_column(default=False)
+    wants_feedback: Mapped[bool] = mapped_column(default=True)
+    submitter_name: Mapped[str | None] = mapped_column(sa.String(200))
+    submitter_email: Mapped[str | None] = mapped_column(sa.String(254))
+    submitter_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    # Minimal identification of the brukare concerned (DESIGN §3): name or initials.
+    person_concerned: Mapped[str | None] = mapped_column(sa.String(200))
+    status_code: Mapped[str] = mapped_column(sa.ForeignKey("status.code"))
+    assigned_handler_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None when the case came from the public e-tjänst.
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    org_unit: Mapped[OrgUnit] = relationship()
+    categories: Mapped[list[Category]] = relationship(
+        secondary=case_category, order_by=Category.sort_order
+    )
+    assigned_handler: Mapped[User | None] = relationship(foreign_keys=[assigned_handler_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    feedback: Mapped[list[Feedback]] = relationship(
+        back_populates="case", order_by="Feedback.given_on", cascade="all, delete-orphan"
+    )
+    actions: Mapped[list[Action]] = relationship(
+        back_populates="case", order_by="Action.id", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Case {self.reference}>"
+
+
+class Feedback(Base):
+    """Återkoppling: an answer given to whoever raised the case."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        sa.CheckConstraint("method IN ('telefon', 'brev', 'e_post', 'mote')", name="method"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("case_record.id", ondelete="CASCADE"), index=True
+    )
+    given_on: Mapped[date]
+    given_to: Mapped[str] = mapped_column(sa.String(200))
+    method: Mapped[str] = mapped_column(sa.String(20))
+    summary: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    case: Mapped[Case] = relationship(back_populates="feedback")
+
+
+class Action(Base):
+    """Åtgärd: what, who, by when, done when, and the effect follow-up."""
+
+    __tablename__ = "case_action"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "effect_verdict IS NULL OR effect_verdict IN ('achieved', 'partial', 'none')",
+            name="effect_verdict",
+        ),
+        sa.Index("ix_case_action_case_done", "case_id", "done_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case_record.id", ondelete="CASCADE"))
+    description: Mapped[str] = mapped_column(sa.Text)
+    responsible: Mapped[str] = mapped_column(sa.String(200))
+    due_on: Mapped[date | None]
+    done_on: Mapped[date | None]
+    effect_evaluated_on: Mapped[date | None]
+    effect_verdict: Mapped[str | None] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    case: Mapped[Case] = relationship(back_populates="actions")

@@ -1,0 +1,111 @@
+"""Organisation tree, users and their unit-scoped role assignments (DESIGN §3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casetrack.domain.roles import Role
+from casetrack.models.base import Base, utcnow
+
+UNIT_LEVELS = ("forvaltning", "avdelning", "enhet", "verksamhet", "arbetsgrupp")
+UNIT_LEVEL_LABELS = {
+    "forvaltning": "Förvaltning",
+    "avdelning": "Avdelning",
+    "enhet": "Enhet",
+    "verksamhet": "Verksamhet",
+    "arbetsgrupp": "Arbetsgrupp",
+}
+
+
+class OrgUnit(Base):
+    """A unit in the organisation tree, of any depth."""
+
+    __tablename__ = "org_unit"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "level IN ('forvaltning', 'avdelning', 'enhet', 'verksamhet', 'arbetsgrupp')",
+            name="level",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    level: Mapped[str] = mapped_column(sa.String(20))
+    # Prefix of case references for cases in this subtree (nearest ancestor's wins).
+    reference_prefix: Mapped[str | None] = mapped_column(sa.String(6))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[OrgUnit]] = relationship(back_populates="parent")
+
+    def __repr__(self) -> str:
+        return f"<OrgUnit {self.code}>"
+
+
+class User(Base):
+    """A person with an individual account (SECURITY.md K3-09)."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped at logout (and later on blocking): every older session cookie stops working.
+    session_generation: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    role_assignments: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="user",
+        cascade="all, delete-orphan",
+        foreign_keys="RoleAssignment.user_id",
+    )
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        """Session identity: the id and the session generation, so logout revokes it."""
+        return f"{self.id}:{self.session_generation}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class RoleAssignment(Base):
+    """A role held on an org unit; it reaches the unit and all units below it."""
+
+    __tablename__ = "role_assignment"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "role", "org_unit_id"),
+        sa.CheckConstraint(
+            "role IN (" + ", ".join(f"'{role.value}'" for role in Role) + ")", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(20))
+    org_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    user: Mapped[User] = relationship(back_populates="role_assignments", foreign_keys=[user_id])
+    org_unit: Mapped[OrgUnit] = relationship()

@@ -1,0 +1,1 @@
+"""Blueprints: thin views that load, check access, validate, call a service, commit."""

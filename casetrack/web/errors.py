@@ -1,0 +1,52 @@
+"""Swedish error pages that never reveal internals (SECURITY.md K3-59)."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from casetrack.extensions import db
+
+MESSAGES = {
+    400: ("Felaktig begäran", "Begäran kunde inte tolkas. Gå tillbaka och försök igen."),
+    403: ("Åtkomst nekad", "Du har inte behörighet till den här sidan."),
+    404: (
+        "Sidan finns inte",
+        "Sidan eller ärendet finns inte, eller så har du inte behörighet till det.",
+    ),
+    405: ("Otillåten metod", "Det går inte att göra så på den här sidan."),
+    409: ("Ändrat av någon annan", "Någon annan har ändrat uppgifterna. Ladda om och försök igen."),
+    413: ("För mycket data", "Det du skickade var för stort. Korta texten eller bilagan."),
+    429: ("För många försök", "Du har gjort för många försök. Vänta en stund och försök igen."),
+    500: (
+        "Något gick fel",
+        "Ett oväntat fel inträffade. Ingenting sparades. Försök igen om en stund.",
+    ),
+}
+
+
+def render_error(status: int, message: str | None = None):
+    title, default_message = MESSAGES.get(status, MESSAGES[500])
+    return (
+        render_template("errors/error.html", title=title, message=message or default_message),
+        status,
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        db.session.rollback()
+        return render_error(
+            400,
+            "Formuläret hade gått ut eller saknade säkerhetstoken. "
+            "Ladda om sidan och skicka formuläret igen.",
+        )
+
+    # Unhandled exceptions reach this as InternalServerError (500); in testing they
+    # propagate so that tests see the traceback.
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        db.session.rollback()
+        return render_error(error.code or 500)

@@ -1,0 +1,21 @@
+"""The start page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from casetrack.access import has_permission
+from casetrack.domain.roles import Permission
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    if has_permission(current_user, Permission.CASE_READ) or has_permission(
+        current_user, Permission.CASE_READ_OWN
+    ):
+        return redirect(url_for("cases.list_cases"))
+    return render_template("main/index.html")

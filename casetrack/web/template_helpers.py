@@ -1,0 +1,40 @@
+"""Filters and globals the templates use: Swedish dates, labels, navigation rights."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+from flask_login import current_user
+
+from casetrack.access import has_permission
+from casetrack.domain.dates import local_datetime
+from casetrack.domain.roles import Permission
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return local_datetime(value).strftime("%Y-%m-%d")
+    return value.isoformat()
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return local_datetime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_datetime, "datetime")
+
+    @app.context_processor
+    def navigation():
+        def can(permission: str) -> bool:
+            return current_user.is_authenticated and has_permission(
+                current_user, Permission(permission)
+            )
+
+        return {"can": can}

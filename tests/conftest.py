@@ -1,0 +1,213 @@
+"""Shared fixtures: a migrated database per test, app, client, factories, login helper.
+
+The suite runs on SQLite by default. With CASETRACK_TEST_DATABASE_URL set to a PostgreSQL
+database, the same tests run there; the schema is always created by the migrations.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from casetrack import create_app
+from casetrack.domain.roles import Role
+from casetrack.extensions import db
+from casetrack.models import Case, OrgUnit, RoleAssignment, User
+from casetrack.passwords import hash_password
+from casetrack.services import cases as case_service
+
+PG_URL = os.environ.get("CASETRACK_TEST_DATABASE_URL")
+PASSWORD = "korrekt-hast-batteri-häftstift"
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+# Tables emptied between tests on PostgreSQL; reference data stays as migrated.
+DATA_TABLES = [
+    "audit_entry",
+    "case_category",
+    "feedback",
+    "case_action",
+    "case_record",
+    "role_assignment",
+    "user_account",
+    "org_unit",
+    "reference_counter",
+]
+
+
+def migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"ENV": "testing", "DATABASE_URL": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory) -> str:
+    """A database migrated once per session (a file to copy on SQLite)."""
+    if PG_URL:
+        migrate(PG_URL)
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    migrate(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def database_url(template_database, tmp_path) -> str:
+    if PG_URL:
+        engine = sa.create_engine(PG_URL)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "TRUNCATE " + ", ".join(DATA_TABLES) + " RESTART IDENTITY CASCADE"
+            )
+        engine.dispose()
+        return PG_URL
+    target = tmp_path / "casetrack.sqlite"
+    shutil.copy(template_database, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app({"ENV": "testing", "DATABASE_URL": database_url})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class Auth:
+    """Log in and out through the real pages (CSRF included)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD, follow: bool = False):
+        page = self.client.get("/logga-in")
+        return self.client.post(
+            "/logga-in",
+            data={"email": email, "password": password, "csrf_token": csrf_from(page.text)},
+            follow_redirects=follow,
+        )
+
+    def logout(self):
+        page = self.client.get("/arenden/")
+        token = csrf_from(page.text)
+        return self.client.post("/logga-ut", data={"csrf_token": token})
+
+    def post(self, url: str, data: dict, **kwargs):
+        """GET the form at ``url`` for its CSRF token, then POST ``data`` to it."""
+        page = self.client.get(url)
+        return self.client.post(url, data={**data, "csrf_token": csrf_from(page.text)}, **kwargs)
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+class Factory:
+    """Creates rows directly (not through the HTTP layer) for arranging tests."""
+
+    def __init__(self):
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def unit(self, name: str | None = None, parent: OrgUnit | None = None, level="enhet", **kw):
+        n = self._next()
+        unit = OrgUnit(
+            code=kw.pop("code", f"U{n}"),
+            name=name or f"Enhet {n}",
+            level=level,
+            parent=parent,
+            **kw,
+        )
+        db.session.add(unit)
+        db.session.flush()
+        return unit
+
+    def user(self, roles: list[tuple[Role, OrgUnit]] = (), name: str | None = None, **kw):
+        n = self._next()
+        user = User(
+            email=kw.pop("email", f"user{n}@test.example"),
+            name=name or f"Användare {n}",
+            password_hash=_PASSWORD_HASH,
+            **kw,
+        )
+        db.session.add(user)
+        db.session.flush()
+        for role, unit in roles:
+            db.session.add(RoleAssignment(user_id=user.id, role=role.value, org_unit_id=unit.id))
+        db.session.flush()
+        return user
+
+    def case(self, unit: OrgUnit, by: User | None = None, **kw) -> Case:
+        """Register a case through the service (so it has a reference and audit entry)."""
+        from casetrack.domain.roles import Permission
+
+        data = case_service.NewCase(
+            kind_code=kw.pop("kind_code", "complaint"),
+            org_unit_id=unit.id,
+            received_on=kw.pop("received_on", date(2026, 3, 2)),
+            description=kw.pop("description", "Hemtjänsten kom inte på morgonen."),
+            **kw,
+        )
+        if by is None:
+            return case_service.register_case(None, data, actor_label="test")
+        permission = (
+            Permission.CASE_FILE_DEVIATION
+            if data.kind_code == "deviation"
+            and not any(a.role in {"handler", "manager"} for a in by.role_assignments)
+            else Permission.CASE_REGISTER
+        )
+        return case_service.register_case(by, data, permission=permission)
+
+
+@pytest.fixture
+def make(app):
+    return Factory()
+
+
+@pytest.fixture
+def org(make):
+    """A small tree: förvaltning → avdelning → two enheter (A with an arbetsgrupp, B)."""
+    root = make.unit("Förvaltningen", level="forvaltning", code="ROOT", reference_prefix="HA")
+    dept = make.unit(
+        "Äldreomsorg", parent=root, level="avdelning", code="AO", reference_prefix="AO"
+    )
+    unit_a = make.unit("Enhet A", parent=dept, code="A")
+    group_a = make.unit("Arbetsgrupp A1", parent=unit_a, level="arbetsgrupp", code="A1")
+    unit_b = make.unit("Enhet B", parent=dept, code="B")
+    db.session.commit()
+    return {"root": root, "dept": dept, "a": unit_a, "a1": group_a, "b": unit_b}
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
