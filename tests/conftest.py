@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
 
 from casetrack import create_app
 from casetrack.domain.roles import Role
@@ -75,9 +77,25 @@ def database_url(template_database, tmp_path) -> str:
     return f"sqlite:///{target}"
 
 
+class RequestClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    The test body keeps an app context open for its own queries; without this, requests
+    would share that context's ``g`` and database session. Before each request the test's
+    transaction is committed, so arranged data is visible and no lock is held.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url):
     app = create_app({"ENV": "testing", "DATABASE_URL": database_url})
+    app.test_client_class = RequestClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -95,7 +113,7 @@ def runner(app):
 
 
 def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
 
