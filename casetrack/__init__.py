@@ -29,6 +29,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     register_security(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_cli(app)
     return app
 
 
@@ -69,3 +70,9 @@ def register_template_helpers(app: Flask) -> None:
     from casetrack.web import template_helpers
 
     template_helpers.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from casetrack import cli
+
+    cli.init_app(app)

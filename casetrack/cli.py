@@ -34,8 +34,7 @@ def schema_is_current() -> bool:
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
-    with db.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_heads()
+    current = MigrationContext.configure(db.session.connection()).get_current_heads()
     return set(current) == set(script.get_heads())
 
 
@@ -166,8 +165,15 @@ cli = FlaskGroup(
     load_dotenv=False,
     help=__doc__,
 )
-for command in (run_command, serve_command, demo_command, create_user_command):
+# run and serve build the app themselves; the others run inside an app (app.cli).
+for command in (run_command, serve_command):
     cli.add_command(command)
+
+
+def init_app(app) -> None:
+    """Register the commands that need an app context on ``app.cli``."""
+    for command in (demo_command, create_user_command):
+        app.cli.add_command(command)
 
 
 def main() -> None:

@@ -1,0 +1,186 @@
+"""The `casetrack` command and the built wheel, as an operator would use them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import venv
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from casetrack.demo import DEMO_PASSWORD, load_demo
+from casetrack.extensions import db
+from casetrack.models import AuditEntry, Case, OrgUnit, RoleAssignment, User
+from casetrack.passwords import verify_password
+from tests.conftest import repo_root
+
+
+def test_create_user_creates_an_account_with_a_role(runner, org):
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email", "Ny.Chef@Test.Example",
+            "--name", "Ny Chef",
+            "--role", "manager",
+            "--unit", "A",
+            "--password", "ett-långt-lösenord",
+        ]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "skapades" in result.output
+    user = db.session.scalars(sa.select(User).where(User.email == "ny.chef@test.example")).one()
+    assert verify_password(user.password_hash, "ett-långt-lösenord")
+    assert [(a.role, a.org_unit.code) for a in user.role_assignments] == [("manager", "A")]
+    actions = db.session.scalars(sa.select(AuditEntry.action)).all()
+    assert actions == ["user.created", "role.assigned"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--unit", "FINNS-INTE", "--password", "ett-långt-lösenord"], "Ingen enhet"),
+        (["--unit", "A", "--password", "kort"], "minst 12 tecken"),
+    ],
+)
+def test_create_user_refuses_bad_input_and_saves_nothing(runner, org, extra, message):
+    args = ["create-user", "--email", "x@test.example", "--name", "X", "--role", "handler"]
+    result = runner.invoke(args=args + extra)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_an_admin_account_cannot_also_hold_a_case_role(runner, org):
+    base = ["create-user", "--name", "Admin", "--unit", "ROOT", "--password", "ett-långt-lösenord"]
+    assert (
+        runner.invoke(args=[*base, "--email", "a@test.example", "--role", "admin"]).exit_code == 0
+    )
+    from casetrack.domain.roles import Role
+    from casetrack.services.errors import DomainError
+    from casetrack.services.users import assign_role
+
+    admin = db.session.scalars(sa.select(User)).one()
+    with pytest.raises(DomainError, match="administratörskonto"):
+        assign_role(None, admin, Role.HANDLER, org["a"])
+
+
+def test_demo_data_is_shaped_like_the_seeds_and_deterministic(app):
+    summary = load_demo(seed=7, today=date(2026, 11, 23))
+    db.session.commit()
+    assert summary.cases > 300
+    names = set(db.session.scalars(sa.select(OrgUnit.name)))
+    assert {
+        "Hägersten-Älvsjö stadsdelsförvaltning",
+        "Aspudden hemtjänst",
+        "Hägersten-Älvsjö grupp- och servicebostäder",
+        "Enheten för utveckling och förebyggande arbete",
+    } <= names
+    roles = set(db.session.scalars(sa.select(RoleAssignment.role)))
+    assert roles == {"staff", "handler", "manager", "quality", "mas", "sas", "admin"}
+    kinds = dict(
+        db.session.execute(
+            sa.select(Case.kind_code, sa.func.count()).group_by(Case.kind_code)
+        ).all()
+    )
+    assert set(kinds) == {"complaint", "suggestion", "praise", "deviation"}
+    sources = set(db.session.scalars(sa.select(Case.source_code).distinct()))
+    assert {
+        "annan",
+        "brukare",
+        "medarbetare",
+        "narstaende",
+        "patientnamnden",
+        "samverkanspart",
+    } <= sources
+    multi = db.session.scalar(
+        sa.text(
+            "SELECT count(*) FROM (SELECT case_id FROM case_category GROUP BY case_id "
+            "HAVING count(*) > 1) AS multi"
+        )
+    )
+    assert multi > 20
+    with_feedback = db.session.scalar(sa.text("SELECT count(DISTINCT case_id) FROM feedback"))
+    with_actions = db.session.scalar(sa.text("SELECT count(DISTINCT case_id) FROM case_action"))
+    assert with_feedback > summary.cases / 3
+    assert with_actions > summary.cases / 5
+    first_refs = db.session.scalars(sa.select(Case.reference).order_by(Case.id).limit(5)).all()
+    assert all(ref.split("-")[0] in {"AO", "FN", "FA"} for ref in first_refs)
+    # The demo logins work.
+    handler = db.session.scalars(
+        sa.select(User).where(User.email == "handlaggare@demo.example")
+    ).one()
+    assert verify_password(handler.password_hash, DEMO_PASSWORD)
+
+
+def test_demo_refuses_a_database_that_has_data(runner, org):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code != 0
+    assert "redan data" in result.output
+    assert runner.invoke(args=["demo", "--if-empty"]).exit_code == 0
+
+
+@pytest.mark.slow
+def test_the_built_wheel_installs_and_renders_a_page(tmp_path):
+    """Build the wheel, install it in a fresh virtualenv, migrate and render the login page."""
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)],
+        cwd=repo_root(),
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(dist.glob("casetrack-*.whl"))
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    # Dependencies come from this test environment (the machine may be offline); the
+    # casetrack package itself only from the wheel: a path listed in a .pth file is added
+    # to sys.path, but that folder's own .pth files (our editable install) are not run.
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    Path(site, "test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    script = f"""
+import casetrack, pathlib
+assert pathlib.Path(casetrack.__file__).is_relative_to({str(env_dir)!r}), casetrack.__file__
+from casetrack import create_app
+from flask_migrate import upgrade
+app = create_app({{"ENV": "testing", "DATABASE_URL": "sqlite:///{tmp_path / "wheel.sqlite"}"}})
+with app.app_context():
+    upgrade()
+page = app.test_client().get("/logga-in")
+assert page.status_code == 200, page.status_code
+assert "Logga in" in page.text
+css = app.test_client().get("/static/css/casetrack.css")
+assert css.status_code == 200
+print("rendered", casetrack.__file__)
+"""
+    result = subprocess.run(
+        [str(python), "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rendered" in result.stdout
+    console = subprocess.run(
+        [str(env_dir / "bin" / "casetrack"), "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "CASETRACK_ENV": "testing"},
+    )
+    assert console.returncode == 0, console.stderr
+    assert "create-user" in console.stdout
