@@ -20,12 +20,16 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from flask_migrate import upgrade as migrate_upgrade
 
 from casetrack import create_app
+from casetrack.config import ConfigError
 from casetrack.domain.roles import ROLE_LABELS, Role
 from casetrack.extensions import db
 
 
 def _create_app():
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
 
 
 def schema_is_current() -> bool:
@@ -90,7 +94,7 @@ def serve_command(bind: str, workers: int | None, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     workers = workers or (os.cpu_count() or 1) * 2 + 1
-    create_app()  # fail fast on bad configuration before forking workers
+    _create_app()  # fail fast on bad configuration before forking workers
 
     class Server(BaseApplication):
         def load_config(self):
