@@ -224,7 +224,7 @@ def test_casetrack_serve_runs_gunicorn_and_answers(tmp_path, template_database):
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/logga-in") as response:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/logga-in") as response:
                     body = response.read().decode()
                     headers = response.headers
                 break
