@@ -235,7 +235,7 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
     handling.assign_handler(handler, case, handler, now=registered_at + timedelta(hours=2))
     if kind == "praise":
         if age > 14:
-            handling.change_status(handler, case, "avslutad", now=registered_at + timedelta(days=3))
+            handling.close_case(handler, case, now=registered_at + timedelta(days=3))
         return case
     feedback_day = day + timedelta(days=rng.randint(1, 12))
     gave_feedback = not anonymous and feedback_day <= today and rng.random() < 0.85
@@ -274,8 +274,11 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
                 now=_moment(effect_day if evaluated else due, rng),
             )
     if age > 45 and (gave_feedback or anonymous):
-        handling.change_status(
-            handler, case, "avslutad", now=_moment(day + timedelta(days=40), rng)
+        handling.close_case(
+            handler,
+            case,
+            no_feedback_reason=None if gave_feedback else "anonym",
+            now=_moment(day + timedelta(days=40), rng),
         )
     elif age > 5:
         handling.change_status(

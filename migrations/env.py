@@ -18,11 +18,7 @@ def get_metadata():
     return db_ext.metadata
 
 
-def include_object(obj, name, type_, reflected, compare_to):
-    # SQLite's FTS shadow tables and similar are not part of the models.
-    return not (
-        type_ == "table" and reflected and compare_to is None and name.startswith("sqlite_")
-    )
+from casetrack.models.schema_filter import include_object  # noqa: E402
 
 
 def run_migrations_offline():
@@ -54,9 +50,21 @@ def run_migrations_online():
 
     connectable = db_ext.engine
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild SQLite tables (copy, drop, rename); with foreign keys
+            # on, dropping the old table would cascade-delete child rows. The pragma only
+            # works outside a transaction, so it goes straight to the DBAPI connection.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.commit()
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
+            if problems:
+                raise RuntimeError(f"foreign key violations after migration: {problems[:5]}")
 
 
 if context.is_offline_mode():

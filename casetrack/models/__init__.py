@@ -5,11 +5,14 @@ from casetrack.models.base import Base, UTCDateTime, utcnow
 from casetrack.models.case import (
     Action,
     Case,
+    CaseNote,
+    CaseSearchDocument,
     Feedback,
     ReferenceCounter,
     case_category,
 )
 from casetrack.models.org import OrgUnit, RoleAssignment, User
+from casetrack.models.outbox import OutboxMessage
 from casetrack.models.reference import CaseKind, Category, Channel, Source, Status
 
 __all__ = [
@@ -18,10 +21,13 @@ __all__ = [
     "Base",
     "Case",
     "CaseKind",
+    "CaseNote",
+    "CaseSearchDocument",
     "Category",
     "Channel",
     "Feedback",
     "OrgUnit",
+    "OutboxMessage",
     "ReferenceCounter",
     "RoleAssignment",
     "Source",

@@ -65,6 +65,17 @@ class Case(Base):
     submitter_phone: Mapped[str | None] = mapped_column(sa.String(40))
     # Minimal identification of the brukare concerned (DESIGN §3): name or initials.
     person_concerned: Mapped[str | None] = mapped_column(sa.String(200))
+    # Avvikelse: when the event happened and what was done at once.
+    occurred_on: Mapped[date | None]
+    immediate_action: Mapped[str | None] = mapped_column(sa.Text)
+    # SHA-256 of the public submitter's receipt code (the code itself is never stored).
+    receipt_code_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
+    # Mottagningsbekräftelse sent to the submitter.
+    acknowledged_on: Mapped[date | None]
+    closed_at: Mapped[datetime | None]
+    # Why the case was closed without återkoppling: anonym, avbojt, ej_nabar (checked by
+    # the closing service; a CHECK would force a table rebuild on SQLite).
+    no_feedback_reason: Mapped[str | None] = mapped_column(sa.String(20))
     status_code: Mapped[str] = mapped_column(sa.ForeignKey("status.code"))
     assigned_handler_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -88,6 +99,9 @@ class Case(Base):
     )
     actions: Mapped[list[Action]] = relationship(
         back_populates="case", order_by="Action.id", cascade="all, delete-orphan"
+    )
+    notes: Mapped[list[CaseNote]] = relationship(
+        back_populates="case", order_by="CaseNote.id", cascade="all, delete-orphan"
     )
 
     def __repr__(self) -> str:
@@ -136,7 +150,43 @@ class Action(Base):
     done_on: Mapped[date | None]
     effect_evaluated_on: Mapped[date | None]
     effect_verdict: Mapped[str | None] = mapped_column(sa.String(20))
+    # The effect follow-up may be waived, with a reason, instead of evaluated.
+    effect_waived_reason: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
 
     case: Mapped[Case] = relationship(back_populates="actions")
+
+
+class CaseNote(Base):
+    """A note on a case: internal (handlers only) or information added by the submitter."""
+
+    __tablename__ = "case_note"
+    __table_args__ = (sa.CheckConstraint("kind IN ('internal', 'submitter')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("case_record.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20), default="internal")
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    case: Mapped[Case] = relationship(back_populates="notes")
+    created_by: Mapped[User | None] = relationship()
+
+
+class CaseSearchDocument(Base):
+    """The searchable text of a case (title, description, notes), kept by the services.
+
+    PostgreSQL indexes it with a GIN index on ``to_tsvector('swedish', document)``; SQLite
+    mirrors it into the FTS5 table ``case_search_fts`` by triggers (migration 0002).
+    """
+
+    __tablename__ = "case_search"
+
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("case_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    document: Mapped[str] = mapped_column(sa.Text)

@@ -17,6 +17,7 @@ from casetrack.extensions import db
 from casetrack.models import Case, CaseKind, Category, Channel, OrgUnit, Source, User, utcnow
 from casetrack.services.errors import DomainError, NotPermitted
 from casetrack.services.references import next_reference, prefix_for_unit
+from casetrack.services.search import refresh_search_document
 
 MAX_TITLE = 200
 MAX_TEXT = 20_000
@@ -34,6 +35,7 @@ _REDACTED_FIELDS = frozenset(
         "submitter_email",
         "submitter_phone",
         "person_concerned",
+        "immediate_action",
     }
 )
 _SNAPSHOT_FIELDS = (
@@ -47,6 +49,9 @@ _SNAPSHOT_FIELDS = (
     "assigned_handler_id",
     "is_anonymous",
     "wants_feedback",
+    "occurred_on",
+    "acknowledged_on",
+    "no_feedback_reason",
     *sorted(_REDACTED_FIELDS),
 )
 
@@ -82,6 +87,8 @@ class NewCase:
     submitter_email: str | None = None
     submitter_phone: str | None = None
     person_concerned: str | None = None
+    occurred_on: date | None = None
+    immediate_action: str | None = None
 
 
 def _require_code(model, code: str | None, field_name: str, message: str) -> None:
@@ -104,6 +111,7 @@ def register_case(
     *,
     permission: Permission = Permission.CASE_REGISTER,
     actor_label: str | None = None,
+    receipt_code_hash: str | None = None,
     now: datetime | None = None,
 ) -> Case:
     """Register a case and audit it; returns the flushed case with its reference.
@@ -130,6 +138,14 @@ def register_case(
         raise DomainError("Datumet kan inte vara i framtiden.", "received_on")
     if data.received_on < EARLIEST_CASE_DATE:
         raise DomainError("Datumet kan inte vara före år 2000.", "received_on")
+    if data.occurred_on is not None:
+        if data.occurred_on > local_date(now):
+            raise DomainError("Datumet kan inte vara i framtiden.", "occurred_on")
+        if data.occurred_on < EARLIEST_CASE_DATE:
+            raise DomainError("Datumet kan inte vara före år 2000.", "occurred_on")
+    immediate_action = _clean(data.immediate_action)
+    if immediate_action and len(immediate_action) > MAX_TEXT:
+        raise DomainError(f"Texten får vara högst {MAX_TEXT} tecken.", "immediate_action")
     description = _clean(data.description)
     if not description:
         raise DomainError("Beskriv vad ärendet gäller.", "description")
@@ -158,6 +174,9 @@ def register_case(
         submitter_email=None if data.is_anonymous else _clean(data.submitter_email),
         submitter_phone=None if data.is_anonymous else _clean(data.submitter_phone),
         person_concerned=_clean(data.person_concerned),
+        occurred_on=data.occurred_on,
+        immediate_action=immediate_action,
+        receipt_code_hash=receipt_code_hash,
         status_code=INITIAL_STATUS,
         created_at=now,
         updated_at=now,
@@ -167,6 +186,7 @@ def register_case(
     case.categories = categories
     db.session.add(case)
     db.session.flush()
+    refresh_search_document(case)
     audit.record(
         "case.registered",
         entity_type="case",

@@ -14,3 +14,15 @@ class DomainError(Exception):
 
 class NotPermitted(DomainError):
     """The actor may not do this here (views answer 404 to keep ids from leaking)."""
+
+
+class StaleCase(DomainError):
+    """Someone else changed the case after the form was opened (optimistic locking)."""
+
+    def __init__(self, expected_version: int, current_version: int):
+        super().__init__(
+            "Någon annan har ändrat ärendet sedan du öppnade sidan. "
+            "Se ändringarna nedan och gör om din ändring."
+        )
+        self.expected_version = expected_version
+        self.current_version = current_version

@@ -4,20 +4,38 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import sqlalchemy as sa
+
 from casetrack import audit
 from casetrack.access import may_handle, unit_ids_for
 from casetrack.domain.dates import local_date
 from casetrack.domain.reference import EFFECT_VERDICTS, FEEDBACK_METHODS
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
-from casetrack.models import Action, Case, Feedback, Status, User, utcnow
+from casetrack.models import Action, Case, CaseNote, Feedback, Status, User, utcnow
 from casetrack.services.cases import case_snapshot
-from casetrack.services.errors import DomainError, NotPermitted
+from casetrack.services.errors import DomainError, NotPermitted, StaleCase
+from casetrack.services.search import refresh_search_document
+
+NO_FEEDBACK_REASONS = {
+    "anonym": "Anonym – går inte att återkoppla",
+    "avbojt": "Har avböjt återkoppling",
+    "ej_nabar": "Har inte gått att nå",
+}
+MAX_NOTE = 20_000
 
 
-def _require_handler(actor: User, case: Case) -> None:
+def _require_handler(actor: User, case: Case, expected_version: int | None = None) -> None:
+    """The actor must handle the case's unit, and the form must not be stale."""
     if not may_handle(actor, case):
         raise NotPermitted("Du kan inte handlägga det här ärendet.")
+    if expected_version is not None and expected_version != case.version:
+        raise StaleCase(expected_version, case.version)
+
+
+def _require_open(case: Case) -> None:
+    if db.session.get(Status, case.status_code).type == "closed":
+        raise DomainError("Ärendet är avslutat. Öppna det igen för att ändra det.")
 
 
 def _check_date(value: date, field: str, now: datetime, earliest: date | None = None) -> None:
@@ -32,10 +50,17 @@ def _touch(case: Case, actor: User, now: datetime) -> None:
     case.updated_by_id = actor.id
 
 
-def assign_handler(actor: User, case: Case, handler: User | None, *, now: datetime | None = None):
+def assign_handler(
+    actor: User,
+    case: Case,
+    handler: User | None,
+    *,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+):
     """Make ``handler`` responsible for ``case`` (None: unassign). Audited."""
     now = now or utcnow()
-    _require_handler(actor, case)
+    _require_handler(actor, case, expected_version)
     if handler is not None and case.org_unit_id not in unit_ids_for(
         handler, Permission.CASE_HANDLE
     ):
@@ -47,12 +72,24 @@ def assign_handler(actor: User, case: Case, handler: User | None, *, now: dateti
     _audit_change(actor, case, before, now)
 
 
-def change_status(actor: User, case: Case, status_code: str, *, now: datetime | None = None):
-    """Move ``case`` to another status. Audited."""
+def change_status(
+    actor: User,
+    case: Case,
+    status_code: str,
+    *,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+):
+    """Move an open case to another open status. Closing and reopening have their own
+    services because closing has a rule. Audited."""
     now = now or utcnow()
-    _require_handler(actor, case)
-    if db.session.get(Status, status_code) is None:
+    _require_handler(actor, case, expected_version)
+    _require_open(case)
+    status = db.session.get(Status, status_code)
+    if status is None or not status.active:
         raise DomainError("Välj en status i listan.", "status_code")
+    if status.type == "closed":
+        raise DomainError("Använd Avsluta ärendet för att stänga det.", "status_code")
     before = case_snapshot(case)
     case.status_code = status_code
     _touch(case, actor, now)
@@ -67,11 +104,12 @@ def give_feedback(
     given_to: str,
     method: str,
     summary: str,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Feedback:
     """Record återkoppling given to whoever raised the case. Audited."""
     now = now or utcnow()
-    _require_handler(actor, case)
+    _require_handler(actor, case, expected_version)
     _check_date(given_on, "given_on", now, earliest=case.received_on)
     if method not in {item.code for item in FEEDBACK_METHODS}:
         raise DomainError("Välj hur återkopplingen gavs.", "method")
@@ -79,6 +117,10 @@ def give_feedback(
         raise DomainError("Ange vem som fick återkopplingen.", "given_to")
     if not summary.strip():
         raise DomainError("Sammanfatta återkopplingen.", "summary")
+    if len(given_to) > 200:
+        raise DomainError("Högst 200 tecken.", "given_to")
+    if len(summary) > MAX_NOTE:
+        raise DomainError(f"Högst {MAX_NOTE} tecken.", "summary")
     feedback = Feedback(
         case=case,
         given_on=given_on,
@@ -110,15 +152,22 @@ def add_action(
     description: str,
     responsible: str,
     due_on: date | None = None,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Action:
     """Add an åtgärd to ``case``. Audited."""
     now = now or utcnow()
-    _require_handler(actor, case)
+    _require_handler(actor, case, expected_version)
     if not description.strip():
         raise DomainError("Beskriv åtgärden.", "description")
     if not responsible.strip():
         raise DomainError("Ange vem som är ansvarig.", "responsible")
+    if len(responsible) > 200:
+        raise DomainError("Högst 200 tecken.", "responsible")
+    if len(description) > MAX_NOTE:
+        raise DomainError(f"Högst {MAX_NOTE} tecken.", "description")
+    if due_on is not None and due_on < case.received_on:
+        raise DomainError("Datumet kan inte vara före det datum ärendet kom in.", "due_on")
     action = Action(
         case=case,
         description=description.strip(),
@@ -149,12 +198,25 @@ def complete_action(
     done_on: date,
     effect_evaluated_on: date | None = None,
     effect_verdict: str | None = None,
+    effect_waived_reason: str | None = None,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Mark an åtgärd done, optionally with its effect follow-up. Audited."""
+    """Mark an åtgärd done and record its effect follow-up, or waive it with a reason.
+
+    An åtgärd is complete when it is done and its effect is evaluated or waived. Audited.
+    """
     now = now or utcnow()
     case = action.case
-    _require_handler(actor, case)
+    _require_handler(actor, case, expected_version)
+    effect_waived_reason = (effect_waived_reason or "").strip() or None
+    if effect_waived_reason and effect_verdict:
+        raise DomainError(
+            "Välj antingen en bedömning av effekten eller ett skäl att avstå.",
+            "effect_waived_reason",
+        )
+    if effect_waived_reason and len(effect_waived_reason) > 500:
+        raise DomainError("Högst 500 tecken.", "effect_waived_reason")
     _check_date(done_on, "done_on", now, earliest=case.received_on)
     if effect_verdict is not None:
         if effect_verdict not in {item.code for item in EFFECT_VERDICTS}:
@@ -162,20 +224,18 @@ def complete_action(
         if effect_evaluated_on is None:
             raise DomainError("Ange när effekten följdes upp.", "effect_evaluated_on")
         _check_date(effect_evaluated_on, "effect_evaluated_on", now, earliest=done_on)
-    before = {
-        "done_on": action.done_on,
-        "effect_evaluated_on": action.effect_evaluated_on,
-        "effect_verdict": action.effect_verdict,
-    }
+    fields = ("done_on", "effect_evaluated_on", "effect_verdict", "effect_waived_reason")
+    before = {name: getattr(action, name) for name in fields}
     action.done_on = done_on
-    action.effect_evaluated_on = effect_evaluated_on
+    action.effect_evaluated_on = effect_evaluated_on if effect_verdict else None
     action.effect_verdict = effect_verdict
+    action.effect_waived_reason = effect_waived_reason
     _touch(case, actor, now)
-    after = {
-        "done_on": done_on,
-        "effect_evaluated_on": effect_evaluated_on,
-        "effect_verdict": effect_verdict,
-    }
+    after = {name: getattr(action, name) for name in fields}
+    if after["effect_waived_reason"]:
+        after["effect_waived_reason"] = "(text)"
+    if before["effect_waived_reason"]:
+        before["effect_waived_reason"] = "(text)"
     old, new = audit.diff(before, after)
     audit.record(
         "action.updated",
@@ -189,11 +249,13 @@ def complete_action(
     )
 
 
-def _audit_change(actor: User, case: Case, before: dict, now: datetime) -> None:
+def _audit_change(
+    actor: User, case: Case, before: dict, now: datetime, action: str = "case.updated"
+) -> None:
     old, new = audit.diff(before, case_snapshot(case))
     if new:
         audit.record(
-            "case.updated",
+            action,
             entity_type="case",
             entity_id=case.id,
             case=case,
@@ -202,3 +264,154 @@ def _audit_change(actor: User, case: Case, before: dict, now: datetime) -> None:
             after=new,
             occurred_at=now,
         )
+
+
+def update_details(
+    actor: User,
+    case: Case,
+    *,
+    source_code: str | None,
+    channel_code: str | None,
+    category_codes: list[str],
+    category_other_note: str | None,
+    title: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Complete or correct source, channel, categories and title. Audited with a diff."""
+    from casetrack.models import Category, Channel, Source
+
+    now = now or utcnow()
+    _require_handler(actor, case, expected_version)
+    if source_code and db.session.get(Source, source_code) is None:
+        raise DomainError("Välj från vem ärendet kom.", "source_code")
+    if channel_code and db.session.get(Channel, channel_code) is None:
+        raise DomainError("Välj en kanal i listan.", "channel_code")
+    categories = []
+    for code in dict.fromkeys(category_codes):
+        category = db.session.get(Category, code)
+        if category is None:
+            raise DomainError("Välj kategorier i listan.", "category_codes")
+        categories.append(category)
+    title = (title or "").strip()
+    if not title:
+        raise DomainError("Ange en rubrik.", "title")
+    if len(title) > 200:
+        raise DomainError("Rubriken får vara högst 200 tecken.", "title")
+    note = (category_other_note or "").strip() or None
+    if note and len(note) > 200:
+        raise DomainError("Högst 200 tecken.", "category_other_note")
+    before = case_snapshot(case)
+    case.source_code = source_code or None
+    case.channel_code = channel_code or None
+    case.categories = categories
+    case.category_other_note = note if "annat" in {c.code for c in categories} else None
+    case.title = title
+    _touch(case, actor, now)
+    refresh_search_document(case)
+    _audit_change(actor, case, before, now)
+
+
+def add_note(
+    actor: User, case: Case, body: str, *, kind: str = "internal", now: datetime | None = None
+) -> CaseNote:
+    """Add an internal note (handlers only see it). Audited without the text."""
+    now = now or utcnow()
+    _require_handler(actor, case)
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("Skriv anteckningen.", "body")
+    if len(body) > MAX_NOTE:
+        raise DomainError(f"Anteckningen får vara högst {MAX_NOTE} tecken.", "body")
+    note = CaseNote(case=case, kind=kind, body=body, created_at=now, created_by_id=actor.id)
+    db.session.add(note)
+    db.session.flush()
+    refresh_search_document(case)
+    audit.record(
+        "note.added",
+        entity_type="note",
+        entity_id=note.id,
+        case=case,
+        actor=actor,
+        after={"kind": kind},
+        occurred_at=now,
+    )
+    return note
+
+
+def acknowledge(
+    actor: User,
+    case: Case,
+    *,
+    acknowledged_on: date,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Record that a mottagningsbekräftelse was sent. Audited."""
+    now = now or utcnow()
+    _require_handler(actor, case, expected_version)
+    _check_date(acknowledged_on, "acknowledged_on", now, earliest=case.received_on)
+    before = case_snapshot(case)
+    case.acknowledged_on = acknowledged_on
+    _touch(case, actor, now)
+    _audit_change(actor, case, before, now)
+
+
+def close_case(
+    actor: User,
+    case: Case,
+    *,
+    status_code: str = "avslutad",
+    no_feedback_reason: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Close a case. It needs at least one återkoppling or a recorded reason why not
+    (anonym, avböjt, ej nåbar); beröm needs neither. Audited."""
+    now = now or utcnow()
+    _require_handler(actor, case, expected_version)
+    _require_open(case)
+    status = db.session.get(Status, status_code)
+    if status is None or status.type != "closed":
+        raise DomainError("Välj en avslutande status.", "status_code")
+    has_feedback = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Feedback).where(Feedback.case_id == case.id)
+    )
+    if no_feedback_reason and no_feedback_reason not in NO_FEEDBACK_REASONS:
+        raise DomainError("Välj ett skäl i listan.", "no_feedback_reason")
+    if not has_feedback and not no_feedback_reason and case.kind_code != "praise":
+        raise DomainError(
+            "Ärendet kan inte avslutas utan återkoppling. Registrera återkopplingen, "
+            "eller ange varför ingen återkoppling lämnas.",
+            "no_feedback_reason",
+        )
+    before = case_snapshot(case)
+    case.status_code = status.code
+    case.no_feedback_reason = None if has_feedback else no_feedback_reason
+    case.closed_at = now
+    _touch(case, actor, now)
+    _audit_change(actor, case, before, now, action="case.closed")
+
+
+def reopen_case(
+    actor: User,
+    case: Case,
+    *,
+    status_code: str = "under_utredning",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Reopen a closed case. Audited."""
+    now = now or utcnow()
+    _require_handler(actor, case, expected_version)
+    if db.session.get(Status, case.status_code).type != "closed":
+        raise DomainError("Ärendet är redan öppet.")
+    status = db.session.get(Status, status_code)
+    if status is None or status.type != "open":
+        raise DomainError("Välj en öppen status.", "status_code")
+    before = case_snapshot(case)
+    case.status_code = status.code
+    case.closed_at = None
+    case.no_feedback_reason = None
+    _touch(case, actor, now)
+    _audit_change(actor, case, before, now, action="case.reopened")

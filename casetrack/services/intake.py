@@ -1,0 +1,174 @@
+"""Cases that arrive without a handler: the staff avvikelse form and the public e-tjänst.
+
+A public submitter gets a receipt code (kvittenskod): 80 random bits shown once, e-mailed
+if they gave an address, and stored only as a SHA-256 hash. With the reference and the
+code anyone can read the status and the återkoppling and add information.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from casetrack import audit
+from casetrack.domain.dates import local_date
+from casetrack.domain.roles import Permission
+from casetrack.extensions import db
+from casetrack.models import Case, CaseNote, OrgUnit, User, utcnow
+from casetrack.services.cases import MAX_TEXT, NewCase, register_case
+from casetrack.services.errors import DomainError
+from casetrack.services.search import refresh_search_document
+
+PUBLIC_KINDS = ("suggestion", "complaint", "praise")
+# Crockford-style alphabet without look-alikes (no I, L, O, U, 0, 1).
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+_CODE_LENGTH = 16  # 16 symbols of 30 ≈ 78 bits
+PUBLIC_ACTOR = "e-tjänst"
+
+
+def new_receipt_code() -> str:
+    """A fresh receipt code such as ``K7QM-2XRP-9DHT-W4NB``."""
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, _CODE_LENGTH, 4))
+
+
+def normalise_receipt_code(code: str) -> str:
+    """Accept the code with any spacing, dashes or letter case."""
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    return "-".join(cleaned[i : i + 4] for i in range(0, len(cleaned), 4))
+
+
+def hash_receipt_code(code: str) -> str:
+    return hashlib.sha256(normalise_receipt_code(code).encode()).hexdigest()
+
+
+@dataclass
+class PublicSubmission:
+    kind_code: str
+    org_unit_id: int
+    description: str
+    is_anonymous: bool
+    wants_feedback: bool
+    submitter_name: str | None = None
+    submitter_email: str | None = None
+    submitter_phone: str | None = None
+
+
+def submit_public(data: PublicSubmission, *, now: datetime | None = None) -> tuple[Case, str]:
+    """Register a synpunkt, klagomål or beröm from the public form; returns (case, code).
+
+    The unit must be an active unit; the case is unassigned and appears at once on the
+    lists of the unit's handlers.
+    """
+    now = now or utcnow()
+    if data.kind_code not in PUBLIC_KINDS:
+        raise DomainError("Välj om det är en synpunkt, ett klagomål eller ett beröm.", "kind_code")
+    unit = db.session.get(OrgUnit, data.org_unit_id)
+    if unit is None or not unit.active:
+        raise DomainError("Välj en verksamhet i listan.", "org_unit_id")
+    if (
+        data.wants_feedback
+        and not data.is_anonymous
+        and not ((data.submitter_email or "").strip() or (data.submitter_phone or "").strip())
+    ):
+        raise DomainError(
+            "Ange e-post eller telefon om du vill ha svar, eller välj att inte få svar. "
+            "Du kan också följa ärendet med din kvittenskod.",
+            "submitter_email",
+        )
+    code = new_receipt_code()
+    case = register_case(
+        None,
+        NewCase(
+            kind_code=data.kind_code,
+            org_unit_id=unit.id,
+            received_on=local_date(now),
+            description=data.description,
+            channel_code="e_tjanst",
+            is_anonymous=data.is_anonymous,
+            wants_feedback=data.wants_feedback,
+            submitter_name=data.submitter_name,
+            submitter_email=data.submitter_email,
+            submitter_phone=data.submitter_phone,
+        ),
+        actor_label=PUBLIC_ACTOR,
+        receipt_code_hash=hash_receipt_code(code),
+        now=now,
+    )
+    return case, code
+
+
+def find_by_receipt(reference: str, code: str) -> Case | None:
+    """The case with this reference and receipt code, or None (never says which was wrong)."""
+    digest = hash_receipt_code(code)
+    case = db.session.scalars(sa.select(Case).where(Case.receipt_code_hash == digest)).one_or_none()
+    if case is None or not hmac.compare_digest(case.reference, reference.strip().upper()):
+        return None
+    return case
+
+
+def add_submitter_information(case: Case, text: str, *, now: datetime | None = None) -> CaseNote:
+    """The public submitter adds information to their case (visible to handlers). Audited."""
+    now = now or utcnow()
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Skriv det du vill lägga till.", "body")
+    if len(text) > MAX_TEXT:
+        raise DomainError(f"Texten får vara högst {MAX_TEXT} tecken.", "body")
+    note = CaseNote(case=case, kind="submitter", body=text, created_at=now)
+    db.session.add(note)
+    db.session.flush()
+    refresh_search_document(case)
+    audit.record(
+        "note.added",
+        entity_type="note",
+        entity_id=note.id,
+        case=case,
+        actor=None,
+        actor_label=PUBLIC_ACTOR,
+        after={"kind": "submitter"},
+        occurred_at=now,
+    )
+    return note
+
+
+@dataclass
+class DeviationReport:
+    """The digital avvikelserapport-blankett: at most six fields."""
+
+    org_unit_id: int
+    occurred_on: date
+    what_happened: str
+    immediate_action: str
+    person_concerned: str | None = None
+    category_codes: list[str] | None = None
+
+
+def file_deviation(staff: User, data: DeviationReport, *, now: datetime | None = None) -> Case:
+    """A member of staff files an avvikelse; it is received today, from medarbetare."""
+    now = now or utcnow()
+    if not (data.immediate_action or "").strip():
+        raise DomainError("Beskriv vad du gjorde direkt.", "immediate_action")
+    return register_case(
+        staff,
+        NewCase(
+            kind_code="deviation",
+            org_unit_id=data.org_unit_id,
+            received_on=local_date(now),
+            occurred_on=data.occurred_on,
+            description=data.what_happened,
+            immediate_action=data.immediate_action,
+            channel_code="avvikelseblankett",
+            source_code="medarbetare",
+            category_codes=data.category_codes or [],
+            person_concerned=data.person_concerned,
+            wants_feedback=True,
+        ),
+        permission=Permission.CASE_FILE_DEVIATION,
+        now=now,
+    )
