@@ -47,11 +47,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from casetrack.web import auth, cases, main
+    from casetrack.web import auth, cases, handling, main
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(handling.bp)
 
 
 def register_security(app: Flask) -> None:

@@ -18,7 +18,7 @@ from casetrack.extensions import db
 from casetrack.models import Case, OrgUnit, RoleAssignment, User
 
 
-def _subtree_ids(root_ids: set[int]) -> frozenset[int]:
+def subtree_ids(root_ids: set[int]) -> frozenset[int]:
     """All unit ids at or below ``root_ids``, by a recursive query (any tree depth)."""
     if not root_ids:
         return frozenset()
@@ -47,7 +47,7 @@ def unit_ids_for(user: User | None, permission: Permission) -> frozenset[int]:
                 )
             )
         )
-        cache[key] = _subtree_ids(root_ids)
+        cache[key] = subtree_ids(root_ids)
     return cache[key]
 
 

@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -89,3 +90,133 @@ class RegisterCaseForm(SwedishForm):
     submitter_phone = StringField(
         "Telefon", validators=[Optional(), Length(max=40, message="Högst 40 tecken.")]
     )
+
+
+class CaseFilterForm(SwedishForm):
+    """The list filters: GET parameters with codes and ids only, never personal data."""
+
+    class Meta:
+        csrf = False
+        locales = ("sv_SE", "sv")
+
+    enhet = SelectField("Enhet", coerce=str, validate_choice=True, default="")
+    typ = SelectField("Ärendetyp", validate_choice=True, default="")
+    status = SelectField("Status", validate_choice=True, default="")
+    kategori = SelectField("Kategori", validate_choice=True, default="")
+    kalla = SelectField("Från vem", validate_choice=True, default="")
+    handlaggare = SelectField("Handläggare", validate_choice=True, default="")
+    fran = DateField("Inkom från", validators=[Optional()])
+    till = DateField("Inkom till", validators=[Optional()])
+    forsenade = BooleanField("Bara försenade")
+    sortering = SelectField(
+        "Sortering",
+        choices=[
+            ("inkom_desc", "Senast inkomna först"),
+            ("inkom_asc", "Äldst först"),
+            ("diarienummer", "Diarienummer"),
+            ("status", "Status"),
+        ],
+        default="inkom_desc",
+        validate_choice=True,
+    )
+
+    def validate_till(self, field):
+        if field.data and self.fran.data and field.data < self.fran.data:
+            raise ValueError("Slutdatum kan inte vara före startdatum.")
+
+
+class SearchForm(SwedishForm):
+    """Free-text search, sent by POST so the words never appear in a URL (K3-54)."""
+
+    text = StringField(
+        "Sök i rubrik, beskrivning och anteckningar",
+        validators=[
+            DataRequired("Skriv något att söka efter."),
+            Length(max=200, message="Högst 200 tecken."),
+        ],
+    )
+
+
+class VersionedForm(SwedishForm):
+    """Every form that changes a case carries the version it was opened at."""
+
+    version = HiddenField(validators=[InputRequired()])
+    opened_at = HiddenField()
+
+
+class AssignForm(VersionedForm):
+    handler_id = SelectField("Handläggare", coerce=str, validate_choice=True)
+
+
+class StatusForm(VersionedForm):
+    status_code = SelectField("Ny status", validate_choice=True)
+
+
+class DetailsForm(VersionedForm):
+    title = StringField(
+        "Rubrik",
+        validators=[
+            DataRequired("Ange en rubrik."),
+            Length(max=MAX_TITLE, message=f"Rubriken får vara högst {MAX_TITLE} tecken."),
+        ],
+    )
+    source_code = SelectField("Från vem", validate_choice=True)
+    channel_code = SelectField("Kanal", validate_choice=True)
+    category_codes = MultiCheckboxField("Vad gällde det? (en eller flera)")
+    category_other_note = StringField(
+        "Om Annat: ange vad", validators=[Optional(), Length(max=200, message="Högst 200 tecken.")]
+    )
+
+
+class FeedbackForm(VersionedForm):
+    given_on = DateField("Datum", validators=[InputRequired("Ange datum (ÅÅÅÅ-MM-DD).")])
+    given_to = StringField(
+        "Till vem",
+        validators=[DataRequired("Ange vem som fick återkopplingen."), Length(max=200)],
+    )
+    method = SelectField("Hur", validate_choice=True)
+    summary = TextAreaField(
+        "Sammanfattning",
+        validators=[DataRequired("Sammanfatta återkopplingen."), Length(max=MAX_TEXT)],
+    )
+
+
+class ActionForm(VersionedForm):
+    description = TextAreaField(
+        "Åtgärd", validators=[DataRequired("Beskriv åtgärden."), Length(max=MAX_TEXT)]
+    )
+    responsible = StringField(
+        "Ansvarig", validators=[DataRequired("Ange vem som är ansvarig."), Length(max=200)]
+    )
+    due_on = DateField("Klar senast", validators=[Optional()])
+
+
+class CompleteActionForm(VersionedForm):
+    done_on = DateField("Genomförd datum", validators=[InputRequired("Ange datum (ÅÅÅÅ-MM-DD).")])
+    effect_evaluated_on = DateField("Effekten följdes upp", validators=[Optional()])
+    effect_verdict = SelectField("Effekt", validate_choice=True)
+    effect_waived_reason = StringField(
+        "Eller: skäl att inte följa upp effekten",
+        validators=[Optional(), Length(max=500, message="Högst 500 tecken.")],
+    )
+
+
+class NoteForm(SwedishForm):
+    body = TextAreaField(
+        "Intern anteckning",
+        validators=[DataRequired("Skriv anteckningen."), Length(max=MAX_TEXT)],
+    )
+
+
+class AcknowledgeForm(VersionedForm):
+    acknowledged_on = DateField(
+        "Mottagningsbekräftelse skickad", validators=[InputRequired("Ange datum (ÅÅÅÅ-MM-DD).")]
+    )
+
+
+class CloseForm(VersionedForm):
+    no_feedback_reason = SelectField("Om ingen återkoppling lämnats: varför", validate_choice=True)
+
+
+class ReopenForm(VersionedForm):
+    pass

@@ -1,50 +1,245 @@
-"""Case views: list, register, detail (issue #2 walking skeleton)."""
+"""Case views: Mina ärenden, the list with filters, search and export, registering, the
+case page and its history."""
 
 from __future__ import annotations
 
+import csv
+import io
+import secrets
+from datetime import date
+
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from casetrack import audit, lookups
-from casetrack.access import case_scope, get_case_or_404, has_permission
+from casetrack.access import get_case_or_404, has_permission, may_handle, unit_ids_for
 from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
-from casetrack.models import Case, utcnow
+from casetrack.models import Case, OrgUnit, utcnow
+from casetrack.queries import cases as case_queries
 from casetrack.services import cases as case_service
 from casetrack.services.errors import DomainError
-from casetrack.web.case_forms import RegisterCaseForm
+from casetrack.web.case_forms import CaseFilterForm, RegisterCaseForm, SearchForm
+from casetrack.web.handling_page import render_case_page
 from casetrack.web.history import describe
 
 bp = Blueprint("cases", __name__, url_prefix="/arenden")
 
 PAGE_SIZE = 50
+SEARCH_SESSION_KEY = "case_searches"
+MAX_SAVED_SEARCHES = 10
+
+
+def _today() -> date:
+    return local_date(utcnow())
+
+
+def _require_reader():
+    if not (
+        has_permission(current_user, Permission.CASE_READ)
+        or has_permission(current_user, Permission.CASE_READ_OWN)
+    ):
+        abort(404)
+
+
+@bp.route("/mina")
+@login_required
+def my_work():
+    """Mina ärenden: assigned to me, unassigned, overdue, awaiting återkoppling, åtgärder."""
+    if not has_permission(current_user, Permission.CASE_HANDLE):
+        return redirect(url_for("cases.list_cases"))
+    sections = case_queries.my_work(current_user, _today())
+    return render_template("cases/my_work.html", sections=sections, labels=lookups.labels())
+
+
+def _filter_form() -> CaseFilterForm:
+    form = CaseFilterForm(request.args)
+    units = db.session.scalars(
+        sa.select(OrgUnit)
+        .where(OrgUnit.id.in_(sorted(unit_ids_for(current_user, Permission.CASE_READ))))
+        .order_by(OrgUnit.name)
+    ).all()
+    form.enhet.choices = [("", "Alla mina enheter"), *[(str(u.id), u.name) for u in units]]
+    form.typ.choices = [("", "Alla"), *lookups.options("kind", active_only=False)]
+    form.status.choices = [
+        ("", "Alla"),
+        ("open", "Alla öppna"),
+        ("closed", "Alla avslutade"),
+        *lookups.options("status", active_only=False),
+    ]
+    form.kategori.choices = [("", "Alla"), *lookups.options("category", active_only=False)]
+    form.kalla.choices = [("", "Alla"), *lookups.options("source", active_only=False)]
+    form.handlaggare.choices = [
+        ("", "Alla"),
+        ("none", "Ingen tilldelad"),
+        *[(str(uid), name) for uid, name in case_queries.handler_choices(current_user)],
+    ]
+    return form
+
+
+def _saved_search(key: str | None) -> str | None:
+    if not key:
+        return None
+    return session.get(SEARCH_SESSION_KEY, {}).get(key)
+
+
+def _current_filter(form: CaseFilterForm) -> case_queries.CaseFilter | None:
+    """The filter from valid GET parameters; None when the form has errors."""
+    if request.args and not form.validate():
+        return None
+    return case_queries.CaseFilter(
+        unit_id=int(form.enhet.data) if form.enhet.data else None,
+        kind=form.typ.data or None,
+        status=form.status.data or None,
+        category=form.kategori.data or None,
+        source=form.kalla.data or None,
+        handler=form.handlaggare.data or None,
+        received_from=form.fran.data,
+        received_to=form.till.data,
+        overdue=bool(form.forsenade.data),
+        text=_saved_search(request.args.get("sokning")),
+        sort=form.sortering.data or "inkom_desc",
+    )
+
+
+def _query_args(**changes) -> dict:
+    args = {k: v for k, v in request.args.items() if v}
+    args.update(changes)
+    return {k: v for k, v in args.items() if v not in (None, "")}
 
 
 @bp.route("/")
 @login_required
 def list_cases():
-    """Cases the user may read, newest first, paginated."""
-    if not (
-        has_permission(current_user, Permission.CASE_READ)
-        or has_permission(current_user, Permission.CASE_READ_OWN)
-    ):
-        return redirect(url_for("main.index"))
-    page = request.args.get("sida", 1, type=int)
-    stmt = (
-        sa.select(Case)
-        .where(case_scope(current_user, Permission.CASE_READ))
-        .options(joinedload(Case.org_unit))
-        .order_by(Case.received_on.desc(), Case.id.desc())
+    """Cases the user may read, filtered, searched, sorted and paginated."""
+    _require_reader()
+    form = _filter_form()
+    flt = _current_filter(form)
+    search_key = request.args.get("sokning")
+    search_form = SearchForm(text=_saved_search(search_key))
+    pagination = None
+    if flt is not None:
+        stmt = case_queries.filtered(current_user, flt, _today()).options(
+            joinedload(Case.org_unit), joinedload(Case.assigned_handler)
+        )
+        page = request.args.get("sida", 1, type=int)
+        pagination = db.paginate(stmt, page=page, per_page=PAGE_SIZE, error_out=False)
+    status = 200 if flt is not None else 422
+    return (
+        render_template(
+            "cases/list.html",
+            form=form,
+            search_form=search_form,
+            search_key=search_key if _saved_search(search_key) else None,
+            pagination=pagination,
+            labels=lookups.labels(),
+            query_args=_query_args,
+            can_register=has_permission(current_user, Permission.CASE_REGISTER),
+        ),
+        status,
     )
-    pagination = db.paginate(stmt, page=page, per_page=PAGE_SIZE, error_out=False)
-    return render_template(
-        "cases/list.html",
-        pagination=pagination,
-        labels=lookups.labels(),
-        can_register=has_permission(current_user, Permission.CASE_REGISTER),
+
+
+@bp.route("/sok", methods=["POST"])
+@login_required
+def search():
+    """Keep the search words in the session and show the list under an opaque key."""
+    _require_reader()
+    form = SearchForm()
+    args = {k: v for k, v in request.args.items() if v and k not in ("sokning", "sida")}
+    if not form.validate_on_submit():
+        flash(form.text.errors[0] if form.text.errors else "Skriv något att söka efter.", "error")
+        return redirect(url_for("cases.list_cases", **args))
+    saved = dict(session.get(SEARCH_SESSION_KEY, {}))
+    while len(saved) >= MAX_SAVED_SEARCHES:
+        saved.pop(next(iter(saved)))
+    key = secrets.token_urlsafe(8)
+    saved[key] = form.text.data.strip()
+    session[SEARCH_SESSION_KEY] = saved
+    return redirect(url_for("cases.list_cases", sokning=key, **args))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    """Text a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+@bp.route("/export.csv")
+@login_required
+def export_csv():
+    """The filtered list as CSV (semicolon-separated, UTF-8 with BOM for Excel).
+
+    Only the fields the list needs; no free text or contact details (SECURITY.md K3-60).
+    """
+    _require_reader()
+    flt = _current_filter(_filter_form())
+    if flt is None:
+        abort(400)
+    labels = lookups.labels()
+    stmt = case_queries.filtered(current_user, flt, _today()).options(
+        joinedload(Case.org_unit),
+        joinedload(Case.assigned_handler),
+        selectinload(Case.categories),
+        selectinload(Case.feedback),
+        selectinload(Case.actions),
+    )
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(
+        [
+            "Diarienummer",
+            "Ärendetyp",
+            "Enhet",
+            "Inkom",
+            "Status",
+            "Från vem",
+            "Kanal",
+            "Kategorier",
+            "Handläggare",
+            "Återkoppling lämnad",
+            "Åtgärder genomförda",
+        ]
+    )
+    for case in db.session.scalars(stmt):
+        writer.writerow(
+            spreadsheet_safe(value)
+            for value in (
+                case.reference,
+                labels["kind"].get(case.kind_code),
+                case.org_unit.name,
+                case.received_on.isoformat(),
+                labels["status"].get(case.status_code),
+                labels["source"].get(case.source_code, ""),
+                labels["channel"].get(case.channel_code, ""),
+                ", ".join(c.label for c in case.categories),
+                case.assigned_handler.name if case.assigned_handler else "",
+                "ja" if case.feedback else "nej",
+                sum(1 for a in case.actions if a.done_on),
+            )
+        )
+    filename = f"arenden-{_today().isoformat()}.csv"
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
@@ -53,7 +248,14 @@ def _fill_choices(form: RegisterCaseForm) -> None:
     form.org_unit_id.choices = [(unit.id, unit.name) for unit in units]
     form.kind_code.choices = lookups.options("kind")
     form.source_code.choices = [("", "Välj (kan fyllas i senare)"), *lookups.options("source")]
-    form.channel_code.choices = [("", "Välj (kan fyllas i senare)"), *lookups.options("channel")]
+    form.channel_code.choices = [
+        ("", "Välj (kan fyllas i senare)"),
+        *[
+            (code, label)
+            for code, label in lookups.options("channel")
+            if code not in ("e_tjanst", "avvikelseblankett")
+        ],
+    ]
     form.category_codes.choices = lookups.options("category")
 
 
@@ -66,7 +268,7 @@ def register():
     form = RegisterCaseForm()
     _fill_choices(form)
     if request.method == "GET":
-        form.received_on.data = local_date(utcnow())
+        form.received_on.data = _today()
         if len(form.org_unit_id.choices) == 1:
             form.org_unit_id.data = form.org_unit_id.choices[0][0]
     if form.validate_on_submit():
@@ -104,16 +306,18 @@ def register():
 @bp.route("/<int:case_id>")
 @login_required
 def detail(case_id: int):
-    case = get_case_or_404(
-        case_id,
-        options=(
-            joinedload(Case.org_unit),
-            selectinload(Case.categories),
-            selectinload(Case.feedback),
-            selectinload(Case.actions),
-            joinedload(Case.assigned_handler),
-            joinedload(Case.created_by),
-        ),
+    case = get_case_or_404(case_id)
+    return render_case_page(case)
+
+
+@bp.route("/<int:case_id>/historik")
+@login_required
+def history(case_id: int):
+    case = get_case_or_404(case_id)
+    return render_template(
+        "cases/history.html",
+        case=case,
+        labels=lookups.labels(),
+        history=describe(audit.entries_for_case(case)),
+        can_handle=may_handle(current_user, case),
     )
-    history = describe(audit.entries_for_case(case))
-    return render_template("cases/detail.html", case=case, labels=lookups.labels(), history=history)

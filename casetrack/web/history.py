@@ -31,11 +31,30 @@ FIELD_LABELS = {
     "submitter_phone": "telefon till den som lämnat ärendet",
     "person_concerned": "berörd brukare",
     "reference": "diarienummer",
+    "occurred_on": "händelsedatum",
+    "acknowledged_on": "mottagningsbekräftelse",
+    "no_feedback_reason": "skäl utan återkoppling",
+    "immediate_action": "vad som gjordes direkt",
 }
 
 ACTION_VERBS = {
     "case.registered": "registrerade ärendet",
     "case.updated": "ändrade ärendet",
+    "case.closed": "avslutade ärendet",
+    "case.reopened": "öppnade ärendet igen",
+    "feedback.given": "registrerade återkoppling",
+    "action.added": "lade till en åtgärd",
+    "action.updated": "uppdaterade en åtgärd",
+    "note.added": "skrev en anteckning",
+}
+ACTION_FIELD_LABELS = {
+    "done_on": "genomförd datum",
+    "effect_evaluated_on": "effektuppföljning",
+    "effect_verdict": "effekt",
+    "effect_waived_reason": "skäl att inte följa upp effekten",
+    "due_on": "klar senast",
+    "given_on": "datum",
+    "method": "sätt",
 }
 
 
@@ -74,6 +93,14 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
             return "(text)"
         if isinstance(value, bool):
             return "ja" if value else "nej"
+        if field == "effect_verdict":
+            return {"achieved": "effekt uppnådd", "partial": "delvis", "none": "ingen effekt"}.get(
+                value, value
+            )
+        if field == "no_feedback_reason":
+            from casetrack.services.handling import NO_FEEDBACK_REASONS
+
+            return NO_FEEDBACK_REASONS.get(value, value)
         if field == "categories":
             return ", ".join(label_maps["category"].get(code, code) for code in value)
         mapping = {
@@ -94,13 +121,17 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
         verb = ACTION_VERBS.get(entry.action, entry.action)
         details = []
         before, after = entry.before or {}, entry.after or {}
-        if entry.action == "case.registered":
+        if entry.action == "note.added" and after.get("kind") == "submitter":
+            verb = "lade till information"
+        if entry.action in ("feedback.given", "action.added", "note.added"):
+            pass
+        elif entry.action == "case.registered":
             for field in ("kind_code", "org_unit_id", "source_code", "channel_code", "categories"):
                 if after.get(field) not in (None, [], ""):
                     details.append(f"{FIELD_LABELS[field]}: {show(field, after[field])}")
         else:
             for field, new_value in after.items():
-                label = FIELD_LABELS.get(field, field)
+                label = FIELD_LABELS.get(field) or ACTION_FIELD_LABELS.get(field, field)
                 if new_value == REDACTED or before.get(field) == REDACTED:
                     details.append(f"ändrade {label}")
                 else:
@@ -108,5 +139,8 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
                         f"ändrade {label} från {show(field, before.get(field))} "
                         f"till {show(field, new_value)}"
                     )
+        if entry.action == "case.updated" and len(details) == 1:
+            # One change reads as one sentence: "ändrade status från A till B".
+            verb, details = details[0], []
         lines.append(HistoryLine(entry.occurred_at, actor, verb, details))
     return lines

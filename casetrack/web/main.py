@@ -14,6 +14,8 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @login_required
 def index():
+    if has_permission(current_user, Permission.CASE_HANDLE):
+        return redirect(url_for("cases.my_work"))
     if has_permission(current_user, Permission.CASE_READ) or has_permission(
         current_user, Permission.CASE_READ_OWN
     ):

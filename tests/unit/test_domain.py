@@ -63,3 +63,19 @@ def test_references_are_zero_padded_per_prefix_and_year():
     assert format_reference("FN", 2027, 123456) == "FN-2027-123456"
     with pytest.raises(ValueError):
         format_reference("AO", 2026, 0)
+
+
+def test_overdue_cut_off_matches_the_working_day_deadline():
+    from datetime import timedelta
+
+    from casetrack.domain.deadlines import due_date, latest_overdue_received_on
+
+    today = date(2026, 4, 9)  # Thursday after Easter
+    cutoff = latest_overdue_received_on(today, 2)
+    # Received Thursday 2 April: due Wednesday 8 April (Good Friday, Easter Monday off).
+    assert due_date(date(2026, 4, 2), 2) == date(2026, 4, 8)
+    # Something received on Easter Monday is due Wednesday 8 April as well.
+    assert cutoff == date(2026, 4, 6)
+    for offset in range(60):
+        received = today - timedelta(days=offset)
+        assert (received <= cutoff) is (due_date(received, 2) < today)

@@ -66,7 +66,8 @@ def test_a_handler_registers_a_klagomal_finds_it_and_its_audit_entry(client, aut
     assert "Klagomål" in text
     assert "Bemötande" in text and "Bemanning (Kontinuitet, vikarieanskaffning)" in text
     assert "Närstående (anhörig, god man, etc.)" in text
-    assert "Lena Berg</strong> registrerade ärendet" in text
+    history = client.get(f"/arenden/{case.id}/historik").text
+    assert "Lena Berg</strong> registrerade ärendet" in history
 
     entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.case_id == case.id)).one()
     assert entry.action == "case.registered"

@@ -1,0 +1,1 @@
+"""Read-side queries for lists and pages; always scoped through casetrack.access."""

@@ -1,0 +1,230 @@
+"""The case list: filters, full-text search, overdue rules and the "Mina ärenden" sections.
+
+Every statement here starts from ``case_scope`` (casetrack.access), so a list, a search, a
+count or an export can never show a case that the case page would refuse.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from casetrack.access import case_scope, subtree_ids, unit_ids_for
+from casetrack.domain.deadlines import DEFAULT_DEADLINES, latest_overdue_received_on
+from casetrack.domain.roles import Permission
+from casetrack.extensions import db
+from casetrack.models import (
+    Action,
+    Case,
+    CaseSearchDocument,
+    Feedback,
+    Status,
+    User,
+    case_category,
+)
+
+SORTS = {
+    "inkom_desc": (Case.received_on.desc(), Case.id.desc()),
+    "inkom_asc": (Case.received_on.asc(), Case.id.asc()),
+    "diarienummer": (Case.reference.asc(),),
+    "status": (Case.status_code.asc(), Case.received_on.desc(), Case.id.desc()),
+}
+
+
+@dataclass
+class CaseFilter:
+    """What the user filtered on; every field optional."""
+
+    unit_id: int | None = None
+    kind: str | None = None
+    status: str | None = None  # a status code, or "open" / "closed"
+    category: str | None = None
+    source: str | None = None
+    handler: str | None = None  # a user id, or "none"
+    received_from: date | None = None
+    received_to: date | None = None
+    overdue: bool = False
+    text: str | None = None
+    sort: str = "inkom_desc"
+    extra: dict = field(default_factory=dict)
+
+
+def deadline_days(name: str) -> int:
+    settings = current_app.config["CASETRACK"]
+    return int(settings.get(f"DEADLINE_{name.upper()}_DAYS", DEFAULT_DEADLINES[name]))
+
+
+def _open_status():
+    return Case.status_code.in_(sa.select(Status.code).where(Status.type == "open"))
+
+
+def has_feedback():
+    return sa.exists().where(Feedback.case_id == Case.id)
+
+
+def feedback_overdue(today: date):
+    """Open cases that want återkoppling, have none, and are past the deadline."""
+    cutoff = latest_overdue_received_on(today, deadline_days("feedback"))
+    return sa.and_(
+        _open_status(),
+        Case.kind_code != "praise",
+        Case.wants_feedback.is_(True),
+        ~has_feedback(),
+        Case.received_on <= cutoff,
+    )
+
+
+def acknowledgement_overdue(today: date):
+    """Open cases with contact details whose mottagningsbekräftelse is late."""
+    cutoff = latest_overdue_received_on(today, deadline_days("acknowledgement"))
+    return sa.and_(
+        _open_status(),
+        Case.kind_code != "deviation",
+        Case.is_anonymous.is_(False),
+        sa.or_(Case.submitter_email.is_not(None), Case.submitter_phone.is_not(None)),
+        Case.acknowledged_on.is_(None),
+        Case.received_on <= cutoff,
+    )
+
+
+def action_overdue(today: date):
+    return sa.exists().where(
+        Action.case_id == Case.id, Action.done_on.is_(None), Action.due_on < today
+    )
+
+
+def any_overdue(today: date):
+    return sa.or_(feedback_overdue(today), acknowledgement_overdue(today), action_overdue(today))
+
+
+def _search_clause(text: str, dialect: str):
+    """Full-text match: PostgreSQL's swedish configuration, SQLite's FTS5."""
+    if dialect == "postgresql":
+        vector = sa.func.to_tsvector(
+            sa.literal_column("'swedish'::regconfig"), CaseSearchDocument.document
+        )
+        query = sa.func.websearch_to_tsquery(sa.literal_column("'swedish'::regconfig"), text)
+        return Case.id.in_(sa.select(CaseSearchDocument.case_id).where(vector.op("@@")(query)))
+    terms = re.findall(r"\w+", text)
+    if not terms:
+        return sa.false()
+    match = " ".join('"' + term.replace('"', "") + '"*' for term in terms)
+    return Case.id.in_(
+        sa.select(sa.literal_column("rowid"))
+        .select_from(sa.table("case_search_fts"))
+        .where(sa.literal_column("case_search_fts").op("MATCH")(match))
+    )
+
+
+def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
+    """SELECT of the cases ``user`` may read that match ``flt``, sorted."""
+    stmt = sa.select(Case).where(case_scope(user, Permission.CASE_READ))
+    if flt.unit_id is not None:
+        stmt = stmt.where(Case.org_unit_id.in_(sorted(subtree_ids({flt.unit_id}))))
+    if flt.kind:
+        stmt = stmt.where(Case.kind_code == flt.kind)
+    if flt.status == "open":
+        stmt = stmt.where(_open_status())
+    elif flt.status == "closed":
+        stmt = stmt.where(~_open_status())
+    elif flt.status:
+        stmt = stmt.where(Case.status_code == flt.status)
+    if flt.category:
+        stmt = stmt.where(
+            sa.exists().where(
+                case_category.c.case_id == Case.id, case_category.c.category_code == flt.category
+            )
+        )
+    if flt.source:
+        stmt = stmt.where(Case.source_code == flt.source)
+    if flt.handler == "none":
+        stmt = stmt.where(Case.assigned_handler_id.is_(None))
+    elif flt.handler:
+        stmt = stmt.where(Case.assigned_handler_id == int(flt.handler))
+    if flt.received_from:
+        stmt = stmt.where(Case.received_on >= flt.received_from)
+    if flt.received_to:
+        stmt = stmt.where(Case.received_on <= flt.received_to)
+    if flt.overdue:
+        stmt = stmt.where(any_overdue(today))
+    if flt.text:
+        stmt = stmt.where(_search_clause(flt.text, db.session.get_bind().dialect.name))
+    return stmt.order_by(*SORTS.get(flt.sort, SORTS["inkom_desc"]))
+
+
+def handler_choices(user: User) -> list[tuple[int, str]]:
+    """Handlers of the units ``user`` may read, for the handler filter and assignment."""
+    from casetrack.models import RoleAssignment
+
+    units = unit_ids_for(user, Permission.CASE_READ)
+    if not units:
+        return []
+    rows = db.session.execute(
+        sa.select(User.id, User.name)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.role.in_(["handler", "manager"]),
+            RoleAssignment.org_unit_id.in_(sorted(units)),
+            User.active.is_(True),
+        )
+        .distinct()
+        .order_by(User.name)
+    ).all()
+    return [(row.id, row.name) for row in rows]
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    cases: list[Case]
+    total: int
+    filter_args: dict
+
+
+def my_work(user: User, today: date, limit: int = 10) -> list[Section]:
+    """The "Mina ärenden" start page: what a handler should look at today."""
+    handle_units = sorted(unit_ids_for(user, Permission.CASE_HANDLE))
+    in_my_units = Case.org_unit_id.in_(handle_units) if handle_units else sa.false()
+    mine_or_free = sa.or_(Case.assigned_handler_id == user.id, Case.assigned_handler_id.is_(None))
+    definitions = [
+        ("assigned", "Tilldelade mig", [Case.assigned_handler_id == user.id, _open_status()],
+         {"handlaggare": user.id, "status": "open"}),
+        ("unassigned", "Ej tilldelade i mina enheter",
+         [in_my_units, Case.assigned_handler_id.is_(None), _open_status()],
+         {"handlaggare": "none", "status": "open"}),
+        ("overdue", "Försenade", [in_my_units, mine_or_free, any_overdue(today)],
+         {"forsenade": "1"}),
+        ("awaiting_feedback", "Väntar på återkoppling",
+         [in_my_units, mine_or_free, _open_status(), Case.kind_code != "praise",
+          Case.wants_feedback.is_(True), ~has_feedback()],
+         {"status": "open"}),
+        ("open_actions", "Öppna åtgärder",
+         [in_my_units, mine_or_free,
+          sa.exists().where(
+              Action.case_id == Case.id,
+              sa.or_(
+                  Action.done_on.is_(None),
+                  sa.and_(Action.effect_verdict.is_(None), Action.effect_waived_reason.is_(None)),
+              ),
+          )],
+         {"status": "open"}),
+    ]  # fmt: skip
+    sections = []
+    for key, title, conditions, args in definitions:
+        base = sa.select(Case).where(case_scope(user, Permission.CASE_READ), *conditions)
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
+        cases = list(
+            db.session.scalars(
+                base.options(joinedload(Case.org_unit))
+                .order_by(Case.received_on.asc(), Case.id.asc())
+                .limit(limit)
+            )
+        )
+        sections.append(Section(key, title, cases, total, args))
+    return sections
