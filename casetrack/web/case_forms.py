@@ -15,7 +15,14 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from casetrack.services.cases import MAX_TEXT, MAX_TITLE
 
@@ -122,7 +129,7 @@ class CaseFilterForm(SwedishForm):
 
     def validate_till(self, field):
         if field.data and self.fran.data and field.data < self.fran.data:
-            raise ValueError("Slutdatum kan inte vara före startdatum.")
+            raise ValidationError("Slutdatum kan inte vara före startdatum.")
 
 
 class SearchForm(SwedishForm):

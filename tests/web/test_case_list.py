@@ -1,0 +1,183 @@
+"""The case list: filters, search, export and Mina ärenden, against hand-counted data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+
+from casetrack.domain.roles import Role
+from casetrack.extensions import db
+from casetrack.services import handling
+from casetrack.web.cases import spreadsheet_safe
+
+NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def data(org, make):
+    handler = make.user([(Role.HANDLER, org["a"])], email="h@test.example", name="Lena Berg")
+    other = make.user([(Role.HANDLER, org["b"])], email="o@test.example")
+    staff = make.user([(Role.STAFF, org["a1"])], email="s@test.example")
+    cases = {
+        "c1": make.case(org["a"], by=handler, kind_code="complaint", source_code="narstaende",
+                        category_codes=["bemotande", "mat"], received_on=date(2026, 1, 10),
+                        description="Maten var kall och personalen otrevlig"),
+        "c2": make.case(org["a"], by=handler, kind_code="suggestion", source_code="brukare",
+                        category_codes=["fraga_ide"], received_on=date(2026, 2, 15),
+                        description="Förslag om en promenadgrupp på tisdagar"),
+        "c3": make.case(org["a"], by=handler, kind_code="praise", source_code="narstaende",
+                        category_codes=["bemotande"], received_on=date(2026, 3, 1),
+                        description="Tack för ett fint bemötande"),
+        "c4": make.case(org["a1"], by=staff, kind_code="deviation", source_code="medarbetare",
+                        category_codes=["utebliven_insats"], received_on=date(2026, 3, 3),
+                        description="Duschen blev inte av"),
+        "c5": make.case(org["b"], by=other, kind_code="complaint", source_code="narstaende",
+                        category_codes=["mat"], received_on=date(2026, 1, 12),
+                        description="Maten var kall igen"),
+    }  # fmt: skip
+    handling.assign_handler(handler, cases["c4"], handler, now=NOW)
+    handling.give_feedback(
+        handler, cases["c2"], given_on=date(2026, 2, 20), given_to="Brukaren",
+        method="mote", summary="Vi startar en grupp.", now=NOW,
+    )  # fmt: skip
+    handling.add_note(handler, cases["c2"], "Behöver rullstolsanpassad slinga", now=NOW)
+    db.session.commit()
+    return {"handler": handler, **cases}
+
+
+def _refs(html: str) -> set[str]:
+    return set(re.findall(r">((?:AO|HA)-\d{4}-\d{5})</a>", html))
+
+
+def _ref(data, *names) -> set[str]:
+    return {data[name].reference for name in names}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["c1", "c2", "c3", "c4"]),
+        ("typ=complaint", ["c1"]),
+        ("kategori=bemotande", ["c1", "c3"]),
+        ("kalla=narstaende", ["c1", "c3"]),
+        ("fran=2026-02-01&till=2026-03-01", ["c2", "c3"]),
+        ("handlaggare=none", ["c1", "c2", "c3"]),
+        ("status=open", ["c1", "c2", "c3", "c4"]),
+        ("status=closed", []),
+        ("forsenade=y", ["c1", "c4"]),
+        ("typ=complaint&kalla=brukare", []),
+    ],
+)
+def test_filters_match_hand_counted_cases(client, auth, data, query, expected):
+    auth.login("h@test.example")
+    response = client.get(f"/arenden/?{query}")
+    assert response.status_code == 200
+    assert _refs(response.text) == _ref(data, *expected)
+
+
+def test_the_unit_filter_takes_the_subtree(client, auth, org, data):
+    auth.login("h@test.example")
+    assert _refs(client.get(f"/arenden/?enhet={org['a1'].id}").text) == _ref(data, "c4")
+    assert _refs(client.get(f"/arenden/?enhet={org['a'].id}").text) == _ref(
+        data, "c1", "c2", "c3", "c4"
+    )
+    # Another unit's id narrows to nothing rather than widening the scope.
+    response = client.get(f"/arenden/?enhet={org['b'].id}")
+    assert response.status_code == 422
+    assert not _refs(response.text)
+
+
+def test_a_bad_filter_value_gets_a_swedish_message(client, auth, data):
+    auth.login("h@test.example")
+    response = client.get("/arenden/?fran=igår")
+    assert response.status_code == 422
+    assert "Inkom från" in response.text and "Det finns fel i formuläret" in response.text
+    response = client.get("/arenden/?fran=2026-03-01&till=2026-02-01")
+    assert "Slutdatum kan inte vara före startdatum." in response.text
+
+
+def _search(client, text: str, query: str = ""):
+    page = client.get(f"/arenden/?{query}").text
+    token = re.search(
+        r'<form method="post" action="/arenden/sok[^"]*".*?value="([^"]+)"', page, re.S
+    )
+    response = client.post(
+        f"/arenden/sok?{query}", data={"csrf_token": token.group(1), "text": text}
+    )
+    assert response.status_code == 302
+    assert text not in response.headers["Location"]  # no search words in the URL
+    return client.get(response.headers["Location"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("kall", ["c1"]),  # c5 has the same words but is another unit's
+        ("maten kall", ["c1"]),
+        ("rullstolsanpassad", ["c2"]),  # found through an internal note
+        ("promenadgrupp", ["c2"]),
+        ("duschen", ["c4"]),
+        ("finns-inte-någonstans", []),
+    ],
+)
+def test_full_text_search_stays_inside_the_scope(client, auth, data, text, expected):
+    auth.login("h@test.example")
+    response = _search(client, text)
+    assert _refs(response.text) == _ref(data, *expected)
+
+
+def test_search_combines_with_filters(client, auth, data):
+    auth.login("h@test.example")
+    assert _refs(_search(client, "bemötande", "typ=praise").text) == _ref(data, "c3")
+
+
+def test_csv_export_has_exactly_the_filtered_cases_and_no_free_text(client, auth, data):
+    auth.login("h@test.example")
+    response = client.get("/arenden/export.csv?kategori=bemotande")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][:3] == ["Diarienummer", "Ärendetyp", "Enhet"]
+    assert {row[0] for row in rows[1:]} == _ref(data, "c1", "c3")
+    assert "Maten var kall" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=SUM(A1)", "'=SUM(A1)"),
+        ("+46", "'+46"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("Bemötande", "Bemötande"),
+        (None, ""),
+    ],
+)
+def test_spreadsheet_formulas_are_neutralised(value, expected):
+    assert spreadsheet_safe(value) == expected
+
+
+def test_my_work_shows_assigned_unassigned_and_overdue(client, auth, data):
+    auth.login("h@test.example")
+    page = client.get("/", follow_redirects=True).text
+    assert "<h1>Mina ärenden</h1>" in page
+    sections = dict(re.findall(r'<h2 id="(\w+)">[^<]*\((\d+)\)</h2>', page))
+    assert sections == {
+        "assigned": "1",  # c4
+        "unassigned": "3",  # c1, c2, c3
+        "overdue": "2",  # c1 and c4 lack återkoppling past 10 working days
+        "awaiting_feedback": "2",  # c1, c4 (c2 has återkoppling, c3 is beröm)
+        "open_actions": "0",
+    }
+    assert data["c5"].reference not in page
+
+
+def test_staff_and_quality_do_not_get_mina_arenden(client, auth, org, make, data):
+    auth.login("s@test.example")
+    response = client.get("/arenden/mina")
+    assert response.status_code == 302
+    assert _refs(client.get("/arenden/").text) == _ref(data, "c4")
