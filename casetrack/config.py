@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "casetrack@localhost",
     "TIMEZONE": "Europe/Stockholm",
     "REFERENCE_PREFIX": "CT",
+    # Deadlines in Swedish working days after the received date (DESIGN §4).
+    "DEADLINE_ACKNOWLEDGEMENT_DAYS": 2,
+    "DEADLINE_FEEDBACK_DAYS": 10,
     "DEMO_SEED": 2026,
 }
 

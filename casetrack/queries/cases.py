@@ -228,3 +228,36 @@ def my_work(user: User, today: date, limit: int = 10) -> list[Section]:
         )
         sections.append(Section(key, title, cases, total, args))
     return sections
+
+
+@dataclass
+class Deadline:
+    label: str
+    due: date
+    met_on: date | None
+    overdue: bool
+
+
+def deadlines_for(case: Case, today: date, is_closed: bool) -> list[Deadline]:
+    """The deadlines shown on the case page, with whether each is met or overdue."""
+    from casetrack.domain.deadlines import due_date
+
+    result = []
+    has_contact = not case.is_anonymous and (case.submitter_email or case.submitter_phone)
+    if case.kind_code != "deviation" and has_contact:
+        due = due_date(case.received_on, deadline_days("acknowledgement"))
+        met = case.acknowledged_on
+        result.append(
+            Deadline("Mottagningsbekräftelse", due, met, not met and not is_closed and due < today)
+        )
+    if case.kind_code != "praise" and case.wants_feedback:
+        due = due_date(case.received_on, deadline_days("feedback"))
+        met = min((f.given_on for f in case.feedback), default=None)
+        result.append(Deadline("Återkoppling", due, met, not met and not is_closed and due < today))
+    for action in case.actions:
+        if action.due_on and not action.done_on:
+            result.append(
+                Deadline(f"Åtgärd: {action.description[:60]}", action.due_on, None,
+                         not is_closed and action.due_on < today)
+            )  # fmt: skip
+    return result

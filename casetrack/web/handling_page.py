@@ -106,13 +106,15 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
             fill_choices("complete_action", form, case)
             action_forms[action.id] = form
     notes = [note for note in case.notes if can_handle or note.kind == "submitter"]
+    is_closed = lookups.status_types().get(case.status_code) == "closed"
     return (
         render_template(
             "cases/detail.html",
             case=case,
             labels=lookups.labels(),
             can_handle=can_handle,
-            is_closed=lookups.status_types().get(case.status_code) == "closed",
+            is_closed=is_closed,
+            deadlines=case_queries.deadlines_for(case, today, is_closed),
             forms=page_forms,
             action_forms=action_forms,
             notes=notes,

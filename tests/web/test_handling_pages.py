@@ -189,3 +189,16 @@ def test_bad_feedback_input_is_shown_at_the_field_and_nothing_is_saved(
     assert response.status_code == 422
     assert "före det datum ärendet kom in" in response.text
     assert db.session.scalar(sa.text("SELECT count(*) FROM feedback")) == 0
+
+
+def test_the_case_page_shows_deadlines_in_working_days(client, auth, org, people, make):
+    # Received Thursday before Easter: återkoppling due ten working days later, on
+    # 20 April (Good Friday and Easter Monday are not working days).
+    case = make.case(
+        org["a"], by=people["handler"], received_on=date(2026, 4, 2), submitter_phone="070-1"
+    )
+    auth.login("h@test.example")
+    page = client.get(f"/arenden/{case.id}").text
+    assert "Återkoppling</strong>: senast 2026-04-20" in page
+    assert "Mottagningsbekräftelse</strong>: senast 2026-04-08" in page
+    assert "försenad" in page
