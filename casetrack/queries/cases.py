@@ -93,8 +93,12 @@ def acknowledgement_overdue(today: date):
 
 
 def action_overdue(today: date):
-    return sa.exists().where(
-        Action.case_id == Case.id, Action.done_on.is_(None), Action.due_on < today
+    """Open cases with an åtgärd not done by its due date."""
+    return sa.and_(
+        _open_status(),
+        sa.exists().where(
+            Action.case_id == Case.id, Action.done_on.is_(None), Action.due_on < today
+        ),
     )
 
 
