@@ -11,12 +11,26 @@ from casetrack.models.case import (
     ReferenceCounter,
     case_category,
 )
+from casetrack.models.escalation import (
+    Attachment,
+    Escalation,
+    EscalationStep,
+    Investigation,
+    InvestigationCause,
+    OrgSetting,
+)
 from casetrack.models.org import OrgUnit, RoleAssignment, User
 from casetrack.models.outbox import OutboxMessage
 from casetrack.models.reference import CaseKind, Category, Channel, Source, Status
 
 __all__ = [
     "Action",
+    "Attachment",
+    "Escalation",
+    "EscalationStep",
+    "Investigation",
+    "InvestigationCause",
+    "OrgSetting",
     "AuditEntry",
     "Base",
     "Case",

@@ -73,6 +73,9 @@ class Case(Base):
     # Mottagningsbekräftelse sent to the submitter.
     acknowledged_on: Mapped[date | None]
     closed_at: Mapped[datetime | None]
+    # Arbetsmiljöhändelse reported in IA: excluded from the lex Sarah / lex Maria rows.
+    ia_reported_on: Mapped[date | None]
+    ia_reference: Mapped[str | None] = mapped_column(sa.String(60))
     # Why the case was closed without återkoppling: anonym, avbojt, ej_nabar (checked by
     # the closing service; a CHECK would force a table rebuild on SQLite).
     no_feedback_reason: Mapped[str | None] = mapped_column(sa.String(20))
@@ -150,6 +153,10 @@ class Action(Base):
     done_on: Mapped[date | None]
     effect_evaluated_on: Mapped[date | None]
     effect_verdict: Mapped[str | None] = mapped_column(sa.String(20))
+    # The investigation cause this åtgärd addresses, if any.
+    cause_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("investigation_cause.id", ondelete="SET NULL")
+    )
     # The effect follow-up may be waived, with a reason, instead of evaluated.
     effect_waived_reason: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -88,6 +88,8 @@ def test_upgrading_a_populated_database_keeps_every_row(empty_database_url):
             "INSERT INTO case_category (case_id, category_code) VALUES (1, 'mat')",
             "INSERT INTO feedback (case_id, given_on, given_to, method, summary, created_at) "
             "VALUES (1, '2026-01-03', 'Brukaren', 'telefon', 'Svar', '2026-01-03 10:00:00+00')",
+            "INSERT INTO case_action (case_id, description, responsible, done_on, created_at) "
+            "VALUES (1, 'Varmhållning', 'Kocken', '2026-01-05', '2026-01-04 10:00:00+00')",
         ]
         for statement in statements:
             db.session.execute(sa.text(statement))
@@ -96,6 +98,8 @@ def test_upgrading_a_populated_database_keeps_every_row(empty_database_url):
         assert db.session.scalar(sa.text("SELECT reference FROM case_record")) == "AO-2026-00001"
         assert db.session.scalar(sa.text("SELECT category_code FROM case_category")) == "mat"
         assert db.session.scalar(sa.text("SELECT count(*) FROM feedback")) == 1
+        # case_action is rebuilt on SQLite (a new foreign key): its rows must survive.
+        assert db.session.scalar(sa.text("SELECT description FROM case_action")) == "Varmhållning"
         document = db.session.scalar(sa.text("SELECT document FROM case_search WHERE case_id = 1"))
         assert "kall" in document
         db.session.remove()

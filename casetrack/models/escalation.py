@@ -1,0 +1,144 @@
+"""Investigation (utredning), the lex Sarah and lex Maria tracks, and attachments
+(DESIGN §4 step 6, issue #4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casetrack.models.base import Base, utcnow
+from casetrack.models.case import Case
+from casetrack.models.org import User
+
+
+class Investigation(Base):
+    """Utredning of a case: what happened, why (causes), assessment and conclusion."""
+
+    __tablename__ = "investigation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("case_record.id", ondelete="CASCADE"), unique=True
+    )
+    started_on: Mapped[date | None]
+    what_happened: Mapped[str | None] = mapped_column(sa.Text)
+    assessment: Mapped[str | None] = mapped_column(sa.Text)
+    conclusion: Mapped[str | None] = mapped_column(sa.Text)
+    completed_on: Mapped[date | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    case: Mapped[Case] = relationship()
+    causes: Mapped[list[InvestigationCause]] = relationship(
+        back_populates="investigation",
+        order_by="InvestigationCause.id",
+        cascade="all, delete-orphan",
+    )
+
+
+class InvestigationCause(Base):
+    """A contributing cause; åtgärder can point at the cause they address."""
+
+    __tablename__ = "investigation_cause"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    investigation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("investigation.id", ondelete="CASCADE"), index=True
+    )
+    description: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    investigation: Mapped[Investigation] = relationship(back_populates="causes")
+
+
+class Escalation(Base):
+    """A lex Sarah (social services) or lex Maria (health care) track started from a case.
+
+    The report's "Lex Sarah" / "Lex Maria" rows count cases with a track of that kind,
+    except cases marked as IA incidents (``Case.ia_reported_on``).
+    """
+
+    __tablename__ = "escalation"
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "track"),
+        sa.CheckConstraint("track IN ('lex_sarah', 'lex_maria')", name="track"),
+        sa.Index("ix_escalation_track_case", "track", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case_record.id", ondelete="CASCADE"))
+    track: Mapped[str] = mapped_column(sa.String(20))
+    # The rapport: when it was received and by whom (a named rapportör; never anonymous).
+    reported_on: Mapped[date]
+    reporter_name: Mapped[str] = mapped_column(sa.String(200))
+    # Ställningstagande / beslut: missförhållande (lex Sarah) or vårdskada (lex Maria),
+    # or a påtaglig risk for one; and whether it is allvarligt / allvarlig.
+    is_confirmed: Mapped[bool | None]
+    is_risk: Mapped[bool | None]
+    is_serious: Mapped[bool | None]
+    # Anmälan to IVO (recorded here; IVO's own e-tjänst is used to send it).
+    ivo_reported_on: Mapped[date | None]
+    ivo_reference: Mapped[str | None] = mapped_column(sa.String(60))
+    ivo_reported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    no_ivo_report_reason: Mapped[str | None] = mapped_column(sa.Text)
+    completed_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    case: Mapped[Case] = relationship()
+    steps: Mapped[list[EscalationStep]] = relationship(
+        back_populates="escalation",
+        order_by="(EscalationStep.occurred_on, EscalationStep.id)",
+        cascade="all, delete-orphan",
+    )
+
+
+class EscalationStep(Base):
+    """One recorded step of a track: what, on which date, by whom, with a text."""
+
+    __tablename__ = "escalation_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("escalation.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(sa.String(40))
+    occurred_on: Mapped[date]
+    text: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    escalation: Mapped[Escalation] = relationship(back_populates="steps")
+    recorded_by: Mapped[User | None] = relationship()
+
+
+class Attachment(Base):
+    """A file on a case, stored outside the web root under a random name."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("case_record.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    storage_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+
+class OrgSetting(Base):
+    """An organisation setting editable in the app (deadlines, legal references)."""
+
+    __tablename__ = "org_setting"
+
+    key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
