@@ -16,6 +16,16 @@ def _unit_id(value) -> int | None:
         return None
 
 
+class _DateField(DateField):
+    """A date field whose parse error tells the format in plain Swedish."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-03-02.") from None
+
+
 class DeviationForm(SwedishForm):
     org_unit_id = SelectField(
         "Enhet",
@@ -23,7 +33,7 @@ class DeviationForm(SwedishForm):
         validate_choice=False,  # the service checks the unit with a clear message
         validators=[InputRequired("Välj enhet.")],
     )
-    occurred_on = DateField(
+    occurred_on = _DateField(
         "Datum då det hände",
         validators=[InputRequired("Ange datum då det hände (ÅÅÅÅ-MM-DD).")],
     )
@@ -45,4 +55,5 @@ class DeviationForm(SwedishForm):
         "Berörd brukare (valfritt)",
         validators=[Optional(), Length(max=200, message="Högst 200 tecken.")],
     )
-    category_codes = MultiCheckboxField("Vad gällde det? (valfritt)")
+    # The service checks the codes ("Välj kategorier i listan.").
+    category_codes = MultiCheckboxField("Vad gällde det? (valfritt)", validate_choice=False)

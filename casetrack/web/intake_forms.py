@@ -26,6 +26,7 @@ class PublicSubmissionForm(SwedishForm):
     )
     kind_code = RadioField(
         "Vad vill du lämna?",
+        validate_choice=False,  # the service answers with a clear message
         validators=[InputRequired("Välj om det är en synpunkt, ett klagomål eller ett beröm.")],
     )
     description = TextAreaField(
@@ -38,7 +39,7 @@ class PublicSubmissionForm(SwedishForm):
     is_anonymous = BooleanField("Jag vill vara anonym")
     wants_feedback = RadioField(
         "Vill du ha svar från oss?",
-        choices=[("ja", "Ja, jag vill ha svar"), ("nej", "Nej, jag behöver inget svar")],
+        choices={"ja": "Ja, jag vill ha svar", "nej": "Nej, jag behöver inget svar"},
         default="ja",
         validators=[InputRequired("Välj om du vill ha svar.")],
     )
