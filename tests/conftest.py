@@ -30,6 +30,9 @@ _PASSWORD_HASH = hash_password(PASSWORD)
 
 # Tables emptied between tests on PostgreSQL; reference data stays as migrated.
 DATA_TABLES = [
+    "outbox_message",
+    "case_note",
+    "case_search",
     "audit_entry",
     "case_category",
     "feedback",
