@@ -24,6 +24,13 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     )
     settings = load_settings(overrides=config_overrides)
     app.config.update(flask_config(settings, Path(app.instance_path)))
+    if settings["PROXY_COUNT"]:
+        # Behind N reverse proxies: take the client address and scheme from their
+        # X-Forwarded-* headers (rate limits per visitor, secure cookies).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     register_extensions(app)
     register_blueprints(app)
     register_security(app)
@@ -35,24 +42,27 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from casetrack import db_events  # noqa: F401  (SQLite pragmas and locking)
-    from casetrack.extensions import csrf, db, login_manager, migrate
+    from casetrack.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     from casetrack.web import auth
 
     auth.init_login_manager(login_manager)
 
 
 def register_blueprints(app: Flask) -> None:
-    from casetrack.web import auth, cases, handling, main
+    from casetrack.web import auth, cases, deviations, handling, intake, main
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(handling.bp)
+    app.register_blueprint(intake.bp)
+    app.register_blueprint(deviations.bp)
 
 
 def register_security(app: Flask) -> None:

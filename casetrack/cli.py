@@ -5,6 +5,7 @@
     casetrack serve         production server (gunicorn)
     casetrack demo          load the demo organisation, users and cases
     casetrack create-user   create an account and give it a role on a unit
+    casetrack send-mail     send due e-mail from the outbox over SMTP
     casetrack db ...        Flask-Migrate (upgrade, downgrade, migrate, ...)
 """
 
@@ -162,6 +163,19 @@ def create_user_command(email: str, name: str, role: str, unit_code: str, passwo
     click.echo(f"Kontot {user.email} skapades med rollen {ROLE_LABELS[Role(role)]} på {unit.name}.")
 
 
+@click.command("send-mail")
+@click.option("--limit", default=100, show_default=True, help="Most messages to send.")
+@with_appcontext
+def send_mail_command(limit: int) -> None:
+    """Send due e-mail from the outbox over SMTP (run it every minute, e.g. from cron)."""
+    from casetrack.mailer import send_pending
+
+    if not schema_is_current():
+        raise click.ClickException("Databasen är inte uppgraderad. Kör: casetrack db upgrade")
+    result = send_pending(limit=limit)
+    click.echo(result.summary())
+
+
 cli = FlaskGroup(
     create_app=_create_app,
     add_default_commands=False,
@@ -176,7 +190,7 @@ for command in (run_command, serve_command):
 
 def init_app(app) -> None:
     """Register the commands that need an app context on ``app.cli``."""
-    for command in (demo_command, create_user_command):
+    for command in (demo_command, create_user_command, send_mail_command):
         app.cli.add_command(command)
 
 

@@ -35,6 +35,16 @@ DEFAULTS: dict[str, Any] = {
     "DEADLINE_ACKNOWLEDGEMENT_DAYS": 2,
     "DEADLINE_FEEDBACK_DAYS": 10,
     "DEMO_SEED": 2026,
+    # Public e-tjänst abuse protection (Flask-Limiter syntax, per client address).
+    "PUBLIC_RATE_LIMIT": "5 per minute;30 per day",
+    "FOLLOW_RATE_LIMIT": "10 per minute;50 per day",
+    # Failed receipt-code attempts per case reference before it is locked for a while.
+    "FOLLOW_REFERENCE_FAILURES": "10 per 15 minutes",
+    # Where the limits are counted; several workers or hosts need a shared store,
+    # e.g. redis://127.0.0.1:6379.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # Number of reverse proxies in front of casetrack that set X-Forwarded-For/-Proto.
+    "PROXY_COUNT": 0,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -127,4 +137,7 @@ def flask_config(settings: dict[str, Any], instance_path: Path) -> dict[str, Any
         "WTF_CSRF_SSL_STRICT": True,
         # WTForms' own Swedish messages (Meta.locales) instead of Flask-Babel.
         "WTF_I18N_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": settings["RATELIMIT_STORAGE_URI"],
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "casetrack",
     }

@@ -169,7 +169,9 @@ def register_case(
         title=title,
         description=description,
         is_anonymous=data.is_anonymous,
-        wants_feedback=data.wants_feedback and not data.is_anonymous,
+        # An anonymous person can still read återkoppling with a receipt code.
+        wants_feedback=data.wants_feedback
+        and (not data.is_anonymous or receipt_code_hash is not None),
         submitter_name=None if data.is_anonymous else _clean(data.submitter_name),
         submitter_email=None if data.is_anonymous else _clean(data.submitter_email),
         submitter_phone=None if data.is_anonymous else _clean(data.submitter_phone),

@@ -17,11 +17,13 @@ import sqlalchemy as sa
 
 from casetrack import audit
 from casetrack.domain.dates import local_date
+from casetrack.domain.reference import FEEDBACK_METHODS
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
-from casetrack.models import Case, CaseNote, OrgUnit, User, utcnow
-from casetrack.services.cases import MAX_TEXT, NewCase, register_case
+from casetrack.models import Case, CaseNote, OrgUnit, Status, User, utcnow
+from casetrack.services.cases import NewCase, register_case
 from casetrack.services.errors import DomainError
+from casetrack.services.mail import queue_mail
 from casetrack.services.search import refresh_search_document
 
 PUBLIC_KINDS = ("suggestion", "complaint", "praise")
@@ -29,6 +31,9 @@ PUBLIC_KINDS = ("suggestion", "complaint", "praise")
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 _CODE_LENGTH = 16  # 16 symbols of 30 ≈ 78 bits
 PUBLIC_ACTOR = "e-tjänst"
+# The public form takes shorter texts than a handler's registration (abuse protection).
+PUBLIC_MAX_TEXT = 10_000
+TOO_LONG = "Texten får vara högst 10 000 tecken. Korta texten eller dela upp den."
 
 
 def new_receipt_code() -> str:
@@ -71,6 +76,8 @@ def submit_public(data: PublicSubmission, *, now: datetime | None = None) -> tup
     unit = db.session.get(OrgUnit, data.org_unit_id)
     if unit is None or not unit.active:
         raise DomainError("Välj en verksamhet i listan.", "org_unit_id")
+    if len((data.description or "").strip()) > PUBLIC_MAX_TEXT:
+        raise DomainError(TOO_LONG, "description")
     if (
         data.wants_feedback
         and not data.is_anonymous
@@ -107,9 +114,17 @@ def find_by_receipt(reference: str, code: str) -> Case | None:
     """The case with this reference and receipt code, or None (never says which was wrong)."""
     digest = hash_receipt_code(code)
     case = db.session.scalars(sa.select(Case).where(Case.receipt_code_hash == digest)).one_or_none()
-    if case is None or not hmac.compare_digest(case.reference, reference.strip().upper()):
+    # Compare bytes: compare_digest refuses str with non-ASCII characters (e.g. "Å"),
+    # which anyone can type into the form.
+    typed = normalise_reference(reference).encode()
+    if case is None or not hmac.compare_digest(case.reference.encode(), typed):
         return None
     return case
+
+
+def normalise_reference(reference: str) -> str:
+    """A typed reference as stored: no surrounding spaces, upper case."""
+    return (reference or "").strip().upper()
 
 
 def add_submitter_information(case: Case, text: str, *, now: datetime | None = None) -> CaseNote:
@@ -118,8 +133,8 @@ def add_submitter_information(case: Case, text: str, *, now: datetime | None = N
     text = (text or "").strip()
     if not text:
         raise DomainError("Skriv det du vill lägga till.", "body")
-    if len(text) > MAX_TEXT:
-        raise DomainError(f"Texten får vara högst {MAX_TEXT} tecken.", "body")
+    if len(text) > PUBLIC_MAX_TEXT:
+        raise DomainError(TOO_LONG, "body")
     note = CaseNote(case=case, kind="submitter", body=text, created_at=now)
     db.session.add(note)
     db.session.flush()
@@ -171,4 +186,80 @@ def file_deviation(staff: User, data: DeviationReport, *, now: datetime | None =
         ),
         permission=Permission.CASE_FILE_DEVIATION,
         now=now,
+    )
+
+
+RECEIPT_SUBJECT = "Kvittens: vi har tagit emot ditt ärende {reference}"
+RECEIPT_BODY = """Hej!
+
+Tack för att du hörde av dig. Vi har tagit emot det du skrev till {unit}.
+
+Diarienummer: {reference}
+Kvittenskod:  {code}
+
+Med diarienumret och kvittenskoden kan du se hur ärendet går, läsa vår återkoppling och
+lägga till information på sidan "Följ ditt ärende" i vår e-tjänst. Spara koden, men visa
+den inte för någon annan: den som har koden kan läsa återkopplingen.
+
+Det här mejlet går inte att svara på.
+"""
+
+
+def queue_receipt_mail(case: Case, code: str) -> None:
+    """Queue the receipt e-mail (reference and code) when the submitter gave an address.
+
+    The code sits in the outbox only until the message is sent; the mailer then removes it
+    from the stored body (the code is otherwise kept only as a hash).
+    """
+    if not case.submitter_email:
+        return
+    queue_mail(
+        case.submitter_email,
+        RECEIPT_SUBJECT.format(reference=case.reference),
+        RECEIPT_BODY.format(reference=case.reference, code=code, unit=case.org_unit.name),
+        purpose="receipt",
+        case=case,
+    )
+
+
+@dataclass
+class PublicFeedback:
+    given_on: date
+    method: str
+    summary: str
+
+
+@dataclass
+class PublicCaseView:
+    """What the receipt-code page may show (SECURITY.md K3-53): status and återkoppling,
+    no internal notes, no handler names."""
+
+    reference: str
+    kind_code: str
+    unit_name: str
+    received_on: date
+    status_label: str
+    is_closed: bool
+    feedback: list[PublicFeedback]
+    added_information: list[tuple[datetime, str]]
+
+
+def public_view(case: Case) -> PublicCaseView:
+    """The submitter's view of their case."""
+    methods = {item.code: item.label for item in FEEDBACK_METHODS}
+    status = db.session.get(Status, case.status_code)
+    return PublicCaseView(
+        reference=case.reference,
+        kind_code=case.kind_code,
+        unit_name=case.org_unit.name,
+        received_on=case.received_on,
+        status_label=status.label,
+        is_closed=status.type == "closed",
+        feedback=[
+            PublicFeedback(item.given_on, methods.get(item.method, item.method), item.summary)
+            for item in case.feedback
+        ],
+        added_information=[
+            (note.created_at, note.body) for note in case.notes if note.kind == "submitter"
+        ],
     )

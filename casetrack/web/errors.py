@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -43,6 +44,13 @@ def init_app(app: Flask) -> None:
             "Formuläret hade gått ut eller saknade säkerhetstoken. "
             "Ladda om sidan och skicka formuläret igen.",
         )
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded):
+        db.session.rollback()
+        # A view's own Swedish message (error_message=...) when it has one.
+        custom = error.limit.error_message if error.limit is not None else None
+        return render_error(429, error.description if custom else None)
 
     # Unhandled exceptions reach this as InternalServerError (500); in testing they
     # propagate so that tests see the traceback.
