@@ -55,12 +55,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from casetrack.web import auth, cases, deviations, handling, intake, main
+    from casetrack.web import auth, cases, deviations, handling, intake, main, reports
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(handling.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(deviations.bp)
 

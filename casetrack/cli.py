@@ -188,9 +188,62 @@ for command in (run_command, serve_command):
     cli.add_command(command)
 
 
+@click.command("report")
+@click.option("--unit", "unit_code", default=None, help="Org unit code (default: the root).")
+@click.option("--year", type=int, default=None, help="Year (default: this year).")
+@click.option("--tertial", type=click.Choice(["T1", "T2", "T3", "VB"]), default=None,
+              help="Report up to this tertial (default: the latest).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@with_appcontext
+def report_command(unit_code, year, tertial, fmt, output) -> None:
+    """Export "Redovisning av synpunkter och klagomål" for automation (XLSX or CSV)."""
+    from casetrack import audit
+    from casetrack.domain.dates import local_date
+    from casetrack.domain.tertials import tertial_of
+    from casetrack.models import OrgUnit, utcnow
+    from casetrack.reports import export
+    from casetrack.reports.synpunkter import build_report
+
+    today = local_date(utcnow())
+    if unit_code:
+        unit = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == unit_code)).one_or_none()
+        if unit is None:
+            raise click.ClickException(f"Ingen enhet har koden {unit_code!r}.")
+    else:
+        roots = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.parent_id.is_(None))).all()
+        if len(roots) != 1:
+            raise click.ClickException("Ange --unit: det finns ingen enda rotenhet.")
+        unit = roots[0]
+    year = year or today.year
+    up_to = (
+        {"T1": 1, "T2": 2, "T3": 3, "VB": 3}[tertial]
+        if tertial
+        else (tertial_of(today) if year == today.year else 3)
+    )
+    report = build_report(unit, year, up_to)
+    if fmt == "xlsx":
+        with open(output, "wb") as handle:
+            handle.write(export.to_xlsx(report, utcnow()))
+    else:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            handle.write(export.to_csv(report))
+    # Exports of the report are recorded like any other export.
+    audit.record(
+        "report.exported",
+        entity_type="report",
+        entity_id=unit.id,
+        actor=None,
+        actor_label="cli",
+        after={"unit_id": unit.id, "year": year, "tertial": up_to, "format": fmt},
+    )
+    db.session.commit()
+    click.echo(f"Rapporten för {unit.name} {year} t.o.m. T{up_to} skrevs till {output}.")
+
+
 def init_app(app) -> None:
     """Register the commands that need an app context on ``app.cli``."""
-    for command in (demo_command, create_user_command, send_mail_command):
+    for command in (report_command, demo_command, create_user_command, send_mail_command):
         app.cli.add_command(command)
 
 

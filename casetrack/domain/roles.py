@@ -45,6 +45,10 @@ class Permission(StrEnum):
     # handle: assign, feedback, actions, status
     CASE_HANDLE = "case.handle"
     REPORT_READ = "report.read"
+    # write "Sammanfattning och planerade åtgärder", fastställa a tertial
+    REPORT_WRITE = "report.write"
+    # undo a fastställd tertial (a recorded, privileged action)
+    REPORT_UNFREEZE = "report.unfreeze"
     ADMINISTER = "admin"
 
 
@@ -65,9 +69,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASE_FILE_DEVIATION,
             Permission.CASE_HANDLE,
             Permission.REPORT_READ,
+            Permission.REPORT_WRITE,
         }
     ),
-    Role.QUALITY: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
+    Role.QUALITY: frozenset(
+        {
+            Permission.CASE_READ,
+            Permission.REPORT_READ,
+            Permission.REPORT_WRITE,
+            Permission.REPORT_UNFREEZE,
+        }
+    ),
     Role.MAS: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
     Role.SAS: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
     Role.ADMIN: frozenset({Permission.ADMINISTER}),

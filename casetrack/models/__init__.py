@@ -22,6 +22,7 @@ from casetrack.models.escalation import (
 from casetrack.models.org import OrgUnit, RoleAssignment, User
 from casetrack.models.outbox import OutboxMessage
 from casetrack.models.reference import CaseKind, Category, Channel, Source, Status
+from casetrack.models.report import ReportSnapshot, ReportSummaryVersion
 
 __all__ = [
     "Action",
@@ -43,6 +44,8 @@ __all__ = [
     "OrgUnit",
     "OutboxMessage",
     "ReferenceCounter",
+    "ReportSnapshot",
+    "ReportSummaryVersion",
     "RoleAssignment",
     "Source",
     "Status",

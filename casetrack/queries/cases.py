@@ -50,6 +50,8 @@ class CaseFilter:
     received_to: date | None = None
     overdue: bool = False
     text: str | None = None
+    # A row of the tertial report (drill-down), e.g. "source:brukare".
+    report_row: str | None = None
     sort: str = "inkom_desc"
     extra: dict = field(default_factory=dict)
 
@@ -158,6 +160,10 @@ def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
         stmt = stmt.where(any_overdue(today))
     if flt.text:
         stmt = stmt.where(_search_clause(flt.text, db.session.get_bind().dialect.name))
+    if flt.report_row:
+        from casetrack.reports.synpunkter import row_condition
+
+        stmt = stmt.where(row_condition(flt.report_row))
     return stmt.order_by(*SORTS.get(flt.sort, SORTS["inkom_desc"]))
 
 

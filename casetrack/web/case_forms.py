@@ -115,6 +115,7 @@ class CaseFilterForm(SwedishForm):
     fran = DateField("Inkom från", validators=[Optional()])
     till = DateField("Inkom till", validators=[Optional()])
     forsenade = BooleanField("Bara försenade")
+    rad = SelectField("Rad i tertialrapporten", validate_choice=True, default="")
     sortering = SelectField(
         "Sortering",
         choices=[

@@ -82,12 +82,27 @@ def _filter_form() -> CaseFilterForm:
     ]
     form.kategori.choices = [("", "Alla"), *lookups.options("category", active_only=False)]
     form.kalla.choices = [("", "Alla"), *lookups.options("source", active_only=False)]
+    form.rad.choices = report_row_choices()
     form.handlaggare.choices = [
         ("", "Alla"),
         ("none", "Ingen tilldelad"),
         *[(str(uid), name) for uid, name in case_queries.handler_choices(current_user)],
     ]
     return form
+
+
+def report_row_choices() -> list[tuple[str, str]]:
+    from casetrack.domain.report_rows import GROUPS, row_key
+    from casetrack.reports.synpunkter import MISSING_CATEGORY, MISSING_SOURCE
+
+    choices = [("", "Alla")]
+    for group in GROUPS:
+        choices += [(row_key(row), f"{group.label}: {row.label}") for row in group.rows]
+    choices += [
+        (MISSING_SOURCE, "Saknar uppgift om från vem"),
+        (MISSING_CATEGORY, "Saknar kategori"),
+    ]
+    return choices
 
 
 def _saved_search(key: str | None) -> str | None:
@@ -111,6 +126,7 @@ def _current_filter(form: CaseFilterForm) -> case_queries.CaseFilter | None:
         received_to=form.till.data,
         overdue=bool(form.forsenade.data),
         text=_saved_search(request.args.get("sokning")),
+        report_row=form.rad.data or None,
         sort=form.sortering.data or "inkom_desc",
     )
 

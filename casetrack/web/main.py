@@ -16,6 +16,8 @@ bp = Blueprint("main", __name__)
 def index():
     if has_permission(current_user, Permission.CASE_HANDLE):
         return redirect(url_for("cases.my_work"))
+    if has_permission(current_user, Permission.REPORT_WRITE):
+        return redirect(url_for("reports.show"))
     if has_permission(current_user, Permission.CASE_READ) or has_permission(
         current_user, Permission.CASE_READ_OWN
     ):

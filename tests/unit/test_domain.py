@@ -79,3 +79,31 @@ def test_overdue_cut_off_matches_the_working_day_deadline():
     for offset in range(60):
         received = today - timedelta(days=offset)
         assert (received <= cutoff) is (due_date(received, 2) < today)
+
+
+def test_report_rows_are_exactly_the_units_table():
+    import json
+    from pathlib import Path
+
+    from casetrack.domain import report_rows
+
+    spec = json.loads(
+        (Path(__file__).parent.parent / "data" / "ils_report_rows.json").read_text("utf-8")
+    )
+    assert spec["title"] == report_rows.TITLE
+    assert spec["first_column_header"] == report_rows.FIRST_COLUMN
+    assert spec["unit_label"] == report_rows.UNIT
+    assert spec["columns"] == [
+        *report_rows.TERTIAL_COLUMNS,
+        report_rows.TOTAL_COLUMN,
+        report_rows.SUMMARY_COLUMN,
+    ]
+    ours = [
+        (group.code, group.label, [(row.code, row.label) for row in group.rows])
+        for group in report_rows.GROUPS
+    ]
+    theirs = [
+        (group["code"], group["label"], [(row["code"], row["label"]) for row in group["rows"]])
+        for group in spec["groups"]
+    ]
+    assert ours == theirs

@@ -1,0 +1,1 @@
+"""Read-side report queries: SQL aggregation with the access scope in the WHERE clause."""

@@ -1,0 +1,305 @@
+"""The tertial table "Redovisning av synpunkter och klagomål" (DESIGN §5).
+
+Four aggregate queries (GROUP BY over the cases of a unit subtree and a date range) give
+every row for every tertial in the range; the page needs six tertials back for the trend
+and the comparison with the year before, so the number of queries is constant whatever
+the number of cases. ``row_condition`` gives the same rules as a WHERE clause for the
+drill-down list, and a test checks that each drill-down list has exactly the number shown.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+
+from casetrack.access import subtree_ids
+from casetrack.domain.report_rows import GROUPS, ROWS, Row, row_key
+from casetrack.domain.tertials import tertial_bounds
+from casetrack.extensions import db
+from casetrack.models import (
+    Action,
+    Case,
+    Escalation,
+    Feedback,
+    OrgUnit,
+    ReportSnapshot,
+    ReportSummaryVersion,
+    case_category,
+)
+
+# Data-quality counters shown as warnings, never folded into Annan/Annat.
+MISSING_SOURCE = "quality:missing_source"
+MISSING_CATEGORY = "quality:missing_category"
+
+Period = tuple[int, int]  # (year, tertial)
+
+
+def previous_periods(year: int, tertial: int, count: int) -> list[Period]:
+    """``count`` tertials ending with (year, tertial), oldest first."""
+    periods = []
+    for _ in range(count):
+        periods.append((year, tertial))
+        tertial -= 1
+        if tertial == 0:
+            year, tertial = year - 1, 3
+    return list(reversed(periods))
+
+
+def _not_praise():
+    return Case.kind_code != "praise"
+
+
+def _has_category(code: str | None = None):
+    clause = sa.exists().where(case_category.c.case_id == Case.id)
+    if code is not None:
+        clause = sa.exists().where(
+            case_category.c.case_id == Case.id, case_category.c.category_code == code
+        )
+    return clause
+
+
+def _has_done_action():
+    return sa.exists().where(Action.case_id == Case.id, Action.done_on.is_not(None))
+
+
+def _has_feedback():
+    return sa.exists().where(Feedback.case_id == Case.id)
+
+
+def _has_escalation(track: str):
+    return sa.exists().where(Escalation.case_id == Case.id, Escalation.track == track)
+
+
+def row_condition(key: str):
+    """WHERE clause for the cases counted in the row ``key`` (drill-down)."""
+    group, _, code = key.partition(":")
+    if key == MISSING_SOURCE:
+        return sa.and_(_not_praise(), Case.source_code.is_(None))
+    if key == MISSING_CATEGORY:
+        return sa.and_(_not_praise(), ~_has_category())
+    if group == "praise":
+        return Case.kind_code == "praise"
+    if group == "source":
+        return sa.and_(_not_praise(), Case.source_code == code)
+    if group == "category":
+        return sa.and_(_not_praise(), _has_category(code))
+    if group == "escalation":
+        return sa.and_(_not_praise(), Case.ia_reported_on.is_(None), _has_escalation(code))
+    if key == "feedback:feedback_given":
+        return sa.and_(_not_praise(), _has_feedback())
+    if key == "actions:actions_taken":
+        return sa.and_(_not_praise(), _has_done_action())
+    raise ValueError(f"unknown report row {key!r}")
+
+
+def _period_columns():
+    year = sa.cast(sa.extract("year", Case.received_on), sa.Integer)
+    month = sa.cast(sa.extract("month", Case.received_on), sa.Integer)
+    tertial = sa.case((month <= 4, 1), (month <= 8, 2), else_=3)
+    return year.label("year"), tertial.label("tertial")
+
+
+def live_counts(unit_ids: list[int], start: date, end: date) -> dict[Period, dict[str, int]]:
+    """{(year, tertial): {row key: count}} for the cases of ``unit_ids`` received in range."""
+    year, tertial = _period_columns()
+    where = (Case.org_unit_id.in_(unit_ids), Case.received_on.between(start, end))
+    counts: dict[Period, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    is_praise = sa.case((Case.kind_code == "praise", 1), else_=0).label("is_praise")
+
+    # 1. Beröm and the source rows.
+    for y, t, praise, source, n in db.session.execute(
+        sa.select(year, tertial, is_praise, Case.source_code, sa.func.count())
+        .where(*where)
+        .group_by(year, tertial, is_praise, Case.source_code)
+    ):
+        if praise:
+            counts[(y, t)]["praise:praise"] += n
+        elif source is None:
+            counts[(y, t)][MISSING_SOURCE] += n
+        else:
+            counts[(y, t)][f"source:{source}"] += n
+
+    # 2. Category rows: each case once per category, through the link table.
+    for y, t, code, n in db.session.execute(
+        sa.select(year, tertial, case_category.c.category_code, sa.func.count())
+        .join(case_category, case_category.c.case_id == Case.id)
+        .where(*where, _not_praise())
+        .group_by(year, tertial, case_category.c.category_code)
+    ):
+        counts[(y, t)][f"category:{code}"] += n
+
+    # 3. Lex Sarah / lex Maria, excluding IA incidents.
+    for y, t, track, n in db.session.execute(
+        sa.select(year, tertial, Escalation.track, sa.func.count(sa.distinct(Case.id)))
+        .join(Escalation, Escalation.case_id == Case.id)
+        .where(*where, _not_praise(), Case.ia_reported_on.is_(None))
+        .group_by(year, tertial, Escalation.track)
+    ):
+        counts[(y, t)][f"escalation:{track}"] += n
+
+    # 4. Återkoppling, åtgärder and cases without any category.
+    def flag(condition):
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
+    for y, t, feedback, actions, no_category in db.session.execute(
+        sa.select(
+            year,
+            tertial,
+            flag(_has_feedback()),
+            flag(_has_done_action()),
+            flag(~_has_category()),
+        )
+        .where(*where, _not_praise())
+        .group_by(year, tertial)
+    ):
+        counts[(y, t)]["feedback:feedback_given"] += int(feedback or 0)
+        counts[(y, t)]["actions:actions_taken"] += int(actions or 0)
+        counts[(y, t)][MISSING_CATEGORY] += int(no_category or 0)
+    return {period: dict(values) for period, values in counts.items()}
+
+
+@dataclass
+class Cell:
+    """One figure: live, and frozen if the tertial is fastställd."""
+
+    live: int | None
+    frozen: int | None = None
+
+    @property
+    def shown(self) -> int | None:
+        return self.frozen if self.frozen is not None else self.live
+
+    @property
+    def drifted(self) -> bool:
+        return self.frozen is not None and self.live is not None and self.frozen != self.live
+
+
+@dataclass
+class ReportRow:
+    row: Row
+    key: str
+    cells: dict[int, Cell]  # tertial → cell, only up to the chosen tertial
+    total: int
+    previous_year: int  # the same tertial the year before (live)
+    trend: list[int]  # six tertials, oldest first (live)
+    text: str = ""
+
+
+@dataclass
+class Report:
+    unit: OrgUnit
+    year: int
+    up_to: int
+    rows: list[ReportRow]
+    groups: list[tuple[str, str, list[ReportRow]]]
+    snapshots: dict[int, ReportSnapshot]
+    quality: dict[str, int]  # missing source / category, up to the chosen tertial
+    trend_periods: list[Period]
+    texts_frozen: bool
+    text_history: dict[str, list[ReportSummaryVersion]] = field(default_factory=dict)
+
+    @property
+    def drifted_rows(self) -> list[ReportRow]:
+        return [row for row in self.rows if any(c.drifted for c in row.cells.values())]
+
+
+def active_snapshots(unit_id: int, year: int) -> dict[int, ReportSnapshot]:
+    """{tertial: snapshot} of the fastställda tertials of ``year`` for the unit."""
+    return {
+        snapshot.tertial: snapshot
+        for snapshot in db.session.scalars(
+            sa.select(ReportSnapshot).where(
+                ReportSnapshot.org_unit_id == unit_id,
+                ReportSnapshot.year == year,
+                ReportSnapshot.revoked_at.is_(None),
+            )
+        )
+    }
+
+
+def current_texts(unit_id: int, year: int, tertial: int) -> dict[str, list[ReportSummaryVersion]]:
+    """{row key: versions newest first} of the summary texts for one tertial."""
+    versions: dict[str, list[ReportSummaryVersion]] = defaultdict(list)
+    for version in db.session.scalars(
+        sa.select(ReportSummaryVersion)
+        .where(
+            ReportSummaryVersion.org_unit_id == unit_id,
+            ReportSummaryVersion.year == year,
+            ReportSummaryVersion.tertial == tertial,
+        )
+        .order_by(ReportSummaryVersion.id.desc())
+    ):
+        versions[version.row_key].append(version)
+    return dict(versions)
+
+
+def build_report(unit: OrgUnit, year: int, up_to: int) -> Report:
+    """The table for ``unit`` and its subtree, ``year``, tertials 1..``up_to``.
+
+    The caller has checked that the viewer may see reports for ``unit`` (the subtree of a
+    unit in scope is in scope: roles reach downwards).
+    """
+    unit_ids = sorted(subtree_ids({unit.id}))
+    trend_periods = previous_periods(year, up_to, 6)
+    start = tertial_bounds(*trend_periods[0])[0]
+    end = tertial_bounds(year, 3)[1]
+    counts = live_counts(unit_ids, start, end)
+    snapshots = active_snapshots(unit.id, year)
+    history = current_texts(unit.id, year, up_to)
+    frozen_now = snapshots.get(up_to)
+
+    rows: list[ReportRow] = []
+    for row in ROWS:
+        key = row_key(row)
+        cells = {}
+        for tertial in range(1, up_to + 1):
+            live = counts.get((year, tertial), {}).get(key, 0)
+            snapshot = snapshots.get(tertial)
+            frozen = snapshot.figures.get(key, 0) if snapshot is not None else None
+            cells[tertial] = Cell(live=live, frozen=frozen)
+        text = (
+            frozen_now.texts.get(key, "")
+            if frozen_now is not None
+            else (history[key][0].text if key in history else "")
+        )
+        rows.append(
+            ReportRow(
+                row=row,
+                key=key,
+                cells=cells,
+                total=sum(cell.shown or 0 for cell in cells.values()),
+                previous_year=counts.get((year - 1, up_to), {}).get(key, 0),
+                trend=[counts.get(period, {}).get(key, 0) for period in trend_periods],
+                text=text,
+            )
+        )
+    by_key = {r.key: r for r in rows}
+    groups = [
+        (group.code, group.label, [by_key[row_key(row)] for row in group.rows]) for group in GROUPS
+    ]
+    quality = {
+        key: sum(counts.get((year, t), {}).get(key, 0) for t in range(1, up_to + 1))
+        for key in (MISSING_SOURCE, MISSING_CATEGORY)
+    }
+    return Report(
+        unit=unit,
+        year=year,
+        up_to=up_to,
+        rows=rows,
+        groups=groups,
+        snapshots=snapshots,
+        quality=quality,
+        trend_periods=trend_periods,
+        texts_frozen=frozen_now is not None,
+        text_history=history,
+    )
+
+
+def frozen_figures(unit: OrgUnit, year: int, tertial: int) -> dict[str, int]:
+    """Today's figures of one tertial, for freezing."""
+    start, end = tertial_bounds(year, tertial)
+    counts = live_counts(sorted(subtree_ids({unit.id})), start, end).get((year, tertial), {})
+    return {row_key(row): counts.get(row_key(row), 0) for row in ROWS}

@@ -1,0 +1,254 @@
+"""The tertial report page, its texts, fastställa, exports (issue #6)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from casetrack.access import unit_ids_for
+from casetrack.domain.dates import local_date
+from casetrack.domain.report_rows import (
+    COUNTING_RULES,
+    SUMMARY_COLUMN,
+    TERTIAL_COLUMNS,
+    TERTIAL_NAMES,
+    TITLE,
+    TOTAL_COLUMN,
+    UNIT,
+)
+from casetrack.domain.roles import Permission
+from casetrack.domain.tertials import tertial_bounds, tertial_of
+from casetrack.extensions import db
+from casetrack.models import OrgUnit, utcnow
+from casetrack.reports import export
+from casetrack.reports.chart import sparkbars
+from casetrack.reports.synpunkter import MISSING_CATEGORY, MISSING_SOURCE, build_report
+from casetrack.services import reports as report_service
+from casetrack.services.errors import DomainError
+from casetrack.web.report_forms import (
+    FreezeForm,
+    PeriodForm,
+    ReportChoiceForm,
+    SummaryForm,
+    UnfreezeForm,
+)
+
+bp = Blueprint("reports", __name__, url_prefix="/rapport")
+
+
+def _units_in_scope() -> list[OrgUnit]:
+    ids = unit_ids_for(current_user, Permission.REPORT_READ)
+    if not ids:
+        return []
+    units = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.id.in_(sorted(ids)))).all()
+    by_id = {unit.id: unit for unit in units}
+
+    def depth(unit: OrgUnit) -> int:
+        level = 0
+        while unit.parent_id in by_id:
+            unit = by_id[unit.parent_id]
+            level += 1
+        return level
+
+    # Tree order: each unit after its parent, indented in the select by depth.
+    ordered: list[OrgUnit] = []
+
+    def visit(parent_id):
+        for unit in sorted((u for u in units if u.parent_id == parent_id), key=lambda u: u.name):
+            ordered.append(unit)
+            visit(unit.id)
+
+    for root in sorted((u for u in units if u.parent_id not in by_id), key=lambda u: u.name):
+        ordered.append(root)
+        visit(root.id)
+    for unit in ordered:
+        unit.depth = depth(unit)
+    return ordered
+
+
+def _unit_or_404(unit_id, permission: Permission = Permission.REPORT_READ) -> OrgUnit:
+    try:
+        unit_id = int(unit_id)
+    except (TypeError, ValueError):
+        abort(404)
+    if unit_id not in unit_ids_for(current_user, permission):
+        abort(404)
+    return db.session.get(OrgUnit, unit_id)
+
+
+def _choice() -> tuple[ReportChoiceForm, OrgUnit | None, int, int]:
+    units = _units_in_scope()
+    if not units:
+        abort(404)
+    today = local_date(utcnow())
+    form = ReportChoiceForm(request.args)
+    form.enhet.choices = [(str(unit.id), "\u00a0\u00a0" * unit.depth + unit.name) for unit in units]
+    if not request.args:
+        form.enhet.data = str(units[0].id)
+        form.ar.data = today.year
+        form.tertial.data = str(tertial_of(today))
+        return form, units[0], today.year, tertial_of(today)
+    if form.enhet.data:
+        _unit_or_404(form.enhet.data)  # out of scope or unknown: 404, not a form error
+    if not form.validate():
+        return form, None, today.year, tertial_of(today)
+    return form, _unit_or_404(form.enhet.data), form.ar.data, int(form.tertial.data)
+
+
+def _period_args(unit: OrgUnit, year: int, tertial: int) -> dict:
+    return {"enhet": unit.id, "ar": year, "tertial": tertial}
+
+
+@bp.route("/")
+@login_required
+def show():
+    form, unit, year, up_to = _choice()
+    if unit is None:
+        return render_template("reports/report.html", form=form, report=None), 422
+    report = build_report(unit, year, up_to)
+    may_write = unit.id in unit_ids_for(current_user, Permission.REPORT_WRITE)
+    may_unfreeze = unit.id in unit_ids_for(current_user, Permission.REPORT_UNFREEZE)
+
+    def drill(key: str, start: date, end: date) -> str:
+        return url_for(
+            "cases.list_cases", enhet=unit.id, fran=start.isoformat(), till=end.isoformat(), rad=key
+        )
+
+    period_data = {"unit_id": unit.id, "year": year, "tertial": up_to}
+    summary_forms = {
+        row.key: SummaryForm(formdata=None, row_key=row.key, text=row.text, **period_data)
+        for row in report.rows
+    }
+    return render_template(
+        "reports/report.html",
+        form=form,
+        report=report,
+        unit=unit,
+        year=year,
+        up_to=up_to,
+        bounds={t: tertial_bounds(year, t) for t in (1, 2, 3)},
+        year_start=date(year, 1, 1),
+        drill=drill,
+        tertial_names=TERTIAL_NAMES,
+        columns=TERTIAL_COLUMNS,
+        total_column=TOTAL_COLUMN,
+        summary_column=SUMMARY_COLUMN,
+        unit_label=UNIT,
+        title=TITLE,
+        rules=COUNTING_RULES,
+        missing_source=MISSING_SOURCE,
+        missing_category=MISSING_CATEGORY,
+        may_write=may_write,
+        may_unfreeze=may_unfreeze,
+        summary_forms=summary_forms,
+        freeze_form=FreezeForm(formdata=None, **period_data),
+        unfreeze_form=UnfreezeForm(formdata=None, **period_data),
+        tertial_ended=tertial_bounds(year, up_to)[1] < local_date(utcnow()),
+        sparkbars=sparkbars,
+        export_args=_period_args(unit, year, up_to),
+    )
+
+
+def _posted_period(form: PeriodForm, permission: Permission) -> tuple[OrgUnit, int, int]:
+    unit = _unit_or_404(form.unit_id.data, permission)
+    try:
+        return unit, int(form.year.data), int(form.tertial.data)
+    except (TypeError, ValueError):
+        abort(400)
+
+
+def _after_post(unit: OrgUnit, year: int, tertial: int, anchor: str | None = None):
+    return redirect(url_for("reports.show", _anchor=anchor, **_period_args(unit, year, tertial)))
+
+
+@bp.route("/sammanfattning", methods=["POST"])
+@login_required
+def save_summary():
+    form = SummaryForm()
+    unit, year, tertial = _posted_period(form, Permission.REPORT_WRITE)
+    if not form.validate_on_submit():
+        flash(next(iter(form.errors.values()))[0], "error")
+        return _after_post(unit, year, tertial, f"rad-{form.row_key.data}")
+    try:
+        report_service.save_summary(
+            current_user, unit, year, tertial, form.row_key.data, form.text.data
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Texten är sparad.", "success")
+    return _after_post(unit, year, tertial, f"rad-{form.row_key.data.replace(':', '-')}")
+
+
+@bp.route("/faststall", methods=["POST"])
+@login_required
+def freeze():
+    form = FreezeForm()
+    unit, year, tertial = _posted_period(form, Permission.REPORT_WRITE)
+    if form.validate_on_submit():
+        try:
+            report_service.freeze(current_user, unit, year, tertial)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(f"{TERTIAL_NAMES[tertial]} {year} är fastställd.", "success")
+    return _after_post(unit, year, tertial)
+
+
+@bp.route("/hav-faststallande", methods=["POST"])
+@login_required
+def unfreeze():
+    form = UnfreezeForm()
+    unit, year, tertial = _posted_period(form, Permission.REPORT_UNFREEZE)
+    if not form.validate_on_submit():
+        flash("Ange varför fastställandet ska hävas.", "error")
+        return _after_post(unit, year, tertial, "faststall")
+    try:
+        report_service.unfreeze(current_user, unit, year, tertial, form.reason.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Fastställandet av {TERTIAL_NAMES[tertial]} {year} är hävt.", "success")
+    return _after_post(unit, year, tertial)
+
+
+def _export_report():
+    _form, unit, year, up_to = _choice()
+    if unit is None:
+        abort(400)
+    return build_report(unit, year, up_to)
+
+
+def _filename(report, extension: str) -> str:
+    return f"synpunkter-{report.unit.code}-{report.year}-{TERTIAL_NAMES[report.up_to]}.{extension}"
+
+
+@bp.route("/export.xlsx")
+@login_required
+def export_xlsx():
+    report = _export_report()
+    return Response(
+        export.to_xlsx(report, utcnow()),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(report, "xlsx")}"'},
+    )
+
+
+@bp.route("/export.csv")
+@login_required
+def export_csv():
+    report = _export_report()
+    return Response(
+        export.to_csv(report),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(report, "csv")}"'},
+    )
