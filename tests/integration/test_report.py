@@ -178,7 +178,7 @@ def test_the_xlsx_export_reads_back_with_the_exact_labels_and_numbers(org, count
     assert isinstance(by_label["Antal beröm"][1], int)
     assert "Vad gällde klagomålet, synpunkten eller avvikelsen?" in by_label
     rules = book["Så räknas tabellen"]
-    assert any("Exporterad" == row[0].value for row in rules.iter_rows())
+    assert any(row[0].value == "Exporterad" for row in rules.iter_rows())
 
 
 def test_the_report_costs_a_constant_number_of_queries(org, counted, make):
