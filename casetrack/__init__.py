@@ -55,9 +55,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
+    from casetrack import audit
     from casetrack.web import security
 
     security.init_app(app)
+    audit.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

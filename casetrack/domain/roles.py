@@ -45,6 +45,10 @@ class Permission(StrEnum):
     # handle: assign, feedback, actions, status
     CASE_HANDLE = "case.handle"
     REPORT_READ = "report.read"
+    # loggkontroll: review who read which cases in the unit (K3-79)
+    ACCESS_LOG_READ = "accesslog.read"
+    # registerutdrag: search a person's data across the unit's cases (GDPR art. 15)
+    PERSONAL_DATA_SEARCH = "personaldata.search"
     ADMINISTER = "admin"
 
 
@@ -65,9 +69,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASE_FILE_DEVIATION,
             Permission.CASE_HANDLE,
             Permission.REPORT_READ,
+            Permission.ACCESS_LOG_READ,
+            Permission.PERSONAL_DATA_SEARCH,
         }
     ),
-    Role.QUALITY: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
+    Role.QUALITY: frozenset(
+        {
+            Permission.CASE_READ,
+            Permission.REPORT_READ,
+            Permission.ACCESS_LOG_READ,
+            Permission.PERSONAL_DATA_SEARCH,
+        }
+    ),
     Role.MAS: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
     Role.SAS: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
     Role.ADMIN: frozenset({Permission.ADMINISTER}),

@@ -116,4 +116,5 @@ def detail(case_id: int):
         ),
     )
     history = describe(audit.entries_for_case(case))
+    audit.log_access(current_user, "case.view", case=case)
     return render_template("cases/detail.html", case=case, labels=lookups.labels(), history=history)
