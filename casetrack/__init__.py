@@ -41,7 +41,10 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     csrf.init_app(app)
     login_manager.init_app(app)
+    from casetrack import throttle
     from casetrack.web import auth
+
+    throttle.init_app(app)
 
     auth.init_login_manager(login_manager)
 

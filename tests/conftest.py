@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -119,22 +119,51 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def totp_code(user: User) -> str:
+    """A valid code for ``user`` that the replay guard has not seen yet."""
+    import pyotp
+
+    totp = pyotp.TOTP(user.mfa_secret)
+    step = totp.timecode(datetime.now(UTC))
+    if user.mfa_last_step is not None and user.mfa_last_step >= step - 1:
+        step = user.mfa_last_step + 1
+    else:
+        step -= 1
+    return totp.generate_otp(step)
+
+
 class Auth:
     """Log in and out through the real pages (CSRF included)."""
 
     def __init__(self, client):
         self.client = client
 
-    def login(self, email: str, password: str = PASSWORD, follow: bool = False):
+    def login(self, email: str, password: str = PASSWORD, follow: bool = False, second_factor=True):
+        """Log in; for accounts that need a second factor, also give (or enrol) a code."""
         page = self.client.get("/logga-in")
-        return self.client.post(
+        response = self.client.post(
             "/logga-in",
             data={"email": email, "password": password, "csrf_token": csrf_from(page.text)},
-            follow_redirects=follow,
+            follow_redirects=follow and not second_factor,
+        )
+        location = response.headers.get("Location", "")
+        if second_factor and location.startswith("/logga-in/"):
+            response = self.give_code(location, email)
+        if follow and response.status_code == 302:
+            response = self.client.get(response.headers["Location"], follow_redirects=True)
+        return response
+
+    def give_code(self, url: str, email: str):
+        """Answer the second-factor page at ``url`` with a valid, unused code."""
+        page = self.client.get(url)
+        db.session.expire_all()
+        user = db.session.scalars(sa.select(User).where(User.email == email.lower())).one()
+        return self.client.post(
+            url, data={"code": totp_code(user), "csrf_token": csrf_from(page.text)}
         )
 
     def logout(self):
-        page = self.client.get("/arenden/")
+        page = self.client.get("/", follow_redirects=True)
         token = csrf_from(page.text)
         return self.client.post("/logga-ut", data={"csrf_token": token})
 
