@@ -50,9 +50,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from casetrack.web import auth, cases, main
+    from casetrack.web import admin, auth, cases, logs, main, privacy
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(logs.bp)
+    app.register_blueprint(privacy.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
 
