@@ -56,7 +56,7 @@ class UserForm(SwedishForm):
 class RoleForm(SwedishForm):
     role = SelectField(
         "Roll",
-        choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
+        choices={role.value: label for role, label in ROLE_LABELS.items()},
         validators=[InputRequired("Välj en roll.")],
     )
     org_unit_id = SelectField(
@@ -90,7 +90,7 @@ class NewUnitForm(UnitForm):
     )
     level = SelectField(
         "Nivå",
-        choices=list(UNIT_LEVEL_LABELS.items()),
+        choices=dict(UNIT_LEVEL_LABELS),
         validators=[InputRequired("Välj nivå.")],
     )
 
