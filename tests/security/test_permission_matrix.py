@@ -1,0 +1,180 @@
+"""Every route × every role × {own case, same unit, other unit}: the expected status, as data.
+
+A route in ``app.url_map`` without an entry in ``EXPECTED`` fails the test, so a new page
+cannot ship without someone deciding who may reach it. POSTs carry a valid CSRF token and
+an empty form, so the status shows the access decision (404 for out of scope, 302 to the
+login page for anonymous), not a CSRF failure.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from casetrack.domain.roles import Role
+from casetrack.extensions import db
+from casetrack.models import Case
+from tests.conftest import Auth, csrf_from
+
+ROLES = ["staff", "handler", "manager", "quality", "mas", "sas", "admin", "anonymous"]
+
+
+def row(staff, handler, manager, quality, mas, sas, admin, anonymous):
+    return dict(
+        zip(ROLES, (staff, handler, manager, quality, mas, sas, admin, anonymous), strict=True)
+    )
+
+
+CASE_READERS = row(200, 200, 200, 200, 200, 200, 404, 302)
+ADMIN_ONLY = row(404, 404, 404, 404, 404, 404, 200, 302)
+ADMIN_POST = row(404, 404, 404, 404, 404, 404, 302, 302)
+REVIEWERS = row(404, 404, 200, 200, 404, 404, 404, 302)
+
+# endpoint -> (method, url template, expected status per role). For cases.detail the
+# targets are: own = filed by the staff member in unit A (the staff member's own case),
+# same = filed by the handler in unit A (a colleague's case for staff), other = unit B.
+# Every role except admin is held on unit A; admin on the root.
+EXPECTED: dict[str, list[tuple[str, str, dict[str, int]]]] = {
+    "static": [("GET", "/static/css/casetrack.css", row(*[200] * 8))],
+    "main.index": [("GET", "/", row(302, 302, 302, 302, 302, 302, 200, 302))],
+    "auth.login": [("GET", "/logga-in", row(*[302] * 7, 200))],
+    "auth.second_factor": [("GET", "/logga-in/kod", row(*[302] * 8))],
+    "auth.enrol_second_factor": [
+        ("GET", "/logga-in/aktivera-tvastegsverifiering", row(*[302] * 8))
+    ],
+    "auth.keep_alive": [("POST", "/session/fortsatt", row(*[204] * 7, 302))],
+    "cases.list_cases": [("GET", "/arenden/", row(200, 200, 200, 200, 200, 200, 302, 302))],
+    "cases.register": [("GET", "/arenden/nytt", row(302, 200, 200, 302, 302, 302, 302, 302))],
+    "cases.detail": [
+        ("GET", "/arenden/{own}", CASE_READERS),
+        ("GET", "/arenden/{same}", row(404, 200, 200, 200, 200, 200, 404, 302)),
+        ("GET", "/arenden/{other}", row(404, 404, 404, 404, 404, 404, 404, 302)),
+    ],
+    "admin.index": [("GET", "/admin/", ADMIN_ONLY)],
+    "admin.users": [("GET", "/admin/anvandare", ADMIN_ONLY)],
+    "admin.new_user": [("GET", "/admin/anvandare/ny", ADMIN_ONLY)],
+    "admin.user": [("GET", "/admin/anvandare/{target}", ADMIN_ONLY)],
+    "admin.add_role": [("POST", "/admin/anvandare/{target}/roller", row(*[404] * 6, 422, 302))],
+    "admin.remove_role": [
+        ("POST", "/admin/anvandare/{target}/roller/{target_role}/ta-bort", ADMIN_POST)
+    ],
+    "admin.deactivate_user": [("POST", "/admin/anvandare/{target}/inaktivera", ADMIN_POST)],
+    "admin.activate_user": [("POST", "/admin/anvandare/{target}/aktivera", ADMIN_POST)],
+    "admin.reset_second_factor": [
+        ("POST", "/admin/anvandare/{target}/tvastegsverifiering", ADMIN_POST)
+    ],
+    "admin.units": [("GET", "/admin/organisation", ADMIN_ONLY)],
+    "admin.new_unit": [("GET", "/admin/organisation/ny", ADMIN_ONLY)],
+    "admin.edit_unit": [("GET", "/admin/organisation/{unit_b}", ADMIN_ONLY)],
+    "admin.delete_unit": [("POST", "/admin/organisation/{unit_b}/ta-bort", ADMIN_POST)],
+    "admin.reference_data": [("GET", "/admin/referensdata", ADMIN_ONLY)],
+    "admin.edit_reference": [("GET", "/admin/referensdata/category/bemotande", ADMIN_ONLY)],
+    "logs.access_log": [("GET", "/loggkontroll/", REVIEWERS)],
+    "logs.export": [("POST", "/loggkontroll/export", REVIEWERS)],
+    "privacy.register_extract": [("GET", "/registerutdrag/", REVIEWERS)],
+    # Last: it ends the session.
+    "auth.logout": [("POST", "/logga-ut", row(*[302] * 8))],
+}
+
+
+def test_every_route_has_an_entry_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = endpoints - EXPECTED.keys()
+    assert not missing, f"routes without an expected status per role: {sorted(missing)}"
+    assert not EXPECTED.keys() - endpoints, "entries for routes that no longer exist"
+
+
+@pytest.fixture
+def world(org, make):
+    unit_a, unit_b = org["a"], org["b"]
+    users = {
+        role: make.user([(Role(role), unit_a)], email=f"{role}@test.example")
+        for role in ROLES
+        if role not in ("admin", "anonymous")
+    }
+    users["admin"] = make.user([(Role.ADMIN, org["root"])], email="admin@test.example")
+    handler_b = make.user([(Role.HANDLER, unit_b)], email="handler-b@test.example")
+    target = make.user([(Role.STAFF, unit_b)], email="target@test.example")
+    ids = {
+        "own": make.case(unit_a, by=users["staff"], kind_code="deviation").id,
+        "same": make.case(unit_a, by=users["handler"]).id,
+        "other": make.case(unit_b, by=handler_b).id,
+        "target": target.id,
+        "target_role": target.role_assignments[0].id,
+        "unit_b": unit_b.id,
+    }
+    db.session.commit()
+    return users, ids
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_the_expected_status_on_every_route(app, client, world, role):
+    users, ids = world
+    auth = Auth(client)
+    if role != "anonymous":
+        assert auth.login(users[role].email).status_code == 302
+        token = csrf_from(client.get("/", follow_redirects=True).text)
+    else:
+        token = csrf_from(client.get("/logga-in").text)
+    failures = []
+    for endpoint, checks in EXPECTED.items():
+        for method, template, expected in checks:
+            url = template.format(**ids)
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": token})
+            response.close()  # static files are streamed from an open file
+            if response.status_code != expected[role]:
+                failures.append(f"{method} {url} ({endpoint}): {response.status_code}")
+    assert not failures, f"{role}: expected statuses differ: {failures}"
+
+
+def test_posted_extra_fields_cannot_set_status_handler_or_creator(client, auth, world):
+    users, _ = world
+    auth.login(users["handler"].email)
+    response = auth.post(
+        "/arenden/nytt",
+        {
+            "kind_code": "complaint",
+            "org_unit_id": users["handler"].role_assignments[0].org_unit_id,
+            "received_on": "2026-03-02",
+            "description": "Maten var kall.",
+            "status_code": "closed",
+            "assigned_handler_id": users["manager"].id,
+            "created_by_id": users["staff"].id,
+            "reference": "XX-2026-99999",
+        },
+    )
+    assert response.status_code == 302
+    case = db.session.scalars(sa.select(Case).order_by(Case.id.desc())).first()
+    assert case.status_code == "registrerad"
+    assert case.assigned_handler_id is None
+    assert case.created_by_id == users["handler"].id
+    assert case.reference != "XX-2026-99999"
+
+
+def test_staff_cannot_register_or_reclassify_through_the_handler_form(client, auth, world, org):
+    users, ids = world
+    auth.login(users["staff"].email)
+    token = csrf_from(client.get("/", follow_redirects=True).text)
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
+    response = client.post(
+        "/arenden/nytt",
+        data={
+            "csrf_token": token,
+            "kind_code": "complaint",
+            "org_unit_id": org["b"].id,
+            "received_on": "2026-03-02",
+            "description": "x",
+            "status_code": "closed",
+        },
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == before
+    own = db.session.get(Case, ids["own"])
+    assert (own.kind_code, own.status_code, own.org_unit_id) == (
+        "deviation",
+        "registrerad",
+        org["a"].id,
+    )
