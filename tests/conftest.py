@@ -52,11 +52,26 @@ def migrate(url: str) -> None:
         db.engine.dispose()
 
 
+# Reference data the migrations seed; admin tests may change it, so on PostgreSQL it is
+# restored from a snapshot taken right after migrating.
+REFERENCE_TABLES = ["case_kind", "source", "channel", "category", "status"]
+_reference_snapshot: dict[str, list[dict]] = {}
+
+
 @pytest.fixture(scope="session")
 def template_database(tmp_path_factory) -> str:
     """A database migrated once per session (a file to copy on SQLite)."""
     if PG_URL:
+        # Start from an empty schema so nothing a previous run left behind survives.
+        engine = sa.create_engine(PG_URL)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         migrate(PG_URL)
+        with engine.connect() as connection:
+            for table in REFERENCE_TABLES:
+                rows = connection.execute(sa.text(f"SELECT * FROM {table}"))
+                _reference_snapshot[table] = [dict(row._mapping) for row in rows]
+        engine.dispose()
         return PG_URL
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
     migrate(f"sqlite:///{path}")
@@ -67,10 +82,17 @@ def template_database(tmp_path_factory) -> str:
 def database_url(template_database, tmp_path) -> str:
     if PG_URL:
         engine = sa.create_engine(PG_URL)
+        metadata = sa.MetaData()
         with engine.begin() as connection:
             connection.exec_driver_sql(
-                "TRUNCATE " + ", ".join(DATA_TABLES) + " RESTART IDENTITY CASCADE"
+                "TRUNCATE "
+                + ", ".join(DATA_TABLES + REFERENCE_TABLES)
+                + " RESTART IDENTITY CASCADE"
             )
+            for table, rows in _reference_snapshot.items():
+                connection.execute(
+                    sa.Table(table, metadata, autoload_with=connection).insert(), rows
+                )
         engine.dispose()
         return PG_URL
     target = tmp_path / "casetrack.sqlite"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from casetrack.extensions import db
 from casetrack.models import AuditEntry, Case, Feedback, case_category, utcnow
 from casetrack.services import retention
 
-NOW = datetime.fromisoformat("2031-06-01T12:00:00+00:00")
+NOW = utcnow()
 
 
 def _close(case: Case, years_ago: float) -> None:
@@ -125,8 +125,10 @@ def test_anonymising_removes_personal_data_and_keeps_the_statistics(cases):
 def test_the_command_has_a_dry_run(runner, cases):
     result = runner.invoke(args=["retention", "--dry-run"])
     assert result.exit_code == 0
-    assert "provkörning" in result.output
+    assert "3 ärenden skulle anonymiseras (provkörning, inget ändrat)." in result.output
+    assert db.session.get(Case, cases["old_praise"]).anonymised_at is None
     result = runner.invoke(args=["retention"])
     assert result.exit_code == 0
-    assert "anonymiserades" in result.output
-    assert utcnow().year >= 2026
+    assert "3 ärenden anonymiserades." in result.output
+    db.session.expire_all()
+    assert db.session.get(Case, cases["old_praise"]).anonymised_at is not None
