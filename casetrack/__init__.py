@@ -49,15 +49,32 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    from casetrack import throttle
     from casetrack.web import auth
+
+    throttle.init_app(app)
 
     auth.init_login_manager(login_manager)
 
 
 def register_blueprints(app: Flask) -> None:
-    from casetrack.web import auth, cases, deviations, handling, intake, main, reports
+    from casetrack.web import (
+        admin,
+        auth,
+        cases,
+        deviations,
+        handling,
+        intake,
+        logs,
+        main,
+        privacy,
+        reports,
+    )
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(logs.bp)
+    app.register_blueprint(privacy.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(handling.bp)
@@ -67,9 +84,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
+    from casetrack import audit
     from casetrack.web import security
 
     security.init_app(app)
+    audit.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,8 +1,10 @@
-"""Append-only audit entries with before/after values (DESIGN §4).
+"""Append-only audit entries with before/after values (DESIGN §4), and the access log.
 
 Services call ``record`` after changing data; the entry joins the same transaction, so a
-change and its audit entry are committed together or not at all. Entries are never
-updated or deleted: the ORM refuses it here, and a database trigger refuses it too.
+change and its audit entry are committed together or not at all. Views that show case
+data call ``log_access`` in the transaction of the read (DESIGN §3, K3-72). Neither kind
+of entry is ever updated or deleted: the ORM refuses it here, and database triggers refuse
+it too.
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from casetrack.extensions import db
-from casetrack.models import AuditEntry, Case, User
+from casetrack.models import AccessLogEntry, AuditEntry, Case, User
 
 
 class AuditLogImmutable(RuntimeError):
-    """Raised when code tries to change or delete an audit entry."""
+    """Raised when code tries to change or delete an audit or access-log entry."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -73,6 +75,44 @@ def record(
     return entry
 
 
+def log_access(
+    user: User | None, what: str, case: Case | None = None, detail: str | None = None
+) -> AccessLogEntry:
+    """Add an access-log entry for a read of personal data (never commits).
+
+    ``what`` names the read: "case.view", "export", "registerutdrag" ...; ``detail`` is a
+    short structured note (never search terms or free text, SECURITY.md K3-81).
+    """
+    entry = AccessLogEntry(
+        user_id=user.id if user is not None else None,
+        what=what,
+        case_id=case.id if case is not None else None,
+        org_unit_id=case.org_unit_id if case is not None else None,
+        detail=detail,
+        remote_addr=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(entry)
+    if has_request_context():
+        g._access_logged = True
+    return entry
+
+
+def init_app(app: Flask) -> None:
+    """Commit access-log entries a view added without writing anything else.
+
+    A read-only view calls ``log_access`` and returns; the entry is committed here, after
+    the page rendered and before it is sent. If the commit fails, the page is not sent
+    (the error becomes a 500): case data is never shown without its access-log entry.
+    Views that change data commit themselves, which commits the entry with the change.
+    """
+
+    @app.after_request
+    def commit_access_log(response):
+        if g.pop("_access_logged", False) and response.status_code < 400:
+            db.session.commit()
+        return response
+
+
 def entries_for_case(case: Case) -> list[AuditEntry]:
     """The audit trail of one case, oldest first."""
     return list(
@@ -87,5 +127,7 @@ def entries_for_case(case: Case) -> list[AuditEntry]:
 @sa.event.listens_for(Session, "before_flush")
 def _refuse_audit_changes(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, AuditEntry) and (obj in session.deleted or session.is_modified(obj)):
-            raise AuditLogImmutable("audit entries are append-only")
+        if isinstance(obj, AuditEntry | AccessLogEntry) and (
+            obj in session.deleted or session.is_modified(obj)
+        ):
+            raise AuditLogImmutable(f"{obj.__tablename__} is append-only")

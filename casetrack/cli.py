@@ -6,6 +6,8 @@
     casetrack demo          load the demo organisation, users and cases
     casetrack create-user   create an account and give it a role on a unit
     casetrack send-mail     send due e-mail from the outbox over SMTP
+    casetrack retention     anonymise closed cases past retention (--dry-run to list)
+    casetrack check-deploy  check that the configuration is fit for production
     casetrack db ...        Flask-Migrate (upgrade, downgrade, migrate, ...)
 """
 
@@ -176,6 +178,45 @@ def send_mail_command(limit: int) -> None:
     click.echo(result.summary())
 
 
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only list the cases that are due.")
+@with_appcontext
+def retention_command(dry_run: bool) -> None:
+    """Anonymise closed cases whose retention period (per case kind) has run out."""
+    from casetrack.services import retention
+
+    result = retention.run(dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"{len(result.due)} ärenden skulle anonymiseras (provkörning, inget ändrat).")
+    else:
+        db.session.commit()
+        click.echo(f"{len(result.due)} ärenden anonymiserades.")
+    for reference in result.due:
+        click.echo(f"  {reference}")
+
+
+@click.command("check-deploy")
+def check_deploy_command() -> None:
+    """Check the production configuration; exits non-zero on any problem."""
+    from casetrack.config import ConfigError, load_settings
+    from casetrack.deploy_check import run_checks
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+    flask_debug = os.environ.get("FLASK_DEBUG", "").lower() in {"1", "true", "yes", "on"}
+    results = run_checks(settings, flask_debug)
+    for name, problem in results:
+        click.echo(f"{'FEL' if problem else 'OK '}  {name}" + (f": {problem}" if problem else ""))
+    failures = sum(1 for _, problem in results if problem)
+    if failures:
+        click.echo(f"\n{failures} problem måste åtgärdas före driftsättning.", err=True)
+        sys.exit(1)
+    click.echo("\nKonfigurationen ser bra ut för produktion.")
+
+
 cli = FlaskGroup(
     create_app=_create_app,
     add_default_commands=False,
@@ -184,7 +225,7 @@ cli = FlaskGroup(
     help=__doc__,
 )
 # run and serve build the app themselves; the others run inside an app (app.cli).
-for command in (run_command, serve_command):
+for command in (run_command, serve_command, check_deploy_command):
     cli.add_command(command)
 
 
@@ -243,7 +284,13 @@ def report_command(unit_code, year, tertial, fmt, output) -> None:
 
 def init_app(app) -> None:
     """Register the commands that need an app context on ``app.cli``."""
-    for command in (report_command, demo_command, create_user_command, send_mail_command):
+    for command in (
+        report_command,
+        demo_command,
+        create_user_command,
+        send_mail_command,
+        retention_command,
+    ):
         app.cli.add_command(command)
 
 

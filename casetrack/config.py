@@ -45,6 +45,18 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     # Number of reverse proxies in front of casetrack that set X-Forwarded-For/-Proto.
     "PROXY_COUNT": 0,
+    # Login throttling (Flask-Limiter): failed attempts per account and per IP address.
+    "RATELIMIT_ENABLED": True,
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+    "LOGIN_LIMIT_PER_IP": "50 per 15 minutes",
+    # Roles whose accounts must use a second factor (comma-separated role codes).
+    "MFA_ROLES": "admin",
+    "MFA_ISSUER": "casetrack",
+    # The idle-timeout warning appears this many seconds before the session ends.
+    "IDLE_WARNING_SECONDS": 120,
+    # Loggkontroll: flag a user who opened more than N cases within M minutes.
+    "ACCESS_BURST_CASES": 20,
+    "ACCESS_BURST_MINUTES": 10,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -137,6 +149,7 @@ def flask_config(settings: dict[str, Any], instance_path: Path) -> dict[str, Any
         "WTF_CSRF_SSL_STRICT": True,
         # WTForms' own Swedish messages (Meta.locales) instead of Flask-Babel.
         "WTF_I18N_ENABLED": False,
+        "RATELIMIT_ENABLED": bool(settings["RATELIMIT_ENABLED"]),
         "RATELIMIT_STORAGE_URI": settings["RATELIMIT_STORAGE_URI"],
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "casetrack",

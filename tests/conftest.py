@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -28,10 +28,10 @@ PG_URL = os.environ.get("CASETRACK_TEST_DATABASE_URL")
 PASSWORD = "korrekt-hast-batteri-häftstift"
 _PASSWORD_HASH = hash_password(PASSWORD)
 
-# Tables emptied between tests on PostgreSQL: every table except the reference data that
-# the migrations seed.
-REFERENCE_TABLES = {"case_kind", "source", "channel", "category", "status"}
-DATA_TABLES = sorted(set(db.metadata.tables) - REFERENCE_TABLES)
+# Reference data the migrations seed; admin tests may change it, so on PostgreSQL it is
+# restored from a snapshot taken right after migrating. Every other table is emptied.
+REFERENCE_TABLES = ["case_kind", "source", "channel", "category", "status"]
+DATA_TABLES = sorted(set(db.metadata.tables) - set(REFERENCE_TABLES))
 
 
 def migrate(url: str) -> None:
@@ -43,11 +43,23 @@ def migrate(url: str) -> None:
         db.engine.dispose()
 
 
+_reference_snapshot: dict[str, list[dict]] = {}
+
+
 @pytest.fixture(scope="session")
 def template_database(tmp_path_factory) -> str:
     """A database migrated once per session (a file to copy on SQLite)."""
     if PG_URL:
+        # Start from an empty schema so nothing a previous run left behind survives.
+        engine = sa.create_engine(PG_URL)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         migrate(PG_URL)
+        with engine.connect() as connection:
+            for table in REFERENCE_TABLES:
+                rows = connection.execute(sa.text(f"SELECT * FROM {table}"))
+                _reference_snapshot[table] = [dict(row._mapping) for row in rows]
+        engine.dispose()
         return PG_URL
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
     migrate(f"sqlite:///{path}")
@@ -58,10 +70,17 @@ def template_database(tmp_path_factory) -> str:
 def database_url(template_database, tmp_path) -> str:
     if PG_URL:
         engine = sa.create_engine(PG_URL)
+        metadata = sa.MetaData()
         with engine.begin() as connection:
             connection.exec_driver_sql(
-                "TRUNCATE " + ", ".join(DATA_TABLES) + " RESTART IDENTITY CASCADE"
+                "TRUNCATE "
+                + ", ".join(DATA_TABLES + REFERENCE_TABLES)
+                + " RESTART IDENTITY CASCADE"
             )
+            for table, rows in _reference_snapshot.items():
+                connection.execute(
+                    sa.Table(table, metadata, autoload_with=connection).insert(), rows
+                )
         engine.dispose()
         return PG_URL
     target = tmp_path / "casetrack.sqlite"
@@ -110,22 +129,51 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def totp_code(user: User) -> str:
+    """A valid code for ``user`` that the replay guard has not seen yet."""
+    import pyotp
+
+    totp = pyotp.TOTP(user.mfa_secret)
+    step = totp.timecode(datetime.now(UTC))
+    if user.mfa_last_step is not None and user.mfa_last_step >= step - 1:
+        step = user.mfa_last_step + 1
+    else:
+        step -= 1
+    return totp.generate_otp(step)
+
+
 class Auth:
     """Log in and out through the real pages (CSRF included)."""
 
     def __init__(self, client):
         self.client = client
 
-    def login(self, email: str, password: str = PASSWORD, follow: bool = False):
+    def login(self, email: str, password: str = PASSWORD, follow: bool = False, second_factor=True):
+        """Log in; for accounts that need a second factor, also give (or enrol) a code."""
         page = self.client.get("/logga-in")
-        return self.client.post(
+        response = self.client.post(
             "/logga-in",
             data={"email": email, "password": password, "csrf_token": csrf_from(page.text)},
-            follow_redirects=follow,
+            follow_redirects=follow and not second_factor,
+        )
+        location = response.headers.get("Location", "")
+        if second_factor and location.startswith("/logga-in/"):
+            response = self.give_code(location, email)
+        if follow and response.status_code == 302:
+            response = self.client.get(response.headers["Location"], follow_redirects=True)
+        return response
+
+    def give_code(self, url: str, email: str):
+        """Answer the second-factor page at ``url`` with a valid, unused code."""
+        page = self.client.get(url)
+        db.session.expire_all()
+        user = db.session.scalars(sa.select(User).where(User.email == email.lower())).one()
+        return self.client.post(
+            url, data={"code": totp_code(user), "csrf_token": csrf_from(page.text)}
         )
 
     def logout(self):
-        page = self.client.get("/arenden/")
+        page = self.client.get("/", follow_redirects=True)
         token = csrf_from(page.text)
         return self.client.post("/logga-ut", data={"csrf_token": token})
 

@@ -49,6 +49,10 @@ class Permission(StrEnum):
     REPORT_WRITE = "report.write"
     # undo a fastställd tertial (a recorded, privileged action)
     REPORT_UNFREEZE = "report.unfreeze"
+    # loggkontroll: review who read which cases in the unit (K3-79)
+    ACCESS_LOG_READ = "accesslog.read"
+    # registerutdrag: search a person's data across the unit's cases (GDPR art. 15)
+    PERSONAL_DATA_SEARCH = "personaldata.search"
     ADMINISTER = "admin"
 
 
@@ -70,6 +74,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASE_HANDLE,
             Permission.REPORT_READ,
             Permission.REPORT_WRITE,
+            Permission.ACCESS_LOG_READ,
+            Permission.PERSONAL_DATA_SEARCH,
         }
     ),
     Role.QUALITY: frozenset(
@@ -78,6 +84,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REPORT_READ,
             Permission.REPORT_WRITE,
             Permission.REPORT_UNFREEZE,
+            Permission.ACCESS_LOG_READ,
+            Permission.PERSONAL_DATA_SEARCH,
         }
     ),
     Role.MAS: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),

@@ -1,5 +1,6 @@
 """All models, importable from one place (DESIGN §7)."""
 
+from casetrack.models.access_log import AccessLogEntry
 from casetrack.models.audit import AuditEntry
 from casetrack.models.base import Base, UTCDateTime, utcnow
 from casetrack.models.case import (
@@ -25,6 +26,7 @@ from casetrack.models.reference import CaseKind, Category, Channel, Source, Stat
 from casetrack.models.report import ReportSnapshot, ReportSummaryVersion
 
 __all__ = [
+    "AccessLogEntry",
     "Action",
     "Attachment",
     "AuditEntry",

@@ -87,6 +87,8 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     version: Mapped[int] = mapped_column(default=1)
+    # Set when retention removed the personal data and free text (casetrack retention).
+    anonymised_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 

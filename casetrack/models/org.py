@@ -61,6 +61,12 @@ class User(Base):
     session_generation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # TOTP second factor (pyotp). The secret is set at enrolment and confirmed by the
+    # first valid code (mfa_enabled_at); an admin resets it when a phone is lost.
+    mfa_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    mfa_enabled_at: Mapped[datetime | None]
+    # The last accepted 30-second time step: a code is accepted once only.
+    mfa_last_step: Mapped[int | None]
 
     role_assignments: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user",

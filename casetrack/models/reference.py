@@ -20,6 +20,9 @@ class CaseKind(_RefMixin, Base):
 
     __tablename__ = "case_kind"
 
+    # Years after closing before a case of this kind is anonymised (retention).
+    retention_years: Mapped[int] = mapped_column(default=2, server_default=sa.text("2"))
+
 
 class Source(_RefMixin, Base):
     """Från vem ärendet inkommit (the report's source rows)."""

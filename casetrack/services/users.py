@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from importlib import resources
 
 import sqlalchemy as sa
 
@@ -21,12 +23,25 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The common passwords shipped in casetrack/data (lower case, one per line)."""
+    text = resources.files("casetrack").joinpath("data/common_passwords.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
+
 def check_password_policy(password: str) -> None:
-    """At least 12 characters and no composition rules (ASVS 5.0 V6)."""
+    """At least 12 characters, not a common password, no composition rules (ASVS 5.0 V6)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(f"Lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken.", "password")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise DomainError(f"Lösenordet får ha högst {MAX_PASSWORD_LENGTH} tecken.", "password")
+    if password.strip().lower() in common_passwords():
+        raise DomainError(
+            "Lösenordet är för vanligt och lätt att gissa. Välj ett annat, gärna en mening "
+            "med flera ord.",
+            "password",
+        )
 
 
 def find_user_by_email(email: str) -> User | None:

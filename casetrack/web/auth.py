@@ -1,48 +1,53 @@
-"""Logging in and out (issue #2 §6)."""
+"""Logging in and out, the second factor, and keeping an idle session alive.
+
+Login is password first; accounts that need a second factor (CASETRACK_MFA_ROLES, or
+enrolled) then give a TOTP code — or enrol at once — before the session is created.
+Between the two steps the session holds only the pending user's id and session
+generation, for a few minutes. Failed passwords and codes are throttled per account and
+per IP address (casetrack.throttle).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+import time
 
-from casetrack import audit
+import segno
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+
+from casetrack import audit, throttle
 from casetrack.extensions import db
 from casetrack.models import User
-from casetrack.services import users
+from casetrack.services import mfa, users
+from casetrack.services.errors import DomainError
+from casetrack.web.auth_forms import CodeForm, LoginForm, PostForm
 from casetrack.web.security import is_safe_next, mark_login
 
 bp = Blueprint("auth", __name__)
 
 LOGIN_FAILED = "Fel e-postadress eller lösenord."
+PENDING_KEY = "_mfa_pending"
+PENDING_SECONDS = 300
+
+# Kept for callers that import the forms from here.
+LogoutForm = PostForm
 
 
-class LoginForm(FlaskForm):
-    email = EmailField(
-        "E-postadress",
-        validators=[
-            DataRequired("Ange din e-postadress."),
-            Length(max=254, message="E-postadressen får vara högst 254 tecken."),
-        ],
-        render_kw={"autocomplete": "username", "spellcheck": "false"},
+def throttled_message(minutes: int) -> str:
+    unit = "minut" if minutes == 1 else "minuter"
+    return (
+        "För många misslyckade försök. Av säkerhetsskäl är inloggningen spärrad en stund. "
+        f"Vänta {minutes} {unit} och försök igen."
     )
-    password = PasswordField(
-        "Lösenord",
-        validators=[
-            DataRequired("Ange ditt lösenord."),
-            Length(
-                max=users.MAX_PASSWORD_LENGTH,
-                message=f"Lösenordet får vara högst {users.MAX_PASSWORD_LENGTH} tecken.",
-            ),
-        ],
-        render_kw={"autocomplete": "current-password"},
-    )
-
-
-class LogoutForm(FlaskForm):
-    """POST-only form for the logout button (CSRF protected)."""
 
 
 def init_login_manager(login_manager: LoginManager) -> None:
@@ -54,14 +59,35 @@ def init_login_manager(login_manager: LoginManager) -> None:
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
         """Accept a session only if its generation is current (logout revokes it)."""
-        try:
-            user_id, generation = (int(part) for part in session_id.split(":"))
-        except ValueError:
-            return None
-        user = db.session.get(User, user_id)
-        if user is None or not user.active or user.session_generation != generation:
-            return None
-        return user
+        return _user_for_identity(session_id)
+
+
+def _user_for_identity(identity: str | None) -> User | None:
+    try:
+        user_id, generation = (int(part) for part in (identity or "").split(":"))
+    except ValueError:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_generation != generation:
+        return None
+    return user
+
+
+def _pending_user() -> User | None:
+    """The user who gave the right password and now owes a second factor, if any."""
+    pending = session.get(PENDING_KEY) or {}
+    if time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    return _user_for_identity(pending.get("identity"))
+
+
+def _finish_login(user: User, next_url: str | None):
+    """Rotate the session, log the user in, audit, commit, redirect."""
+    mark_login()
+    login_user(user)
+    audit.record("auth.login", entity_type="user", entity_id=user.id, actor=user)
+    db.session.commit()
+    return redirect(next_url if is_safe_next(next_url) else url_for("main.index"))
 
 
 @bp.route("/logga-in", methods=["GET", "POST"])
@@ -70,32 +96,109 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     next_url = request.args.get("next")
+    status = 200
     if form.validate_on_submit():
-        user = users.authenticate(form.email.data, form.password.data)
-        if user is None:
+        wait = throttle.blocked("login", form.email.data)
+        user = None if wait else users.authenticate(form.email.data, form.password.data)
+        if wait:
             audit.record(
-                "auth.login_failed",
-                entity_type="user",
-                entity_id=None,
-                actor=None,
+                "auth.login_throttled", entity_type="user", entity_id=None, actor=None,
                 actor_label="inloggning",
-            )
+            )  # fmt: skip
+            db.session.commit()
+            form.password.errors.append(throttled_message(wait))
+            status = 429
+        elif user is None:
+            throttle.failed("login", form.email.data)
+            audit.record(
+                "auth.login_failed", entity_type="user", entity_id=None, actor=None,
+                actor_label="inloggning",
+            )  # fmt: skip
             db.session.commit()
             form.password.errors.append(LOGIN_FAILED)
         else:
-            mark_login()
-            login_user(user)
-            audit.record("auth.login", entity_type="user", entity_id=user.id, actor=user)
-            db.session.commit()
-            return redirect(next_url if is_safe_next(next_url) else url_for("main.index"))
-    status = 200 if not form.errors else 422
+            throttle.succeeded("login", form.email.data)
+            if not mfa.is_required(user, current_app.config["CASETRACK"]["MFA_ROLES"]):
+                return _finish_login(user, next_url)
+            db.session.commit()  # a rehashed password, last_login_at
+            session.clear()
+            session[PENDING_KEY] = {"identity": user.get_id(), "at": time.time(), "next": next_url}
+            target = "auth.second_factor" if user.mfa_enabled_at else "auth.enrol_second_factor"
+            return redirect(url_for(target))
+    if form.errors and status == 200:
+        status = 422
     return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logga-in/kod", methods=["GET", "POST"])
+def second_factor():
+    """Step two: the code from the authenticator app."""
+    user = _pending_user()
+    if user is None or user.mfa_enabled_at is None:
+        flash("Logga in med e-postadress och lösenord först.", "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        wait = throttle.blocked("mfa", user.email)
+        if wait:
+            form.code.errors.append(throttled_message(wait))
+            status = 429
+        elif mfa.check_code(user, form.code.data):
+            throttle.succeeded("mfa", user.email)
+            return _finish_login(user, session.get(PENDING_KEY, {}).get("next"))
+        else:
+            throttle.failed("mfa", user.email)
+            audit.record("auth.mfa_failed", entity_type="user", entity_id=user.id, actor=user)
+            db.session.commit()
+            form.code.errors.append(mfa.WRONG_CODE)
+    if form.errors and status == 200:
+        status = 422
+    return render_template("auth/second_factor.html", form=form), status
+
+
+@bp.route("/logga-in/aktivera-tvastegsverifiering", methods=["GET", "POST"])
+def enrol_second_factor():
+    """First login of an account that must use a second factor: set up the app."""
+    user = _pending_user()
+    if user is None or user.mfa_enabled_at is not None:
+        flash("Logga in med e-postadress och lösenord först.", "info")
+        return redirect(url_for("auth.login"))
+    secret = mfa.secret_for_enrolment(user)
+    db.session.commit()
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        wait = throttle.blocked("mfa", user.email)
+        if wait:
+            form.code.errors.append(throttled_message(wait))
+            status = 429
+        else:
+            try:
+                mfa.confirm_enrolment(user, form.code.data)
+            except DomainError as error:
+                db.session.rollback()
+                throttle.failed("mfa", user.email)
+                form.code.errors.append(error.message)
+            else:
+                flash("Tvåstegsverifiering är aktiverad för ditt konto.", "success")
+                return _finish_login(user, session.get(PENDING_KEY, {}).get("next"))
+    if form.errors and status == 200:
+        status = 422
+    uri = mfa.provisioning_uri(user, current_app.config["CASETRACK"]["MFA_ISSUER"])
+    return render_template(
+        "auth/enrol.html",
+        form=form,
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        uri=uri,
+        qr=segno.make(uri, error="m").svg_data_uri(scale=5, dark="#000", light="#fff"),
+    ), status
 
 
 @bp.route("/logga-ut", methods=["POST"])
 @login_required
 def logout():
-    if not LogoutForm().validate_on_submit():
+    if not PostForm().validate_on_submit():
         return redirect(url_for("main.index"))
     user = current_user._get_current_object()
     users.end_all_sessions(user)
@@ -105,3 +208,10 @@ def logout():
     session.clear()
     flash("Du är utloggad.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/session/fortsatt", methods=["POST"])
+@login_required
+def keep_alive():
+    """The "Fortsätt" button of the idle warning: a request renews the session cookie."""
+    return "", 204

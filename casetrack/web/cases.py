@@ -234,7 +234,9 @@ def export_csv():
             "Åtgärder genomförda",
         ]
     )
+    exported = 0
     for case in db.session.scalars(stmt):
+        exported += 1
         writer.writerow(
             spreadsheet_safe(value)
             for value in (
@@ -251,6 +253,7 @@ def export_csv():
                 sum(1 for a in case.actions if a.done_on),
             )
         )
+    audit.log_access(current_user, "cases.export", detail=f"{exported} ärenden")
     filename = f"arenden-{_today().isoformat()}.csv"
     return Response(
         buffer.getvalue(),
@@ -323,6 +326,7 @@ def register():
 @login_required
 def detail(case_id: int):
     case = get_case_or_404(case_id)
+    audit.log_access(current_user, "case.view", case=case)
     return render_case_page(case)
 
 
@@ -330,6 +334,7 @@ def detail(case_id: int):
 @login_required
 def history(case_id: int):
     case = get_case_or_404(case_id)
+    audit.log_access(current_user, "case.history", case=case)
     return render_template(
         "cases/history.html",
         case=case,

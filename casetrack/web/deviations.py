@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from casetrack import lookups
+from casetrack import audit, lookups
 from casetrack.access import case_scope, has_permission
 from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Permission, Role
@@ -120,4 +120,5 @@ def detail(case_id: int):
     )
     if case is None:
         abort(404)
+    audit.log_access(current_user, "case.view", case=case)
     return render_template("deviations/detail.html", case=case, labels=lookups.labels())

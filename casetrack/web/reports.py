@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from casetrack import audit
 from casetrack.access import unit_ids_for
 from casetrack.domain.dates import local_date
 from casetrack.domain.report_rows import (
@@ -221,10 +222,11 @@ def unfreeze():
     return _after_post(unit, year, tertial)
 
 
-def _export_report():
+def _export_report(fmt: str):
     _form, unit, year, up_to = _choice()
     if unit is None:
         abort(400)
+    audit.log_access(current_user, "report.export", detail=f"{fmt} {unit.code} {year} T{up_to}")
     return build_report(unit, year, up_to)
 
 
@@ -235,7 +237,7 @@ def _filename(report, extension: str) -> str:
 @bp.route("/export.xlsx")
 @login_required
 def export_xlsx():
-    report = _export_report()
+    report = _export_report("xlsx")
     return Response(
         export.to_xlsx(report, utcnow()),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -246,7 +248,7 @@ def export_xlsx():
 @bp.route("/export.csv")
 @login_required
 def export_csv():
-    report = _export_report()
+    report = _export_report("csv")
     return Response(
         export.to_csv(report),
         mimetype="text/csv; charset=utf-8",

@@ -64,8 +64,13 @@ def counted(org, make):
     handling.add_action(handler, cases["k5"], description="Ej klar", responsible="Lena", now=now)
     # Lex Sarah from k2 (counted) and k4 (an IA incident: not counted); lex Maria from k5.
     for key, track in (("k2", "lex_sarah"), ("k4", "lex_sarah"), ("k5", "lex_maria")):
-        db.session.add(Escalation(case_id=cases[key].id, track=track,
-                                  reported_on=cases[key].received_on, reporter_name="Amina"))  # fmt: skip
+        escalation = Escalation(
+            case_id=cases[key].id,
+            track=track,
+            reported_on=cases[key].received_on,
+            reporter_name="Amina",
+        )
+        db.session.add(escalation)
     cases["k4"].ia_reported_on = date(2026, 5, 3)
     cases["k4"].ia_reference = "IA-123"
     db.session.commit()
@@ -114,11 +119,14 @@ def test_the_tertial_follows_the_stockholm_calendar_date(org, make):
         datetime(2026, 4, 30, 21, 30, tzinfo=UTC),
         datetime(2026, 4, 30, 22, 30, tzinfo=UTC),
     ):
-        submit_public(
-            PublicSubmission(kind_code="complaint", org_unit_id=org["a"].id,
-                             description="Sent på kvällen", is_anonymous=True, wants_feedback=False),
-            now=moment,
-        )  # fmt: skip
+        submission = PublicSubmission(
+            kind_code="complaint",
+            org_unit_id=org["a"].id,
+            description="Sent på kvällen",
+            is_anonymous=True,
+            wants_feedback=False,
+        )
+        submit_public(submission, now=moment)
     db.session.commit()
     received = sorted(db.session.scalars(sa.select(Case.received_on)))
     assert received == [date(2026, 4, 30), date(2026, 5, 1)]

@@ -116,8 +116,8 @@ def test_freezing_and_unfreezing_through_the_page(client, auth, org, people, mak
     page = client.get(url).text
     assert "VB 2025 fastställdes" in page
     assert "Häv fastställandet" not in page  # managers may not undo it
-    response = client.post("/rapport/hav-faststallande",
-                           data={"csrf_token": csrf_from(page), "reason": "x", **period})  # fmt: skip
+    data = {"csrf_token": csrf_from(page), "reason": "x", **period}
+    response = client.post("/rapport/hav-faststallande", data=data)
     assert response.status_code == 404
     # A late case in T3 shows as drift beside the frozen figure.
     make.case(org["a"], by=people["handler"], received_on=date(2025, 11, 30),
@@ -128,8 +128,8 @@ def test_freezing_and_unfreezing_through_the_page(client, auth, org, people, mak
     client.post("/logga-ut", data={"csrf_token": csrf_from(page)})
     _login(auth, "q@test.example")
     page = client.get(url).text
-    response = client.post("/rapport/hav-faststallande",
-                           data={"csrf_token": csrf_from(page), "reason": "Fel enhet", **period})  # fmt: skip
+    data = {"csrf_token": csrf_from(page), "reason": "Fel enhet", **period}
+    response = client.post("/rapport/hav-faststallande", data=data)
     assert response.status_code == 302
     snapshot = db.session.scalars(sa.select(ReportSnapshot)).one()
     assert snapshot.revoked_at is not None and snapshot.revoke_reason == "Fel enhet"

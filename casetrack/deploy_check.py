@@ -1,0 +1,111 @@
+"""`casetrack check-deploy`: is this configuration fit for production? (K3-41, K3-45, K3-47)
+
+Each check returns None when it passes, or a plain-language explanation of what is wrong
+and how to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from casetrack.config import MIN_SECRET_KEY_LENGTH
+
+WEAK_KEYS = {"changeme", "secret", "dev", "development", "test", "casetrack"}
+
+
+def _secret_key(settings: dict[str, Any]) -> str | None:
+    key = settings.get("SECRET_KEY") or ""
+    if not key:
+        return (
+            "CASETRACK_SECRET_KEY är inte satt. Sätt en slumpmässig nyckel på minst "
+            f"{MIN_SECRET_KEY_LENGTH} tecken från er hemlighetshantering."
+        )
+    if len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in WEAK_KEYS or len(set(key)) < 10:
+        return (
+            "CASETRACK_SECRET_KEY är för svag: den ska vara minst "
+            f"{MIN_SECRET_KEY_LENGTH} slumpmässiga tecken, t.ex. från "
+            '`python -c "import secrets; print(secrets.token_hex(32))"`.'
+        )
+    return None
+
+
+def _environment(settings: dict[str, Any]) -> str | None:
+    if settings.get("ENV") != "production":
+        return (
+            f"CASETRACK_ENV är {settings.get('ENV')!r}. I produktion ska den vara "
+            "'production' (eller inte sättas alls)."
+        )
+    return None
+
+
+def _secure_cookie(settings: dict[str, Any]) -> str | None:
+    if not settings.get("SESSION_COOKIE_SECURE"):
+        return (
+            "CASETRACK_SESSION_COOKIE_SECURE är av: inloggningskakan skulle då skickas över "
+            "okrypterad http. Ta bort inställningen (standard är på) och kör bakom https."
+        )
+    return None
+
+
+def _database(settings: dict[str, Any]) -> str | None:
+    url = settings.get("DATABASE_URL") or ""
+    if not url.startswith("postgresql"):
+        return (
+            "Databasen är inte PostgreSQL. Sätt CASETRACK_DATABASE_URL till t.ex. "
+            "postgresql+psycopg://casetrack_app@db.internal/casetrack. SQLite är bara för "
+            "test och små installationer."
+        )
+    return None
+
+
+def _smtp(settings: dict[str, Any]) -> str | None:
+    if not settings.get("SMTP_HOST"):
+        return (
+            "Ingen e-postserver är inställd (CASETRACK_SMTP_HOST). Utan den skickas inga "
+            "mottagningsbekräftelser eller påminnelser."
+        )
+    if settings.get("MAIL_FROM", "").endswith("@localhost"):
+        return "CASETRACK_MAIL_FROM är en localhost-adress. Ange organisationens avsändaradress."
+    return None
+
+
+def _debug(settings: dict[str, Any], flask_debug: bool) -> str | None:
+    if flask_debug:
+        return (
+            "Felsökningsläget (debug) är på. Det visar interna detaljer vid fel och får aldrig "
+            "vara på i produktion. Ta bort FLASK_DEBUG."
+        )
+    return None
+
+
+def _rate_limit(settings: dict[str, Any]) -> str | None:
+    if not settings.get("RATELIMIT_ENABLED"):
+        return "Spärren mot lösenordsgissning är avstängd (CASETRACK_RATELIMIT_ENABLED)."
+    return None
+
+
+def _mfa(settings: dict[str, Any]) -> str | None:
+    from casetrack.services.mfa import required_roles
+
+    if "admin" not in required_roles(settings.get("MFA_ROLES", "")):
+        return "CASETRACK_MFA_ROLES måste innehålla admin: administratörer ska alltid ha två steg."
+    return None
+
+
+CHECKS: list[tuple[str, Callable[..., str | None]]] = [
+    ("Miljö", _environment),
+    ("Hemlig nyckel", _secret_key),
+    ("Säker inloggningskaka", _secure_cookie),
+    ("Databas", _database),
+    ("E-post", _smtp),
+    ("Inloggningsspärr", _rate_limit),
+    ("Tvåstegsverifiering", _mfa),
+]
+
+
+def run_checks(settings: dict[str, Any], flask_debug: bool) -> list[tuple[str, str | None]]:
+    """(check name, problem or None) for every check."""
+    results = [(name, check(settings)) for name, check in CHECKS]
+    results.append(("Felsökningsläge", _debug(settings, flask_debug)))
+    return results

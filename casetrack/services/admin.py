@@ -1,0 +1,283 @@
+"""Administration: accounts, role assignments, the org tree and reference-data labels.
+
+Every function here is a use of admin rights and writes an audit entry (SECURITY.md
+K3-74, K3-75). Deactivating an account or removing a role ends all of the user's sessions
+(K3-17); the scoping function reads roles on every request, so the change holds from the
+next request on. The last active administrator can be neither deactivated nor stripped of
+the role, so the organisation can always administer itself.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from casetrack import audit
+from casetrack.domain.roles import Role
+from casetrack.extensions import db
+from casetrack.models import (
+    Case,
+    CaseKind,
+    Category,
+    Channel,
+    OrgUnit,
+    RoleAssignment,
+    Source,
+    Status,
+    User,
+)
+from casetrack.models.org import UNIT_LEVELS
+from casetrack.services import users
+from casetrack.services.errors import DomainError
+
+REFERENCE_TABLES = {
+    "kind": CaseKind,
+    "source": Source,
+    "channel": Channel,
+    "category": Category,
+    "status": Status,
+}
+LAST_ADMIN = "Det måste finnas minst en aktiv systemadministratör. Utse en ny först."
+
+
+def _active_admin_ids() -> set[int]:
+    return set(
+        db.session.scalars(
+            sa.select(RoleAssignment.user_id)
+            .join(User, User.id == RoleAssignment.user_id)
+            .where(RoleAssignment.role == Role.ADMIN.value, User.active.is_(True))
+        )
+    )
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+def create_account(actor: User, *, email: str, name: str, password: str) -> User:
+    """Create an account with an initial password (audited by users.create_user)."""
+    return users.create_user(actor, email=email, name=name, password=password)
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    """Activate or deactivate ``user``; deactivation ends every session at once."""
+    if user.active == active:
+        return
+    if not active and _active_admin_ids() == {user.id}:
+        raise DomainError(LAST_ADMIN)
+    user.active = active
+    if not active:
+        users.end_all_sessions(user)
+    audit.record(
+        "user.activated" if active else "user.deactivated",
+        entity_type="user",
+        entity_id=user.id,
+        actor=actor,
+        before={"active": not active},
+        after={"active": active},
+    )
+
+
+def add_role(actor: User, user: User, role: Role, unit_id: int) -> RoleAssignment:
+    """Give ``user`` ``role`` on a unit (audited by users.assign_role)."""
+    unit = db.session.get(OrgUnit, unit_id)
+    if unit is None or not unit.active:
+        raise DomainError("Välj en aktiv enhet i listan.", "org_unit_id")
+    return users.assign_role(actor, user, role, unit)
+
+
+def remove_role(actor: User, assignment: RoleAssignment) -> None:
+    """Remove a role assignment; the user's sessions end so the change holds at once."""
+    user = assignment.user
+    if assignment.role == Role.ADMIN.value and user.active:
+        other_admin_roles = [
+            a for a in user.role_assignments if a.role == Role.ADMIN.value and a is not assignment
+        ]
+        if not other_admin_roles and _active_admin_ids() == {user.id}:
+            raise DomainError(LAST_ADMIN)
+    before = {"user_id": user.id, "role": assignment.role, "org_unit_id": assignment.org_unit_id}
+    audit.record(
+        "role.removed",
+        entity_type="role_assignment",
+        entity_id=assignment.id,
+        actor=actor,
+        before=before,
+    )
+    user.role_assignments.remove(assignment)
+    users.end_all_sessions(user)
+
+
+def reset_second_factor(actor: User, user: User) -> None:
+    """Remove ``user``'s TOTP factor (lost phone); they enrol again at the next login."""
+    had_factor = user.mfa_enabled_at is not None
+    user.mfa_secret = None
+    user.mfa_enabled_at = None
+    user.mfa_last_step = None
+    users.end_all_sessions(user)
+    audit.record(
+        "user.mfa_reset",
+        entity_type="user",
+        entity_id=user.id,
+        actor=actor,
+        before={"mfa": had_factor},
+        after={"mfa": False},
+    )
+
+
+# --- org tree ----------------------------------------------------------------------------
+
+
+def _unit_snapshot(unit: OrgUnit) -> dict:
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "level": unit.level,
+        "parent_id": unit.parent_id,
+        "reference_prefix": unit.reference_prefix,
+        "active": unit.active,
+    }
+
+
+def _check_parent(unit: OrgUnit | None, parent_id: int | None) -> OrgUnit | None:
+    if parent_id is None:
+        return None
+    parent = db.session.get(OrgUnit, parent_id)
+    if parent is None:
+        raise DomainError("Välj en överordnad enhet i listan.", "parent_id")
+    node = parent
+    while node is not None and unit is not None:
+        if node.id == unit.id:
+            raise DomainError(
+                "En enhet kan inte flyttas in under sig själv eller en av sina underenheter.",
+                "parent_id",
+            )
+        node = node.parent
+    return parent
+
+
+def _clean_prefix(prefix: str | None) -> str | None:
+    prefix = (prefix or "").strip().upper() or None
+    if prefix is not None and not (prefix.isascii() and prefix.isalpha() and len(prefix) <= 6):
+        raise DomainError("Prefixet får bara innehålla 1–6 bokstäver A–Z.", "reference_prefix")
+    return prefix
+
+
+def create_unit(
+    actor: User,
+    *,
+    code: str,
+    name: str,
+    level: str,
+    parent_id: int | None,
+    reference_prefix: str | None = None,
+) -> OrgUnit:
+    """Add a unit to the tree (audited)."""
+    code = code.strip().upper()
+    if not code or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in code):
+        raise DomainError("Koden får bara innehålla bokstäver A–Z, siffror, - och _.", "code")
+    if db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.code == code)) is not None:
+        raise DomainError("Det finns redan en enhet med den koden.", "code")
+    if not name.strip():
+        raise DomainError("Ange enhetens namn.", "name")
+    if level not in UNIT_LEVELS:
+        raise DomainError("Välj en nivå i listan.", "level")
+    parent = _check_parent(None, parent_id)
+    unit = OrgUnit(
+        code=code,
+        name=name.strip(),
+        level=level,
+        parent=parent,
+        reference_prefix=_clean_prefix(reference_prefix),
+    )
+    db.session.add(unit)
+    db.session.flush()
+    audit.record(
+        "unit.created", entity_type="org_unit", entity_id=unit.id, actor=actor,
+        after=_unit_snapshot(unit),
+    )  # fmt: skip
+    return unit
+
+
+def update_unit(
+    actor: User,
+    unit: OrgUnit,
+    *,
+    name: str,
+    parent_id: int | None,
+    reference_prefix: str | None,
+    active: bool,
+) -> None:
+    """Rename, move, change prefix, or (de)activate a unit (audited with before/after)."""
+    if not name.strip():
+        raise DomainError("Ange enhetens namn.", "name")
+    if unit.parent_id is not None and parent_id is None:
+        raise DomainError("Välj en överordnad enhet.", "parent_id")
+    parent = _check_parent(unit, parent_id)
+    before = _unit_snapshot(unit)
+    unit.name = name.strip()
+    unit.parent = parent
+    unit.parent_id = parent.id if parent else None
+    unit.reference_prefix = _clean_prefix(reference_prefix)
+    unit.active = active
+    old, new = audit.diff(before, _unit_snapshot(unit))
+    if new:
+        audit.record(
+            "unit.updated", entity_type="org_unit", entity_id=unit.id, actor=actor,
+            before=old, after=new,
+        )  # fmt: skip
+
+
+def delete_unit(actor: User, unit: OrgUnit) -> None:
+    """Delete a unit that was never used; a unit with cases can only be deactivated."""
+    if db.session.scalar(sa.select(sa.func.count()).where(Case.org_unit_id == unit.id)):
+        raise DomainError(
+            "Enheten har ärenden och kan inte tas bort. Inaktivera den i stället, så finns "
+            "ärendena och statistiken kvar."
+        )
+    if unit.children:
+        raise DomainError("Enheten har underenheter. Flytta eller ta bort dem först.")
+    if db.session.scalar(sa.select(sa.func.count()).where(RoleAssignment.org_unit_id == unit.id)):
+        raise DomainError("Någon har en roll på enheten. Ta bort rollerna först.")
+    audit.record(
+        "unit.deleted", entity_type="org_unit", entity_id=unit.id, actor=actor,
+        before=_unit_snapshot(unit),
+    )  # fmt: skip
+    db.session.delete(unit)
+
+
+# --- reference data ----------------------------------------------------------------------
+
+
+def update_reference(
+    actor: User,
+    table: str,
+    code: str,
+    *,
+    label: str,
+    active: bool,
+    sort_order: int,
+    retention_years: int | None = None,
+):
+    """Change the label, active flag and order of a reference row; never its code."""
+    model = REFERENCE_TABLES[table]
+    row = db.session.get(model, code)
+    if row is None:
+        raise DomainError("Posten finns inte.")
+    if not label.strip():
+        raise DomainError("Ange en benämning.", "label")
+    before = {"label": row.label, "active": row.active, "sort_order": row.sort_order}
+    row.label = label.strip()
+    row.active = active
+    row.sort_order = sort_order
+    after = {"label": row.label, "active": row.active, "sort_order": row.sort_order}
+    if table == "kind" and retention_years is not None:
+        if not 1 <= retention_years <= 100:
+            raise DomainError("Ange ett antal år mellan 1 och 100.", "retention_years")
+        before["retention_years"] = row.retention_years
+        row.retention_years = retention_years
+        after["retention_years"] = retention_years
+    old, new = audit.diff(before, after)
+    if new:
+        audit.record(
+            f"reference.{table}.updated", entity_type=table, entity_id=None, actor=actor,
+            before={"code": code, **old}, after={"code": code, **new},
+        )  # fmt: skip
+    return row

@@ -1,0 +1,323 @@
+"""Admin screens: accounts, roles, org tree, reference data (blueprint ``admin``).
+
+Only systemadministratörer reach these pages; everyone else gets 404, as for any page
+they may not see. None of these pages shows case content (SECURITY.md K3-22).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from casetrack.access import is_admin
+from casetrack.domain.roles import ROLE_LABELS, Role
+from casetrack.extensions import db
+from casetrack.models import OrgUnit, RoleAssignment, User
+from casetrack.models.org import UNIT_LEVEL_LABELS
+from casetrack.services import admin as admin_service
+from casetrack.services.errors import DomainError
+from casetrack.web.admin_forms import NewUnitForm, ReferenceForm, RoleForm, UnitForm, UserForm
+from casetrack.web.auth_forms import PostForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+REFERENCE_TITLES = {
+    "kind": "Ärendetyper",
+    "source": "Från vem",
+    "channel": "Kanaler",
+    "category": "Kategorier",
+    "status": "Statusar",
+}
+
+
+@bp.before_request
+@login_required
+def require_admin():
+    if not is_admin(current_user):
+        abort(404)
+
+
+def _field_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field or "", None)
+    (field.errors if field is not None else form.form_errors).append(error.message)
+
+
+def _units() -> list[OrgUnit]:
+    return list(db.session.scalars(sa.select(OrgUnit).order_by(OrgUnit.name)))
+
+
+def _get_or_404(model, ident):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+@bp.route("/")
+def index():
+    return render_template("admin/index.html", titles=REFERENCE_TITLES)
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+@bp.route("/anvandare")
+def users():
+    accounts = db.session.scalars(
+        sa.select(User)
+        .options(selectinload(User.role_assignments).joinedload(RoleAssignment.org_unit))
+        .order_by(User.name)
+    ).all()
+    return render_template("admin/users.html", users=accounts, role_labels=ROLE_LABELS)
+
+
+@bp.route("/anvandare/ny", methods=["GET", "POST"])
+def new_user():
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = admin_service.create_account(
+                current_user, email=form.email.data, name=form.name.data,
+                password=form.password.data,
+            )  # fmt: skip
+        except DomainError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Kontot för {user.name} är skapat. Ge det en roll nedan.", "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/user_new.html", form=form), status
+
+
+def _render_user(user: User, role_form: RoleForm | None = None, status: int = 200):
+    role_form = role_form or RoleForm()
+    role_form.org_unit_id.choices = [(u.id, u.name) for u in _units() if u.active]
+    return render_template(
+        "admin/user.html",
+        user=user,
+        role_form=role_form,
+        button_form=PostForm(),
+        role_labels=ROLE_LABELS,
+    ), status
+
+
+@bp.route("/anvandare/<int:user_id>")
+def user(user_id: int):
+    return _render_user(_get_or_404(User, user_id))
+
+
+@bp.route("/anvandare/<int:user_id>/roller", methods=["POST"])
+def add_role(user_id: int):
+    account = _get_or_404(User, user_id)
+    form = RoleForm()
+    form.org_unit_id.choices = [(u.id, u.name) for u in _units() if u.active]
+    if form.validate_on_submit():
+        try:
+            admin_service.add_role(
+                current_user, account, Role(form.role.data), form.org_unit_id.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Rollen är tillagd.", "success")
+            return redirect(url_for("admin.user", user_id=account.id))
+    return _render_user(account, form, 422)
+
+
+@bp.route("/anvandare/<int:user_id>/roller/<int:assignment_id>/ta-bort", methods=["POST"])
+def remove_role(user_id: int, assignment_id: int):
+    account = _get_or_404(User, user_id)
+    assignment = _get_or_404(RoleAssignment, assignment_id)
+    if assignment.user_id != account.id:
+        abort(404)
+    return _post_action(
+        account,
+        lambda: admin_service.remove_role(current_user, assignment),
+        "Rollen är borttagen. Personen loggas ut och får den nya behörigheten direkt.",
+    )
+
+
+@bp.route("/anvandare/<int:user_id>/inaktivera", methods=["POST"])
+def deactivate_user(user_id: int):
+    account = _get_or_404(User, user_id)
+    return _post_action(
+        account,
+        lambda: admin_service.set_active(current_user, account, False),
+        "Kontot är inaktiverat och alla dess inloggningar är avslutade.",
+    )
+
+
+@bp.route("/anvandare/<int:user_id>/aktivera", methods=["POST"])
+def activate_user(user_id: int):
+    account = _get_or_404(User, user_id)
+    return _post_action(
+        account,
+        lambda: admin_service.set_active(current_user, account, True),
+        "Kontot är aktiverat.",
+    )
+
+
+@bp.route("/anvandare/<int:user_id>/tvastegsverifiering", methods=["POST"])
+def reset_second_factor(user_id: int):
+    account = _get_or_404(User, user_id)
+    return _post_action(
+        account,
+        lambda: admin_service.reset_second_factor(current_user, account),
+        "Tvåstegsverifieringen är återställd. Personen aktiverar den på nytt vid nästa inloggning.",
+    )
+
+
+def _post_action(account: User, action, message: str):
+    """A button on the account page: CSRF check, one service call, commit, flash."""
+    if not PostForm().validate_on_submit():
+        abort(400)
+    try:
+        action()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("admin.user", user_id=account.id))
+
+
+# --- org tree ----------------------------------------------------------------------------
+
+
+def _tree() -> list[tuple[int, OrgUnit]]:
+    """(depth, unit) pairs in tree order, for an indented list."""
+    units = _units()
+    children: dict[int | None, list[OrgUnit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[tuple[int, OrgUnit]] = []
+
+    def walk(parent_id, depth):
+        for unit in children.get(parent_id, []):
+            ordered.append((depth, unit))
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def _parent_choices(exclude: OrgUnit | None = None):
+    choices = [("", "Ingen (högsta nivån)")]
+    for depth, unit in _tree():
+        if exclude is None or unit.id != exclude.id:
+            choices.append((unit.id, "– " * depth + unit.name))
+    return choices
+
+
+@bp.route("/organisation")
+def units():
+    return render_template(
+        "admin/units.html", tree=_tree(), levels=UNIT_LEVEL_LABELS, button_form=PostForm()
+    )
+
+
+@bp.route("/organisation/ny", methods=["GET", "POST"])
+def new_unit():
+    form = NewUnitForm()
+    form.parent_id.choices = _parent_choices()
+    if form.validate_on_submit():
+        try:
+            unit = admin_service.create_unit(
+                current_user, code=form.code.data, name=form.name.data, level=form.level.data,
+                parent_id=form.parent_id.data, reference_prefix=form.reference_prefix.data,
+            )  # fmt: skip
+        except DomainError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Enheten {unit.name} är skapad.", "success")
+            return redirect(url_for("admin.units"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/unit_form.html", form=form, unit=None), status
+
+
+@bp.route("/organisation/<int:unit_id>", methods=["GET", "POST"])
+def edit_unit(unit_id: int):
+    unit = _get_or_404(OrgUnit, unit_id)
+    form = UnitForm(obj=unit)
+    form.parent_id.choices = _parent_choices(exclude=unit)
+    if form.validate_on_submit():
+        try:
+            admin_service.update_unit(
+                current_user, unit, name=form.name.data, parent_id=form.parent_id.data,
+                reference_prefix=form.reference_prefix.data, active=form.active.data,
+            )  # fmt: skip
+        except DomainError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Ändringarna är sparade.", "success")
+            return redirect(url_for("admin.units"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/unit_form.html", form=form, unit=unit), status
+
+
+@bp.route("/organisation/<int:unit_id>/ta-bort", methods=["POST"])
+def delete_unit(unit_id: int):
+    unit = _get_or_404(OrgUnit, unit_id)
+    if not PostForm().validate_on_submit():
+        abort(400)
+    name = unit.name
+    try:
+        admin_service.delete_unit(current_user, unit)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Enheten {name} är borttagen.", "success")
+    return redirect(url_for("admin.units"))
+
+
+# --- reference data ----------------------------------------------------------------------
+
+
+@bp.route("/referensdata")
+def reference_data():
+    tables = {
+        name: db.session.scalars(sa.select(model).order_by(model.sort_order, model.code)).all()
+        for name, model in admin_service.REFERENCE_TABLES.items()
+    }
+    return render_template("admin/reference.html", tables=tables, titles=REFERENCE_TITLES)
+
+
+@bp.route("/referensdata/<table>/<code>", methods=["GET", "POST"])
+def edit_reference(table: str, code: str):
+    if table not in admin_service.REFERENCE_TABLES:
+        abort(404)
+    row = _get_or_404(admin_service.REFERENCE_TABLES[table], code)
+    form = ReferenceForm(obj=row)
+    if table != "kind":
+        del form.retention_years
+    if form.validate_on_submit():
+        try:
+            admin_service.update_reference(
+                current_user, table, code, label=form.label.data, active=form.active.data,
+                sort_order=form.sort_order.data,
+                retention_years=form.retention_years.data if table == "kind" else None,
+            )  # fmt: skip
+        except DomainError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash("Ändringen är sparad.", "success")
+            return redirect(url_for("admin.reference_data"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "admin/reference_edit.html", form=form, row=row, title=REFERENCE_TITLES[table]
+    ), status

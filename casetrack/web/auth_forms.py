@@ -1,0 +1,50 @@
+"""Forms for logging in and the second factor."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from casetrack.services import users
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "E-postadress",
+        validators=[
+            DataRequired("Ange din e-postadress."),
+            Length(max=254, message="E-postadressen får vara högst 254 tecken."),
+        ],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        "Lösenord",
+        validators=[
+            DataRequired("Ange ditt lösenord."),
+            Length(
+                max=users.MAX_PASSWORD_LENGTH,
+                message=f"Lösenordet får vara högst {users.MAX_PASSWORD_LENGTH} tecken.",
+            ),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Engångskod",
+        validators=[
+            DataRequired("Skriv koden från appen i din telefon."),
+            Length(max=10, message="Koden är sex siffror."),
+        ],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "spellcheck": "false",
+        },
+    )
+
+
+class PostForm(FlaskForm):
+    """POST-only form for buttons (CSRF protected): logout, keep-alive."""

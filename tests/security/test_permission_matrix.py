@@ -1,0 +1,250 @@
+"""Every route × every role × {own case, same unit, other unit}: the expected status, as data.
+
+A route in ``app.url_map`` without an entry in ``EXPECTED`` fails the test, so a new page
+cannot ship without someone deciding who may reach it. POSTs carry a valid CSRF token and
+an empty form, so the status shows the access decision (404 for out of scope, 302 to the
+login page for anonymous), not a CSRF failure.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from casetrack.domain.roles import Role
+from casetrack.extensions import db
+from casetrack.models import Action, Case
+from tests.conftest import Auth, csrf_from
+
+ROLES = ["staff", "handler", "manager", "quality", "mas", "sas", "admin", "anonymous"]
+
+
+def row(staff, handler, manager, quality, mas, sas, admin, anonymous):
+    return dict(
+        zip(ROLES, (staff, handler, manager, quality, mas, sas, admin, anonymous), strict=True)
+    )
+
+
+CASE_READERS = row(200, 200, 200, 200, 200, 200, 404, 302)
+ADMIN_ONLY = row(404, 404, 404, 404, 404, 404, 200, 302)
+ADMIN_POST = row(404, 404, 404, 404, 404, 404, 302, 302)
+REVIEWERS = row(404, 404, 200, 200, 404, 404, 404, 302)
+# Those who may handle cases in unit A: the handler and the manager. An empty form is
+# refused with 422 (nothing saved); everyone else gets 404 for the case.
+HANDLERS_POST = row(404, 422, 422, 404, 404, 404, 404, 302)
+REPORT_READERS = row(404, 404, 200, 200, 200, 200, 404, 302)
+REPORT_WRITERS_POST = row(404, 404, 302, 302, 404, 404, 404, 302)
+PUBLIC = row(*[200] * 8)
+DEVIATION_FILERS = row(200, 200, 200, 302, 302, 302, 302, 302)
+REPORT_PERIOD = {"unit_id": "{unit_a}", "year": "2025", "tertial": "3"}
+
+# endpoint -> (method, url template, expected status per role). For cases.detail the
+# targets are: own = filed by the staff member in unit A (the staff member's own case),
+# same = filed by the handler in unit A (a colleague's case for staff), other = unit B.
+# Every role except admin is held on unit A; admin on the root.
+EXPECTED: dict[str, list[tuple]] = {
+    "static": [("GET", "/static/css/casetrack.css", row(*[200] * 8))],
+    "main.index": [("GET", "/", row(302, 302, 302, 302, 302, 302, 200, 302))],
+    "auth.login": [("GET", "/logga-in", row(*[302] * 7, 200))],
+    "auth.second_factor": [("GET", "/logga-in/kod", row(*[302] * 8))],
+    "auth.enrol_second_factor": [
+        ("GET", "/logga-in/aktivera-tvastegsverifiering", row(*[302] * 8))
+    ],
+    "auth.keep_alive": [("POST", "/session/fortsatt", row(*[204] * 7, 302))],
+    "cases.list_cases": [("GET", "/arenden/", row(200, 200, 200, 200, 200, 200, 404, 302))],
+    "cases.register": [("GET", "/arenden/nytt", row(302, 200, 200, 302, 302, 302, 302, 302))],
+    "cases.detail": [
+        ("GET", "/arenden/{own}", CASE_READERS),
+        ("GET", "/arenden/{same}", row(404, 200, 200, 200, 200, 200, 404, 302)),
+        ("GET", "/arenden/{other}", row(404, 404, 404, 404, 404, 404, 404, 302)),
+    ],
+    "cases.history": [
+        ("GET", "/arenden/{own}/historik", CASE_READERS),
+        ("GET", "/arenden/{same}/historik", row(404, 200, 200, 200, 200, 200, 404, 302)),
+        ("GET", "/arenden/{other}/historik", row(*[404] * 7, 302)),
+    ],
+    "cases.my_work": [("GET", "/arenden/mina", row(302, 200, 200, 302, 302, 302, 302, 302))],
+    # An empty search is sent back to the list with a message.
+    "cases.search": [("POST", "/arenden/sok", row(302, 302, 302, 302, 302, 302, 404, 302))],
+    "cases.export_csv": [("GET", "/arenden/export.csv", row(*[200] * 6, 404, 302))],
+    "handling.assign": [("POST", "/arenden/{same}/tilldela", HANDLERS_POST)],
+    "handling.status": [("POST", "/arenden/{same}/status", HANDLERS_POST)],
+    "handling.details": [("POST", "/arenden/{same}/uppgifter", HANDLERS_POST)],
+    "handling.feedback": [("POST", "/arenden/{same}/aterkoppling", HANDLERS_POST)],
+    "handling.add_action": [("POST", "/arenden/{same}/atgarder", HANDLERS_POST)],
+    "handling.complete_action": [
+        ("POST", "/arenden/{same}/atgarder/{action}", HANDLERS_POST),
+        ("POST", "/arenden/{other}/atgarder/{action}", row(*[404] * 7, 302)),
+    ],
+    "handling.note": [("POST", "/arenden/{same}/anteckningar", HANDLERS_POST)],
+    "handling.acknowledge": [("POST", "/arenden/{same}/mottagningsbekraftelse", HANDLERS_POST)],
+    "handling.close": [("POST", "/arenden/{same}/avsluta", HANDLERS_POST)],
+    "handling.reopen": [("POST", "/arenden/{same}/oppna", HANDLERS_POST)],
+    "deviations.new": [("GET", "/avvikelser/ny", DEVIATION_FILERS)],
+    "deviations.mine": [("GET", "/avvikelser/", DEVIATION_FILERS)],
+    "deviations.detail": [
+        # Only the member of staff who filed it sees it on the staff pages.
+        ("GET", "/avvikelser/{own}", row(200, *[404] * 6, 302)),
+    ],
+    "intake.submit": [("GET", "/lamna-synpunkt", PUBLIC)],
+    "intake.follow": [("GET", "/folj-arende", PUBLIC)],
+    # Without a receipt code in this browser session: back to the code form.
+    "intake.followed_case": [("GET", "/folj-arende/ditt-arende", row(*[302] * 8))],
+    "intake.stop_following": [("POST", "/folj-arende/avsluta", row(*[302] * 8))],
+    "reports.show": [("GET", "/rapport/", REPORT_READERS)],
+    "reports.export_xlsx": [("GET", "/rapport/export.xlsx", REPORT_READERS)],
+    "reports.export_csv": [("GET", "/rapport/export.csv", REPORT_READERS)],
+    "reports.save_summary": [
+        (
+            "POST",
+            "/rapport/sammanfattning",
+            REPORT_WRITERS_POST,
+            {**REPORT_PERIOD, "row_key": "category:mat", "text": "Text"},
+        ),
+    ],
+    "reports.freeze": [("POST", "/rapport/faststall", REPORT_WRITERS_POST, REPORT_PERIOD)],
+    # Only the quality lead may undo a freeze.
+    "reports.unfreeze": [
+        (
+            "POST",
+            "/rapport/hav-faststallande",
+            row(404, 404, 404, 302, 404, 404, 404, 302),
+            {**REPORT_PERIOD, "reason": "Fel"},
+        ),
+    ],
+    "admin.index": [("GET", "/admin/", ADMIN_ONLY)],
+    "admin.users": [("GET", "/admin/anvandare", ADMIN_ONLY)],
+    "admin.new_user": [("GET", "/admin/anvandare/ny", ADMIN_ONLY)],
+    "admin.user": [("GET", "/admin/anvandare/{target}", ADMIN_ONLY)],
+    "admin.add_role": [("POST", "/admin/anvandare/{target}/roller", row(*[404] * 6, 422, 302))],
+    "admin.remove_role": [
+        ("POST", "/admin/anvandare/{target}/roller/{target_role}/ta-bort", ADMIN_POST)
+    ],
+    "admin.deactivate_user": [("POST", "/admin/anvandare/{target}/inaktivera", ADMIN_POST)],
+    "admin.activate_user": [("POST", "/admin/anvandare/{target}/aktivera", ADMIN_POST)],
+    "admin.reset_second_factor": [
+        ("POST", "/admin/anvandare/{target}/tvastegsverifiering", ADMIN_POST)
+    ],
+    "admin.units": [("GET", "/admin/organisation", ADMIN_ONLY)],
+    "admin.new_unit": [("GET", "/admin/organisation/ny", ADMIN_ONLY)],
+    "admin.edit_unit": [("GET", "/admin/organisation/{unit_b}", ADMIN_ONLY)],
+    "admin.delete_unit": [("POST", "/admin/organisation/{unit_b}/ta-bort", ADMIN_POST)],
+    "admin.reference_data": [("GET", "/admin/referensdata", ADMIN_ONLY)],
+    "admin.edit_reference": [("GET", "/admin/referensdata/category/bemotande", ADMIN_ONLY)],
+    "logs.access_log": [("GET", "/loggkontroll/", REVIEWERS)],
+    "logs.export": [("POST", "/loggkontroll/export", REVIEWERS)],
+    "privacy.register_extract": [("GET", "/registerutdrag/", REVIEWERS)],
+    # Last: it ends the session.
+    "auth.logout": [("POST", "/logga-ut", row(*[302] * 8))],
+}
+
+
+def test_every_route_has_an_entry_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = endpoints - EXPECTED.keys()
+    assert not missing, f"routes without an expected status per role: {sorted(missing)}"
+    assert not EXPECTED.keys() - endpoints, "entries for routes that no longer exist"
+
+
+@pytest.fixture
+def world(org, make):
+    unit_a, unit_b = org["a"], org["b"]
+    users = {
+        role: make.user([(Role(role), unit_a)], email=f"{role}@test.example")
+        for role in ROLES
+        if role not in ("admin", "anonymous")
+    }
+    users["admin"] = make.user([(Role.ADMIN, org["root"])], email="admin@test.example")
+    handler_b = make.user([(Role.HANDLER, unit_b)], email="handler-b@test.example")
+    target = make.user([(Role.STAFF, unit_b)], email="target@test.example")
+    ids = {
+        "own": make.case(
+            unit_a, by=users["staff"], kind_code="deviation", channel_code="avvikelseblankett"
+        ).id,
+        "same": make.case(unit_a, by=users["handler"]).id,
+        "other": make.case(unit_b, by=handler_b).id,
+        "target": target.id,
+        "target_role": target.role_assignments[0].id,
+        "unit_b": unit_b.id,
+        "unit_a": unit_a.id,
+    }
+    action = Action(case_id=ids["same"], description="Rutin", responsible="Lena")
+    db.session.add(action)
+    db.session.flush()
+    ids["action"] = action.id
+    db.session.commit()
+    return users, ids
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_the_expected_status_on_every_route(app, client, world, role):
+    users, ids = world
+    auth = Auth(client)
+    if role != "anonymous":
+        assert auth.login(users[role].email).status_code == 302
+        token = csrf_from(client.get("/", follow_redirects=True).text)
+    else:
+        token = csrf_from(client.get("/logga-in").text)
+    failures = []
+    for endpoint, checks in EXPECTED.items():
+        for method, template, expected, *data in checks:
+            url = template.format(**ids)
+            form = {k: v.format(**ids) for k, v in (data[0] if data else {}).items()}
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": token, **form})
+            response.close()  # static files are streamed from an open file
+            if response.status_code != expected[role]:
+                failures.append(f"{method} {url} ({endpoint}): {response.status_code}")
+    assert not failures, f"{role}: expected statuses differ: {failures}"
+
+
+def test_posted_extra_fields_cannot_set_status_handler_or_creator(client, auth, world):
+    users, _ = world
+    auth.login(users["handler"].email)
+    response = auth.post(
+        "/arenden/nytt",
+        {
+            "kind_code": "complaint",
+            "org_unit_id": users["handler"].role_assignments[0].org_unit_id,
+            "received_on": "2026-03-02",
+            "description": "Maten var kall.",
+            "status_code": "closed",
+            "assigned_handler_id": users["manager"].id,
+            "created_by_id": users["staff"].id,
+            "reference": "XX-2026-99999",
+        },
+    )
+    assert response.status_code == 302
+    case = db.session.scalars(sa.select(Case).order_by(Case.id.desc())).first()
+    assert case.status_code == "registrerad"
+    assert case.assigned_handler_id is None
+    assert case.created_by_id == users["handler"].id
+    assert case.reference != "XX-2026-99999"
+
+
+def test_staff_cannot_register_or_reclassify_through_the_handler_form(client, auth, world, org):
+    users, ids = world
+    auth.login(users["staff"].email)
+    token = csrf_from(client.get("/", follow_redirects=True).text)
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
+    response = client.post(
+        "/arenden/nytt",
+        data={
+            "csrf_token": token,
+            "kind_code": "complaint",
+            "org_unit_id": org["b"].id,
+            "received_on": "2026-03-02",
+            "description": "x",
+            "status_code": "closed",
+        },
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == before
+    own = db.session.get(Case, ids["own"])
+    assert (own.kind_code, own.status_code, own.org_unit_id) == (
+        "deviation",
+        "registrerad",
+        org["a"].id,
+    )

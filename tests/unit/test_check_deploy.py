@@ -1,0 +1,54 @@
+"""`casetrack check-deploy` explains every problem in plain words and exits non-zero."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from casetrack.cli import check_deploy_command
+
+GOOD = {
+    "CASETRACK_SECRET_KEY": "9f2c4e7a1b3d5f60718293a4b5c6d7e8f9a0b1c2d3e4f5061728394a5b6c7d8e",
+    "CASETRACK_DATABASE_URL": "postgresql+psycopg://casetrack_app@db.internal/casetrack",
+    "CASETRACK_SMTP_HOST": "smtp.kommun.se",
+    "CASETRACK_MAIL_FROM": "casetrack@kommun.se",
+}
+
+
+def _run(env: dict[str, str], monkeypatch):
+    for name in list(__import__("os").environ):
+        if name.startswith("CASETRACK_") or name == "FLASK_DEBUG":
+            monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return CliRunner().invoke(check_deploy_command, [])
+
+
+def test_a_good_production_configuration_passes(monkeypatch):
+    result = _run(GOOD, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "Konfigurationen ser bra ut för produktion." in result.output
+    assert "FEL" not in result.output
+
+
+def test_every_problem_is_explained_and_the_exit_code_is_non_zero(monkeypatch):
+    env = {
+        "CASETRACK_SECRET_KEY": "changeme",
+        "CASETRACK_SESSION_COOKIE_SECURE": "false",
+        "CASETRACK_DATABASE_URL": "sqlite:///casetrack.sqlite",
+        "FLASK_DEBUG": "1",
+    }
+    result = _run(env, monkeypatch)
+    assert result.exit_code == 1
+    assert "FEL  Hemlig nyckel" in result.output
+    assert "FEL  Säker inloggningskaka" in result.output
+    assert "FEL  Databas: Databasen är inte PostgreSQL" in result.output
+    assert "FEL  E-post" in result.output
+    assert "FEL  Felsökningsläge" in result.output
+    assert "5 problem måste åtgärdas" in result.output
+
+
+def test_a_missing_secret_key_is_reported(monkeypatch):
+    env = {k: v for k, v in GOOD.items() if k != "CASETRACK_SECRET_KEY"}
+    result = _run(env, monkeypatch)
+    assert result.exit_code == 1
+    assert "CASETRACK_SECRET_KEY är inte satt" in result.output
