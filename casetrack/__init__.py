@@ -47,12 +47,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from casetrack.web import auth, cases, handling, main
+    from casetrack.web import auth, cases, escalation, handling, main
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(handling.bp)
+    app.register_blueprint(escalation.bp)
+    app.register_blueprint(escalation.new_bp)
 
 
 def register_security(app: Flask) -> None:

@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "DEADLINE_ACKNOWLEDGEMENT_DAYS": 2,
     "DEADLINE_FEEDBACK_DAYS": 10,
     "DEMO_SEED": 2026,
+    # Attachments are stored here, outside the web root (default: <instance>/attachments).
+    "ATTACHMENT_DIR": None,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

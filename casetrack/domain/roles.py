@@ -45,6 +45,12 @@ class Permission(StrEnum):
     # handle: assign, feedback, actions, status
     CASE_HANDLE = "case.handle"
     REPORT_READ = "report.read"
+    # utredning, causes, the ordinary steps of a lex Sarah / lex Maria track, attachments
+    ESCALATION_RECORD = "escalation.record"
+    # ställningstagande and anmälan to IVO in a lex Sarah track (manager, SAS)
+    LEX_SARAH_DECIDE = "lex_sarah.decide"
+    # ställningstagande and anmälan to IVO in a lex Maria track (MAS only)
+    LEX_MARIA_DECIDE = "lex_maria.decide"
     ADMINISTER = "admin"
 
 
@@ -56,6 +62,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASE_REGISTER,
             Permission.CASE_FILE_DEVIATION,
             Permission.CASE_HANDLE,
+            Permission.ESCALATION_RECORD,
         }
     ),
     Role.MANAGER: frozenset(
@@ -65,11 +72,27 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASE_FILE_DEVIATION,
             Permission.CASE_HANDLE,
             Permission.REPORT_READ,
+            Permission.ESCALATION_RECORD,
+            Permission.LEX_SARAH_DECIDE,
         }
     ),
     Role.QUALITY: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
-    Role.MAS: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
-    Role.SAS: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
+    Role.MAS: frozenset(
+        {
+            Permission.CASE_READ,
+            Permission.REPORT_READ,
+            Permission.ESCALATION_RECORD,
+            Permission.LEX_MARIA_DECIDE,
+        }
+    ),
+    Role.SAS: frozenset(
+        {
+            Permission.CASE_READ,
+            Permission.REPORT_READ,
+            Permission.ESCALATION_RECORD,
+            Permission.LEX_SARAH_DECIDE,
+        }
+    ),
     Role.ADMIN: frozenset({Permission.ADMINISTER}),
 }
 
