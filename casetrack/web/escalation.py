@@ -111,6 +111,8 @@ def start_track(case_id: int):
 @bp.route("/lex/<int:escalation_id>/steg", methods=["POST"])
 @login_required
 def record_step(case_id: int, escalation_id: int):
+    _track(get_case_or_404(case_id, RECORD), escalation_id)  # 404 for a foreign track
+
     def change(case, form, expected):
         escalation_service.record_step(
             current_user,
