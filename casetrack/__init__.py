@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         cases,
         deviations,
+        escalation,
         handling,
         intake,
         logs,
@@ -81,6 +82,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(deviations.bp)
+    app.register_blueprint(escalation.bp)
+    app.register_blueprint(escalation.new_bp)
 
 
 def register_security(app: Flask) -> None:

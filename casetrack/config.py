@@ -57,6 +57,8 @@ DEFAULTS: dict[str, Any] = {
     # Loggkontroll: flag a user who opened more than N cases within M minutes.
     "ACCESS_BURST_CASES": 20,
     "ACCESS_BURST_MINUTES": 10,
+    # Attachments are stored here, outside the web root (default: <instance>/attachments).
+    "ATTACHMENT_DIR": None,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

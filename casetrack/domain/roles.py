@@ -53,6 +53,12 @@ class Permission(StrEnum):
     ACCESS_LOG_READ = "accesslog.read"
     # registerutdrag: search a person's data across the unit's cases (GDPR art. 15)
     PERSONAL_DATA_SEARCH = "personaldata.search"
+    # utredning, causes, the ordinary steps of a lex Sarah / lex Maria track, attachments
+    ESCALATION_RECORD = "escalation.record"
+    # ställningstagande and anmälan to IVO in a lex Sarah track (manager, SAS)
+    LEX_SARAH_DECIDE = "lex_sarah.decide"
+    # ställningstagande and anmälan to IVO in a lex Maria track (MAS only)
+    LEX_MARIA_DECIDE = "lex_maria.decide"
     ADMINISTER = "admin"
 
 
@@ -64,6 +70,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASE_REGISTER,
             Permission.CASE_FILE_DEVIATION,
             Permission.CASE_HANDLE,
+            Permission.ESCALATION_RECORD,
         }
     ),
     Role.MANAGER: frozenset(
@@ -76,6 +83,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REPORT_WRITE,
             Permission.ACCESS_LOG_READ,
             Permission.PERSONAL_DATA_SEARCH,
+            Permission.ESCALATION_RECORD,
+            Permission.LEX_SARAH_DECIDE,
         }
     ),
     Role.QUALITY: frozenset(
@@ -88,8 +97,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PERSONAL_DATA_SEARCH,
         }
     ),
-    Role.MAS: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
-    Role.SAS: frozenset({Permission.CASE_READ, Permission.REPORT_READ}),
+    Role.MAS: frozenset(
+        {
+            Permission.CASE_READ,
+            Permission.REPORT_READ,
+            Permission.ESCALATION_RECORD,
+            Permission.LEX_MARIA_DECIDE,
+        }
+    ),
+    Role.SAS: frozenset(
+        {
+            Permission.CASE_READ,
+            Permission.REPORT_READ,
+            Permission.ESCALATION_RECORD,
+            Permission.LEX_SARAH_DECIDE,
+        }
+    ),
     Role.ADMIN: frozenset({Permission.ADMINISTER}),
 }
 

@@ -105,7 +105,14 @@ def action_overdue(today: date):
 
 
 def any_overdue(today: date):
-    return sa.or_(feedback_overdue(today), acknowledgement_overdue(today), action_overdue(today))
+    from casetrack.queries.escalation import steps_overdue
+
+    return sa.or_(
+        feedback_overdue(today),
+        acknowledgement_overdue(today),
+        action_overdue(today),
+        steps_overdue(today),  # lex Sarah / lex Maria steps (issue #4)
+    )
 
 
 def _search_clause(text: str, dialect: str):
@@ -270,4 +277,7 @@ def deadlines_for(case: Case, today: date, is_closed: bool) -> list[Deadline]:
                 Deadline(f"Åtgärd: {action.description[:60]}", action.due_on, None,
                          not is_closed and action.due_on < today)
             )  # fmt: skip
+    from casetrack.queries.escalation import step_deadlines
+
+    result.extend(step_deadlines(case, today))
     return result

@@ -12,7 +12,16 @@ from casetrack.domain.dates import local_date
 from casetrack.domain.reference import EFFECT_VERDICTS, FEEDBACK_METHODS
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
-from casetrack.models import Action, Case, CaseNote, Feedback, Status, User, utcnow
+from casetrack.models import (
+    Action,
+    Case,
+    CaseNote,
+    Feedback,
+    InvestigationCause,
+    Status,
+    User,
+    utcnow,
+)
 from casetrack.services.cases import case_snapshot
 from casetrack.services.errors import DomainError, NotPermitted, StaleCase
 from casetrack.services.search import refresh_search_document
@@ -152,10 +161,12 @@ def add_action(
     description: str,
     responsible: str,
     due_on: date | None = None,
+    cause_id: int | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Action:
-    """Add an åtgärd to ``case``. Audited."""
+    """Add an åtgärd to ``case``, optionally linked to the utredning's cause it addresses.
+    Audited."""
     now = now or utcnow()
     _require_handler(actor, case, expected_version)
     if not description.strip():
@@ -168,11 +179,16 @@ def add_action(
         raise DomainError(f"Högst {MAX_NOTE} tecken.", "description")
     if due_on is not None and due_on < case.received_on:
         raise DomainError("Datumet kan inte vara före det datum ärendet kom in.", "due_on")
+    if cause_id is not None:
+        cause = db.session.get(InvestigationCause, cause_id)
+        if cause is None or cause.investigation.case_id != case.id:
+            raise DomainError("Välj en orsak i listan.", "cause_id")
     action = Action(
         case=case,
         description=description.strip(),
         responsible=responsible.strip(),
         due_on=due_on,
+        cause_id=cause_id,
         created_at=now,
         created_by_id=actor.id,
     )
@@ -185,7 +201,7 @@ def add_action(
         entity_id=action.id,
         case=case,
         actor=actor,
-        after={"due_on": due_on, "responsible": "(text)"},
+        after={"due_on": due_on, "responsible": "(text)", "cause_id": cause_id},
         occurred_at=now,
     )
     return action

@@ -197,6 +197,10 @@ class ActionForm(VersionedForm):
         "Ansvarig", validators=[DataRequired("Ange vem som är ansvarig."), Length(max=200)]
     )
     due_on = DateField("Klar senast", validators=[Optional()])
+    # Checked by the service (the cause must belong to this case's utredning).
+    cause_id = SelectField(
+        "Vilken orsak åtgärden avser (valfritt)", coerce=_optional_code, validate_choice=False
+    )
 
 
 class CompleteActionForm(VersionedForm):

@@ -52,8 +52,9 @@ def _handle(
     success: str,
     anchor: str,
     key: str | None = None,
+    permission: Permission = Permission.CASE_HANDLE,
 ):
-    case = get_case_or_404(case_id, Permission.CASE_HANDLE, options=CASE_PAGE_OPTIONS)
+    case = get_case_or_404(case_id, permission, options=CASE_PAGE_OPTIONS)
     form = form_cls()
     fill_choices(name, form, case)
     submitted_key = key or name
@@ -68,7 +69,7 @@ def _handle(
         return _conflict(case, getattr(getattr(form, "opened_at", None), "data", None))
     except DomainError as error:
         db.session.rollback()
-        case = get_case_or_404(case_id, Permission.CASE_HANDLE, options=CASE_PAGE_OPTIONS)
+        case = get_case_or_404(case_id, permission, options=CASE_PAGE_OPTIONS)
         form_field = getattr(form, error.field or "", None)
         (form_field.errors if form_field is not None else form.form_errors).append(error.message)
         fill_choices(name, form, case)
@@ -143,6 +144,12 @@ def feedback(case_id: int):
     )
 
 
+def _cause_id(value: str | None) -> int | None:
+    if not value:
+        return None
+    return int(value) if value.isdigit() else -1  # unknown: the service refuses it
+
+
 @bp.route("/atgarder", methods=["POST"])
 @login_required
 def add_action(case_id: int):
@@ -153,6 +160,7 @@ def add_action(case_id: int):
             description=form.description.data,
             responsible=form.responsible.data,
             due_on=form.due_on.data,
+            cause_id=_cause_id(form.cause_id.data),
             expected_version=expected,
         )
 

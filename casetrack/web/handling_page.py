@@ -15,6 +15,7 @@ from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
 from casetrack.services.handling import NO_FEEDBACK_REASONS
 from casetrack.web import case_forms as forms
+from casetrack.web import escalation_page
 
 
 def _versioned(form_cls, case: Case, **data):
@@ -22,6 +23,12 @@ def _versioned(form_cls, case: Case, **data):
     form.version.data = case.version
     form.opened_at.data = utcnow().isoformat()
     return form
+
+
+_OWN_FORMS = frozenset(
+    {"assign", "status", "details", "feedback", "complete_action", "close", "note", "reopen",
+     "acknowledge"}
+)  # fmt: skip
 
 
 def fill_choices(name: str, form, case: Case) -> None:
@@ -53,6 +60,10 @@ def fill_choices(name: str, form, case: Case) -> None:
             ("", "Återkoppling är lämnad"),
             *NO_FEEDBACK_REASONS.items(),
         ]
+    if name not in _OWN_FORMS:
+        # The utredning, lex, IA, ärendetyp and attachment forms (and the cause choice on
+        # the åtgärd form) are built by escalation_page.
+        escalation_page.fill_choices(name, form, case)
 
 
 def render_case_page(case: Case, status: int = 200, submitted: dict | None = None):
@@ -121,6 +132,7 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
             verdicts={item.code: item.label for item in EFFECT_VERDICTS},
             methods={item.code: item.label for item in FEEDBACK_METHODS},
             no_feedback_reasons=NO_FEEDBACK_REASONS,
+            **escalation_page.build(case, submitted, can_handle),
         ),
         status,
     )

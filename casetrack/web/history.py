@@ -35,6 +35,8 @@ FIELD_LABELS = {
     "acknowledged_on": "mottagningsbekräftelse",
     "no_feedback_reason": "skäl utan återkoppling",
     "immediate_action": "vad som gjordes direkt",
+    "ia_reported_on": "rapporterad i IA",
+    "ia_reference": "referens i IA",
 }
 
 ACTION_VERBS = {
@@ -46,6 +48,18 @@ ACTION_VERBS = {
     "action.added": "lade till en åtgärd",
     "action.updated": "uppdaterade en åtgärd",
     "note.added": "skrev en anteckning",
+    "case.reclassified": "ändrade ärendetyp",
+    "case.ia_marked": "markerade ärendet som arbetsmiljöhändelse rapporterad i IA",
+    "case.ia_unmarked": "tog bort IA-markeringen",
+    "investigation.created": "påbörjade utredningen",
+    "investigation.updated": "ändrade utredningen",
+    "cause.added": "lade till en orsak i utredningen",
+    "escalation.started": "startade en utredning enligt",
+    "escalation.step_recorded": "registrerade ett steg",
+    "escalation.decided": "registrerade ställningstagandet",
+    "escalation.ivo_reported": "registrerade anmälan till IVO",
+    "attachment.uploaded": "lade till en bilaga",
+    "attachment.downloaded": "laddade ner en bilaga",
 }
 ACTION_FIELD_LABELS = {
     "done_on": "genomförd datum",
@@ -55,6 +69,17 @@ ACTION_FIELD_LABELS = {
     "due_on": "klar senast",
     "given_on": "datum",
     "method": "sätt",
+    "started_on": "påbörjad",
+    "completed_on": "avslutad",
+    "what_happened": "vad hände",
+    "assessment": "bedömning",
+    "conclusion": "slutsats",
+    "is_confirmed": "missförhållande/vårdskada",
+    "is_risk": "risk",
+    "is_serious": "allvarligt",
+    "ivo_reported_on": "anmäld till IVO",
+    "ivo_reference": "IVO:s diarienummer",
+    "ivo_reported_by_id": "anmäld av",
 }
 
 
@@ -75,6 +100,8 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
         for values in (entry.before or {}, entry.after or {}):
             if isinstance(values.get("assigned_handler_id"), int):
                 user_ids.add(values["assigned_handler_id"])
+            if isinstance(values.get("ivo_reported_by_id"), int):
+                user_ids.add(values["ivo_reported_by_id"])
             if isinstance(values.get("org_unit_id"), int):
                 unit_ids.add(values["org_unit_id"])
     names = dict(
@@ -109,6 +136,7 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
             "source_code": label_maps["source"],
             "channel_code": label_maps["channel"],
             "assigned_handler_id": names,
+            "ivo_reported_by_id": names,
             "org_unit_id": units,
         }.get(field)
         if mapping is not None:
@@ -124,6 +152,24 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
         if entry.action == "note.added" and after.get("kind") == "submitter":
             verb = "lade till information"
         if entry.action in ("feedback.given", "action.added", "note.added"):
+            pass
+        elif entry.action in ("escalation.started", "escalation.step_recorded"):
+            from casetrack.domain.escalation import TRACK_LABELS, step_label
+
+            track = after.get("track", "")
+            if entry.action == "escalation.started":
+                verb = f"{verb} {TRACK_LABELS.get(track, track)}"
+                details.append(f"rapport mottagen {after.get('reported_on')}")
+            else:
+                details.append(
+                    f"{TRACK_LABELS.get(track, track)}: {step_label(track, after.get('step', ''))}"
+                    f", {after.get('occurred_on')}"
+                )
+        elif entry.action in (
+            "cause.added",
+            "attachment.uploaded",
+            "attachment.downloaded",
+        ):
             pass
         elif entry.action == "case.registered":
             for field in ("kind_code", "org_unit_id", "source_code", "channel_code", "categories"):

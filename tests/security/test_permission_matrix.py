@@ -8,12 +8,15 @@ login page for anonymous), not a CSRF failure.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import Action, Case
+from casetrack.models import Action, Case, Escalation
+from casetrack.services.attachments import upload
 from tests.conftest import Auth, csrf_from
 
 ROLES = ["staff", "handler", "manager", "quality", "mas", "sas", "admin", "anonymous"]
@@ -37,6 +40,9 @@ REPORT_WRITERS_POST = row(404, 404, 302, 302, 404, 404, 404, 302)
 PUBLIC = row(*[200] * 8)
 DEVIATION_FILERS = row(200, 200, 200, 302, 302, 302, 302, 302)
 REPORT_PERIOD = {"unit_id": "{unit_a}", "year": "2025", "tertial": "3"}
+# Those who record utredning and lex steps in unit A (handler, manager, MAS, SAS): an
+# empty form is refused with 422; the others get 404 for the case.
+RECORDERS_POST = row(404, 422, 422, 404, 422, 422, 404, 302)
 
 # endpoint -> (method, url template, expected status per role). For cases.detail the
 # targets are: own = filed by the staff member in unit A (the staff member's own case),
@@ -86,6 +92,43 @@ EXPECTED: dict[str, list[tuple]] = {
         # Only the member of staff who filed it sees it on the staff pages.
         ("GET", "/avvikelser/{own}", row(200, *[404] * 6, 302)),
     ],
+    "escalation.investigation": [("POST", "/arenden/{same}/utredning", RECORDERS_POST)],
+    "escalation.add_cause": [("POST", "/arenden/{same}/utredning/orsaker", RECORDERS_POST)],
+    "escalation.start_track": [("POST", "/arenden/{same}/lex", RECORDERS_POST)],
+    "escalation.record_step": [("POST", "/arenden/{same}/lex/{track}/steg", RECORDERS_POST)],
+    # Lex Sarah decisions: manager and SAS only; MAS and handlers may read the track.
+    "escalation.decide": [
+        (
+            "POST",
+            "/arenden/{same}/lex/{track}/stallningstagande",
+            row(404, 403, 422, 404, 403, 422, 404, 302),
+        ),
+    ],
+    "escalation.ivo_report": [
+        ("POST", "/arenden/{same}/lex/{track}/ivo", row(404, 403, 422, 404, 403, 422, 404, 302)),
+    ],
+    "escalation.no_ivo_report": [
+        (
+            "POST",
+            "/arenden/{same}/lex/{track}/ingen-anmalan",
+            row(404, 403, 422, 404, 403, 422, 404, 302),
+        ),
+    ],
+    "escalation.mark_ia": [("POST", "/arenden/{same}/ia", HANDLERS_POST)],
+    "escalation.unmark_ia": [("POST", "/arenden/{same}/ia/ta-bort", HANDLERS_POST)],
+    "escalation.change_kind": [("POST", "/arenden/{same}/arendetyp", HANDLERS_POST)],
+    "escalation.upload": [("POST", "/arenden/{same}/bilagor", RECORDERS_POST)],
+    "escalation.download": [
+        # Readers of the unit's cases; the member of staff who filed a case does not get
+        # its attachments, and other units' attachments are 404.
+        (
+            "GET",
+            "/arenden/{same}/bilagor/{attachment}",
+            row(404, 200, 200, 200, 200, 200, 404, 302),
+        ),
+        ("GET", "/arenden/{other}/bilagor/{attachment}", row(*[404] * 7, 302)),
+    ],
+    "lex_sarah.new_report": [("GET", "/lex-sarah/ny", row(404, 200, 200, 404, 200, 200, 404, 302))],
     "intake.submit": [("GET", "/lamna-synpunkt", PUBLIC)],
     "intake.follow": [("GET", "/folj-arende", PUBLIC)],
     # Without a receipt code in this browser session: back to the code form.
@@ -169,9 +212,14 @@ def world(org, make):
         "unit_a": unit_a.id,
     }
     action = Action(case_id=ids["same"], description="Rutin", responsible="Lena")
-    db.session.add(action)
+    track = Escalation(case_id=ids["same"], track="lex_sarah", reported_on=date(2026, 3, 2),
+                       reporter_name="Amina Yusuf")  # fmt: skip
+    db.session.add_all([action, track])
     db.session.flush()
-    ids["action"] = action.id
+    same = db.session.get(Case, ids["same"])
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    attachment = upload(users["handler"], same, filename="foto.png", content=png)
+    ids.update(action=action.id, track=track.id, attachment=attachment.id)
     db.session.commit()
     return users, ids
 
