@@ -172,10 +172,57 @@ def load_demo(seed: int, today: date | None = None) -> DemoSummary:
     while day <= today:
         for unit_code, handler_key in HANDLER_FOR.items():
             if rng.random() < 0.10:
-                _demo_case(rng, day, today, units, unit_code, people, handler_key)
+                case = _demo_case(rng, day, today, units, unit_code, people, handler_key)
                 count += 1
+                if case.kind_code == "deviation" and (today - day).days > 30:
+                    _demo_escalation(rng, case, people, handler_key)
         day += timedelta(days=1)
     return DemoSummary(units=len(units), users=len(people), cases=count)
+
+
+def _demo_escalation(rng, case: Case, people: dict[str, User], handler_key: str) -> None:
+    """A few avvikelser lead to lex Sarah (SAS decides) or lex Maria (MAS decides); a few
+    are arbetsmiljöhändelser reported in IA."""
+    from casetrack.services import classification, escalation
+
+    roll = rng.random()
+    handler = people[handler_key]
+    day = case.received_on
+    at = _moment(day + timedelta(days=1), rng)
+    if roll < 0.03:
+        classification.mark_ia(handler, case, reported_on=day, reference=f"IA-{case.id:05d}",
+                               now=at)  # fmt: skip
+        return
+    if roll > 0.09:
+        return
+    track_name = "lex_maria" if roll > 0.075 else "lex_sarah"
+    decider = people["mas"] if track_name == "lex_maria" else people["sas"]
+    track = escalation.start_track(
+        handler, case, track=track_name, reported_on=day, reporter_name="Amina Yusuf",
+        text="Rapporten lämnades muntligt till biträdande enhetschef.", now=at,
+    )  # fmt: skip
+    escalation.record_step(handler, track, step="dokumenterad", occurred_on=day,
+                           text="Dokumenterad i ärendet.", now=at)  # fmt: skip
+    escalation.record_step(handler, track, step="utredning_paborjad",
+                           occurred_on=day + timedelta(days=1), text="Utredningen påbörjad.",
+                           now=_moment(day + timedelta(days=1), rng))  # fmt: skip
+    decided_on = day + timedelta(days=8)
+    serious = rng.random() < 0.3
+    escalation.record_decision(
+        decider, track, decided_on=decided_on, is_confirmed=True, is_risk=False,
+        is_serious=serious, text="Bedömningen grundar sig på utredningen.",
+        now=_moment(decided_on, rng),
+    )  # fmt: skip
+    if serious:
+        escalation.record_ivo_report(
+            decider, track, reported_on=decided_on + timedelta(days=2),
+            ivo_reference=f"3.5.1-{case.id:05d}/{day.year}", reported_by=decider,
+            now=_moment(decided_on + timedelta(days=2), rng),
+        )  # fmt: skip
+    escalation.record_step(handler, track, step="utredning_avslutad",
+                           occurred_on=decided_on + timedelta(days=5),
+                           text="Utredningen avslutad; åtgärder beslutade.",
+                           now=_moment(decided_on + timedelta(days=5), rng))  # fmt: skip
 
 
 def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:

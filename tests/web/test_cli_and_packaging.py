@@ -108,6 +108,11 @@ def test_demo_data_is_shaped_like_the_seeds_and_deterministic(app):
     with_actions = db.session.scalar(sa.text("SELECT count(DISTINCT case_id) FROM case_action"))
     assert with_feedback > summary.cases / 3
     assert with_actions > summary.cases / 5
+    tracks = set(db.session.scalars(sa.text("SELECT DISTINCT track FROM escalation")))
+    assert tracks == {"lex_sarah", "lex_maria"}
+    assert db.session.scalar(
+        sa.text("SELECT count(*) FROM case_record WHERE ia_reported_on IS NOT NULL")
+    )
     first_refs = db.session.scalars(sa.select(Case.reference).order_by(Case.id).limit(5)).all()
     assert all(ref.split("-")[0] in {"AO", "FN", "FA"} for ref in first_refs)
     # The demo logins work.
