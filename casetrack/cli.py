@@ -4,6 +4,7 @@
     casetrack run           development server on SQLite with demo data (no set-up needed)
     casetrack serve         production server (gunicorn)
     casetrack demo          load the demo organisation, users and cases
+    casetrack generate      bulk-load synthetic data at city scale (benchmarks)
     casetrack create-user   create an account and give it a role on a unit
     casetrack send-mail     send due e-mail from the outbox over SMTP
     casetrack retention     anonymise closed cases past retention (--dry-run to list)
@@ -137,6 +138,44 @@ def demo_command(seed: int | None, if_empty: bool) -> None:
     db.session.commit()
     click.echo(f"Demodata laddad: {summary}")
     _print_demo_logins()
+
+
+@click.command("generate")
+@click.option("--cases", "case_count", default=1_000_000, show_default=True, type=int)
+@click.option("--units", default=1500, show_default=True, type=int, help="Verksamheter.")
+@click.option("--seed", default=9, show_default=True, type=int)
+@click.option(
+    "--allow-existing",
+    is_flag=True,
+    help="Add to a database that already has cases (ids and references continue).",
+)
+@with_appcontext
+def generate_command(case_count: int, units: int, seed: int, allow_existing: bool) -> None:
+    """Bulk-load synthetic cases, an org tree and benchmark users (all data synthetic)."""
+    from casetrack import synthetic
+
+    if not schema_is_current():
+        raise click.ClickException("Databasen är inte uppgraderad: kör `casetrack db upgrade`.")
+    if not allow_existing and (synthetic.database_has_cases() or not database_is_empty()):
+        raise click.ClickException(
+            "Databasen innehåller redan data; använd --allow-existing för att lägga till."
+        )
+    summary = synthetic.generate(
+        case_count,
+        units,
+        seed,
+        progress=lambda n: click.echo(f"  {n} ärenden", err=True),
+    )
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # VACUUM sets the visibility map, so the report's index-only scans stay index-only.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+    click.echo(f"Genererade {summary}.")
+    click.echo(
+        f"Inloggning: kvalitet@{synthetic.BENCH_DOMAIN}, handlaggare@"
+        f"{synthetic.BENCH_DOMAIN} m.fl., lösenord {synthetic.BENCH_PASSWORD}"
+    )
 
 
 @click.command("create-user")
@@ -287,6 +326,7 @@ def init_app(app) -> None:
     for command in (
         report_command,
         demo_command,
+        generate_command,
         create_user_command,
         send_mail_command,
         retention_command,

@@ -1,4 +1,4 @@
-"""The start page."""
+"""The start page and the health check."""
 
 from __future__ import annotations
 
@@ -23,3 +23,12 @@ def index():
     ):
         return redirect(url_for("cases.list_cases"))
     return render_template("main/index.html")
+
+
+@bp.route("/halsa")
+def health():
+    """Liveness for load balancers and monitoring: a tiny answer, no login, no database.
+
+    It is also the framework floor in the throughput benchmark (docs/BENCHMARKS.md).
+    """
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}

@@ -1,0 +1,27 @@
+-- The mixed workload: what a förvaltning's users do during a working day, by weight.
+local quality = "@COOKIE@"
+local handler = "@HANDLER_COOKIE@"
+local year = "@YEAR@"
+local max_case = @MAX_CASE@
+local search = "@SEARCH@"
+local mix = {
+  {30, function() return "/arenden/" .. math.random(1, max_case), quality end},
+  {15, function() return "/arenden/", handler end},
+  {10, function() return "/arenden/mina", handler end},
+  {10, function() return "/arenden/?status=open", quality end},
+  {10, function() return "/arenden/?typ=complaint&status=open", quality end},
+  {5, function() return "/arenden/?kategori=mat&fran=" .. year .. "-01-01&till=" .. year .. "-12-31", quality end},
+  {10, function() return search, quality end},
+  {5, function() return "/rapporter/?unit_id=@ENHET@&year=" .. year .. "&tertial=3", quality end},
+  {5, function() return "/halsa", nil end},
+}
+local total = 0
+for _, entry in ipairs(mix) do total = total + entry[1] end
+
+pick = function()
+  local r = math.random(total)
+  for _, entry in ipairs(mix) do
+    r = r - entry[1]
+    if r <= 0 then return entry[2]() end
+  end
+end

@@ -1,0 +1,98 @@
+"""City scale in small (issue #9): generated data, the report's query count and the plans.
+
+No timing assertions: the benchmarks measure time (docs/BENCHMARKS.md). These tests catch
+the regressions that make time grow with the data — an N+1 in the report, or a query that
+stops using its index.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from casetrack import synthetic
+from casetrack.domain.references import REFERENCE_PATTERN
+from casetrack.extensions import db
+from casetrack.models import AuditEntry, Case, CaseSearchDocument, OrgUnit, ReferenceCounter
+from casetrack.reports.synpunkter import build_report
+
+pytestmark = pytest.mark.slow
+
+CASES = 20_000
+TODAY = date(2026, 11, 20)
+
+
+@pytest.fixture
+def generated(app):
+    summary = synthetic.generate(CASES, 150, seed=9, today=TODAY)
+    db.session.commit()
+    return summary
+
+
+def _statements(callable_):
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        callable_()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    return seen
+
+
+def _plan(statement: str, parameters) -> str:
+    raw = db.session.connection().connection.driver_connection
+    cursor = raw.cursor()
+    prefix = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
+    cursor.execute(prefix + statement, parameters)
+    plan = "\n".join(" ".join(str(c) for c in row) for row in cursor.fetchall())
+    cursor.close()
+    return plan
+
+
+def test_generated_data_is_consistent(generated):
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == CASES
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseSearchDocument)) == CASES
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == CASES
+    references = db.session.scalars(sa.select(Case.reference)).all()
+    assert len(set(references)) == CASES
+    assert all(REFERENCE_PATTERN.match(r) for r in references[:1000])
+    # The counter holds the highest number handed out per prefix and year.
+    for counter in db.session.scalars(sa.select(ReferenceCounter)):
+        highest = f"{counter.prefix}-{counter.year}-{counter.last_value:05d}"
+        assert highest in set(references)
+
+
+def test_report_query_count_does_not_grow_with_the_unit(generated):
+    root = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == "STAD")).one()
+    enhet = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == "ENH0001")).one()
+    whole = _statements(lambda: build_report(root, 2025, 3))
+    one = _statements(lambda: build_report(enhet, 2025, 3))
+    assert len(whole) == len(one) == 7
+    assert sum("GROUP BY" in s for s, _ in whole) == 4
+
+
+def test_report_and_search_use_their_indexes(generated, client, auth):
+    enhet = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == "ENH0001")).one()
+    statements = _statements(lambda: build_report(enhet, 2025, 3))
+    source_rows = next(s for s in statements if "GROUP BY" in s[0])
+    assert "ix_case_record_unit_received" in _plan(*source_rows)
+
+    from casetrack.queries.cases import _search_clause
+
+    clause = _search_clause("Kista larmet", db.engine.dialect.name)
+    compiled = sa.select(Case.id).where(clause).compile(db.engine)
+    raw_sql = str(compiled)
+    params = compiled.params
+    if db.engine.dialect.name == "sqlite":
+        plan = _plan(raw_sql, tuple(params[k] for k in compiled.positiontup))
+        assert re.search(r"case_search_fts VIRTUAL TABLE INDEX", plan)
+    else:
+        plan = _plan(raw_sql, params)
+        assert "ix_case_search_document_fts" in plan
