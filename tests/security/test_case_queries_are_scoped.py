@@ -18,6 +18,7 @@ CASE_QUERY = re.compile(r"(select|select_from|get|query)\(\s*Case\b")
 SYSTEM_MODULES = {
     "services/retention.py": "the retention job anonymises every due case; no user involved",
     "demo.py": "writes synthetic demo data into an empty database",
+    "synthetic.py": "bulk-loads synthetic benchmark data (casetrack generate); no user",
     "services/intake.py": "the public follow-your-case page: the receipt code is the "
     "authorisation for exactly one case (SECURITY.md K3-53)",
     "web/intake.py": "the same receipt-code path, reading the one case the code opened",
