@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     # Loggkontroll: flag a user who opened more than N cases within M minutes.
     "ACCESS_BURST_CASES": 20,
     "ACCESS_BURST_MINUTES": 10,
+    # Tillgänglighetsredogörelse: where the public reports an accessibility shortcoming
+    # (an e-mail address becomes a link). Empty: the page points to the e-tjänst instead.
+    "ACCESSIBILITY_CONTACT": "",
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

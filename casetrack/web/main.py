@@ -1,4 +1,4 @@
-"""The start page."""
+"""The start page and the tillgänglighetsredogörelse (public, DOS-lagen)."""
 
 from __future__ import annotations
 
@@ -23,3 +23,9 @@ def index():
     ):
         return redirect(url_for("cases.list_cases"))
     return render_template("main/index.html")
+
+
+@bp.route("/tillganglighet")
+def accessibility_statement():
+    """The accessibility statement that DOS-lagen (2018:1937) requires; public."""
+    return render_template("main/accessibility.html")
