@@ -100,3 +100,17 @@ def test_every_page_in_the_navigation_has_no_accessibility_violations(
         )
     screenshot(page, f"nav-{role}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("role", ["staff", "handler", "quality"])
+def test_main_pages_fit_a_360_px_screen_without_sideways_scrolling(new_context, role):
+    page = new_context(360, 740, is_mobile=True, has_touch=True).new_page()
+    log_in(page, role)
+    too_wide = []
+    for path in [*nav_paths(page), "/lamna-synpunkt", "/folj-arende", "/tillganglighet"]:
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 360:
+            too_wide.append(f"{path}: {width}px")
+    screenshot(page, f"360-{role}")
+    assert not too_wide, f"pages wider than 360 px: {too_wide}"
