@@ -59,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_BURST_MINUTES": 10,
     # Attachments are stored here, outside the web root (default: <instance>/attachments).
     "ATTACHMENT_DIR": None,
+    # Tillgänglighetsredogörelse: where the public reports an accessibility shortcoming
+    # (an e-mail address becomes a link). Empty: the page points to the e-tjänst instead.
+    "ACCESSIBILITY_CONTACT": "",
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
 from casetrack import lookups
@@ -118,24 +119,42 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
             action_forms[action.id] = form
     notes = [note for note in case.notes if can_handle or note.kind == "submitter"]
     is_closed = lookups.status_types().get(case.status_code) == "closed"
-    return (
-        render_template(
-            "cases/detail.html",
-            case=case,
-            labels=lookups.labels(),
-            can_handle=can_handle,
-            is_closed=is_closed,
-            deadlines=case_queries.deadlines_for(case, today, is_closed),
-            forms=page_forms,
-            action_forms=action_forms,
-            notes=notes,
-            verdicts={item.code: item.label for item in EFFECT_VERDICTS},
-            methods={item.code: item.label for item in FEEDBACK_METHODS},
-            no_feedback_reasons=NO_FEEDBACK_REASONS,
-            **escalation_page.build(case, submitted, can_handle),
-        ),
-        status,
+    context = dict(
+        case=case,
+        labels=lookups.labels(),
+        can_handle=can_handle,
+        is_closed=is_closed,
+        deadlines=case_queries.deadlines_for(case, today, is_closed),
+        forms=page_forms,
+        action_forms=action_forms,
+        notes=notes,
+        verdicts={item.code: item.label for item in EFFECT_VERDICTS},
+        methods={item.code: item.label for item in FEEDBACK_METHODS},
+        no_feedback_reasons=NO_FEEDBACK_REASONS,
+        **escalation_page.build(case, submitted, can_handle),
     )
+    unique_field_ids(context)
+    return render_template("cases/detail.html", **context), status
+
+
+def unique_field_ids(value, path: str = "") -> None:
+    """Give every field of every form on the page its own HTML id.
+
+    The case page holds a dozen forms, several with a field of the same name
+    (``description``, ``text``, ``csrf_token``, ``version`` ...). WTForms uses the name as
+    the id, so labels and the error summary's links would point into the wrong form. The
+    id becomes ``<where the form sits>-<field name>``; the posted names do not change.
+    """
+    if isinstance(value, FlaskForm):
+        for field in value:
+            field.id = f"{path}-{field.name}"
+            field.label.field_id = field.id
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            unique_field_ids(item, f"{path}-{key}".strip("-").replace(":", "-"))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            unique_field_ids(item, f"{path}-{index}")
 
 
 CASE_PAGE_OPTIONS = (

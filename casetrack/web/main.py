@@ -1,4 +1,4 @@
-"""The start page and the health check."""
+"""The start page, the health check and the tillgänglighetsredogörelse (public)."""
 
 from __future__ import annotations
 
@@ -32,3 +32,9 @@ def health():
     It is also the framework floor in the throughput benchmark (docs/BENCHMARKS.md).
     """
     return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
+@bp.route("/tillganglighet")
+def accessibility_statement():
+    """The accessibility statement that DOS-lagen (2018:1937) requires; public."""
+    return render_template("main/accessibility.html")

@@ -4,5 +4,26 @@ document.addEventListener("DOMContentLoaded", function () {
   var summary = document.querySelector(".error-summary");
   if (summary) {
     summary.focus();
+    // A form without an action posts back to the page's URL including any fragment (such
+    // as #innehall after the skip link); Chromium then focuses the fragment's target on
+    // load and the summary loses focus. Drop the fragment and focus the summary again.
+    if (window.location.hash) {
+      history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
+    window.addEventListener("load", function () {
+      if (document.activeElement !== summary) {
+        summary.focus();
+      }
+    });
+  }
+  // The skip link moves focus to the main content without leaving #innehall in the URL.
+  var skip = document.querySelector(".skip-link");
+  var main = document.getElementById("innehall");
+  if (skip && main) {
+    skip.addEventListener("click", function (event) {
+      event.preventDefault();
+      main.focus();
+      main.scrollIntoView();
+    });
   }
 });

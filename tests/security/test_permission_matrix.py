@@ -52,6 +52,7 @@ EXPECTED: dict[str, list[tuple]] = {
     "static": [("GET", "/static/css/casetrack.css", row(*[200] * 8))],
     "main.index": [("GET", "/", row(302, 302, 302, 302, 302, 302, 200, 302))],
     "main.health": [("GET", "/halsa", PUBLIC)],
+    "main.accessibility_statement": [("GET", "/tillganglighet", PUBLIC)],
     "auth.login": [("GET", "/logga-in", row(*[302] * 7, 200))],
     "auth.second_factor": [("GET", "/logga-in/kod", row(*[302] * 8))],
     "auth.enrol_second_factor": [

@@ -1,0 +1,284 @@
+"""Browser tests: casetrack served by `casetrack serve` (gunicorn) on loopback, driven by
+Playwright's Python API in Debian's Chromium, checked with axe-core.
+
+The browser is never downloaded (`playwright install` cannot run here): Chromium comes from
+the system package and is launched by its path. Without it the tests are skipped with a
+reason on a laptop, and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from tests.conftest import PASSWORD, migrate, repo_root
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = repo_root() / "test-artifacts"
+EMAIL_DOMAIN = "e2e.example"
+# The previous tertial has ended whatever day the suite runs: T2 2026 ends 31 August.
+# Cases are registered there so the report has numbers and a tertial that can be frozen.
+ENDED_TERTIAL_DAY = date(2026, 6, 10)
+
+# role -> (e-mail local part, name, unit code)
+PEOPLE = {
+    "staff": ("medarbetare", "Amina Yusuf", "ASP-N"),
+    "handler": ("handlaggare", "Lena Berg", "ASP"),
+    "manager": ("enhetschef", "Maria Lind", "ASP"),
+    "quality": ("kvalitet", "Karin Holm", "HAS"),
+    "mas": ("mas", "Eva Sjöberg", "HAS"),
+    "sas": ("sas", "Anders Nyström", "HAS"),
+    "admin": ("admin", "Per Ström", "HAS"),
+}
+
+
+def email_for(role: str) -> str:
+    return f"{PEOPLE[role][0]}@{EMAIL_DOMAIN}"
+
+
+def find_chromium() -> str | None:
+    candidate = os.environ.get("CASETRACK_CHROMIUM") or "/usr/bin/chromium"
+    if Path(candidate).exists():
+        return candidate
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = find_chromium()
+    if path is None:
+        message = (
+            "Chromium not found (/usr/bin/chromium): install Debian's `chromium` package "
+            "to run the browser tests"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " — required under CI=true", pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _seed(url: str) -> dict:
+    """Org tree, one user per role and a few cases, created through the services."""
+    from casetrack import create_app
+    from casetrack.domain.roles import Permission, Role
+    from casetrack.extensions import db
+    from casetrack.models import OrgUnit
+    from casetrack.services import cases as case_service
+    from casetrack.services import users
+
+    app = create_app({"ENV": "testing", "DATABASE_URL": url})
+    with app.app_context():
+        units = {}
+        for code, name, level, parent, prefix in [
+            ("HAS", "Hägersten-Älvsjö stadsdelsförvaltning", "forvaltning", None, "HA"),
+            ("AO", "Avdelningen för äldreomsorg", "avdelning", "HAS", "AO"),
+            ("ASP", "Aspudden hemtjänst", "enhet", "AO", None),
+            ("ASP-N", "Aspudden hemtjänst, arbetsgrupp Norra", "arbetsgrupp", "ASP", None),
+            ("SOL", "Solbergagårdens vård- och omsorgsboende", "enhet", "AO", None),
+        ]:
+            units[code] = OrgUnit(
+                code=code, name=name, level=level, parent=units.get(parent), reference_prefix=prefix
+            )
+            db.session.add(units[code])
+        db.session.flush()
+        people = {}
+        for role, (local, name, unit_code) in PEOPLE.items():
+            user = users.create_user(
+                None,
+                email=f"{local}@{EMAIL_DOMAIN}",
+                name=name,
+                password=PASSWORD,
+                actor_label="e2e",
+            )
+            users.assign_role(None, user, Role(role), units[unit_code], actor_label="e2e")
+            people[role] = user
+        # The admin has enrolled a second factor; the tests compute codes from the secret.
+        people["admin"].mfa_secret = pyotp.random_base32()
+        people["admin"].mfa_enabled_at = datetime.now(UTC)
+
+        for n, (kind, category) in enumerate(
+            [("complaint", "bemotande"), ("complaint", "mat"), ("suggestion", "information")]
+        ):
+            case_service.register_case(
+                people["handler"],
+                case_service.NewCase(
+                    kind_code=kind,
+                    org_unit_id=units["ASP"].id,
+                    received_on=ENDED_TERTIAL_DAY.replace(day=10 + n),
+                    description=f"Synpunkt nummer {n + 1} från en närstående om hemtjänsten.",
+                    channel_code="telefon",
+                    source_code="narstaende",
+                    category_codes=[category],
+                ),
+            )
+        case_service.register_case(
+            people["staff"],
+            case_service.NewCase(
+                kind_code="deviation",
+                org_unit_id=units["ASP-N"].id,
+                received_on=date.today(),
+                occurred_on=date.today(),
+                description="Nyckeln till brukarens dörr saknades i nyckelskåpet.",
+                immediate_action="Ringde nattpatrullen som hade en extranyckel.",
+                channel_code="avvikelseblankett",
+            ),
+            permission=Permission.CASE_FILE_DEVIATION,
+        )
+        db.session.commit()
+        result = {
+            "admin_secret": people["admin"].mfa_secret,
+            "unit_ids": {code: unit.id for code, unit in units.items()},
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
+@pytest.fixture(scope="session")
+def live_server(chromium_path, tmp_path_factory):
+    """casetrack under `casetrack serve` (gunicorn, 2 workers) on a free loopback port.
+
+    Always on its own SQLite file, also when the rest of the suite runs on PostgreSQL:
+    the server is a separate process that must not see the other tests' data come and go.
+    """
+    folder = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{folder / 'casetrack.sqlite'}"
+    migrate(url)
+    seeded = _seed(url)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CASETRACK_ENV": "production",
+        "CASETRACK_SECRET_KEY": secrets.token_hex(32),
+        "CASETRACK_DATABASE_URL": url,
+        "CASETRACK_INSTANCE_PATH": str(folder),
+        # Plain http on loopback; everything else as in production.
+        "CASETRACK_SESSION_COOKIE_SECURE": "false",
+    }
+    env.pop("CASETRACK_TEST_DATABASE_URL", None)
+    log = (folder / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from casetrack.cli import main; main()",
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base_url + "/logga-in", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("casetrack serve did not start:\n" + (folder / "server.log").read_text())
+        time.sleep(0.2)
+    yield {"url": base_url, **seeded}
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Open browser contexts (separate cookie jars) on the live server; closed afterwards."""
+    contexts = []
+
+    def open_context(width: int = 1280, height: int = 900, **kwargs):
+        context = browser.new_context(
+            base_url=live_server["url"],
+            viewport={"width": width, "height": height},
+            locale="sv-SE",
+            accept_downloads=True,
+            **kwargs,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()
+
+
+class TotpClock:
+    """Hands out admin codes for successive TOTP steps (the replay guard takes each once)."""
+
+    def __init__(self, secret: str):
+        self.totp = pyotp.TOTP(secret)
+        self.last_step = None
+
+    def code(self) -> str:
+        step = self.totp.timecode(datetime.now(UTC)) - 1
+        if self.last_step is not None and step <= self.last_step:
+            step = self.last_step + 1
+        self.last_step = step
+        return self.totp.generate_otp(step)
+
+
+@pytest.fixture(scope="session")
+def admin_codes(live_server) -> TotpClock:
+    return TotpClock(live_server["admin_secret"])
+
+
+def log_in(page, role: str, admin_codes: TotpClock | None = None) -> None:
+    """Log in through the login page (and the second-factor page for admin)."""
+    page.goto("/logga-in")
+    page.get_by_label("E-postadress").fill(email_for(role))
+    page.get_by_label("Lösenord").fill(PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    if role == "admin":
+        page.wait_for_url("**/logga-in/kod")
+        page.get_by_label("Engångskod").fill(admin_codes.code())
+        page.get_by_role("button", name="Logga in").click()
+    page.wait_for_load_state()
+    assert "/logga-in" not in page.url, f"{role} was not logged in: {page.url}"
+
+
+def screenshot(page, name: str) -> None:
+    """Save a full-page screenshot under test-artifacts/ (gitignored, not committed)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
