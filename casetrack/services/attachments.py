@@ -190,3 +190,8 @@ def open_for_download(
         occurred_at=now,
     )
     return path
+
+
+def read_content(attachment: Attachment) -> bytes:
+    """The attachment's original bytes (no access check or audit: callers do that)."""
+    return (storage_dir() / attachment.storage_name).read_bytes()
