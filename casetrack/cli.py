@@ -10,6 +10,7 @@
     casetrack check-deploy  check that the configuration is fit for production
     casetrack backup        write an encrypted backup (database + attachments)
     casetrack restore       restore a backup into an empty database and attachment folder
+    casetrack rotate-attachment-key  re-encrypt every attachment with the newest key
     casetrack db ...        Flask-Migrate (upgrade, downgrade, migrate, ...)
 """
 
@@ -347,6 +348,26 @@ def restore_command(source: str, force: bool) -> None:
         )
 
 
+@click.command("rotate-attachment-key")
+@with_appcontext
+def rotate_attachment_key_command() -> None:
+    """Re-encrypt every attachment file with the first key in CASETRACK_ATTACHMENT_KEY (or
+    the key file); afterwards the older keys can be removed. Safe to run again."""
+    from casetrack import attachment_keys
+    from casetrack.services import attachments
+
+    try:
+        count = attachments.rotate_key()
+    except (attachment_keys.AttachmentKeyMissing, attachment_keys.AttachmentKeyError) as error:
+        db.session.rollback()
+        raise click.ClickException(
+            "Bilagorna kunde inte krypteras om: "
+            + (str(error) if isinstance(error, ValueError) else "ingen nyckel är inställd.")
+        ) from error
+    db.session.commit()
+    click.echo(f"{count} bilagor krypterades om med den nyaste nyckeln.")
+
+
 def init_app(app) -> None:
     """Register the commands that need an app context on ``app.cli``."""
     for command in (
@@ -357,6 +378,7 @@ def init_app(app) -> None:
         retention_command,
         backup_command,
         restore_command,
+        rotate_attachment_key_command,
     ):
         app.cli.add_command(command)
 

@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_BURST_MINUTES": 10,
     # Attachments are stored here, outside the web root (default: <instance>/attachments).
     "ATTACHMENT_DIR": None,
+    # Attachment encryption keys (Fernet), newest first: comma-separated, or a file with
+    # one per line. Development/testing without one generate <instance>/attachment_key.
+    "ATTACHMENT_KEY": None,
+    "ATTACHMENT_KEY_FILE": None,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
