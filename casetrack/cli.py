@@ -9,6 +9,9 @@
     casetrack send-mail     send due e-mail from the outbox over SMTP
     casetrack retention     anonymise closed cases past retention (--dry-run to list)
     casetrack check-deploy  check that the configuration is fit for production
+    casetrack backup        write an encrypted backup (database + attachments)
+    casetrack restore       restore a backup into an empty database and attachment folder
+    casetrack rotate-attachment-key  re-encrypt every attachment with the newest key
     casetrack db ...        Flask-Migrate (upgrade, downgrade, migrate, ...)
 """
 
@@ -321,6 +324,89 @@ def report_command(unit_code, year, tertial, fmt, output) -> None:
     click.echo(f"Rapporten för {unit.name} {year} t.o.m. T{up_to} skrevs till {output}.")
 
 
+@click.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@with_appcontext
+def backup_command(output: str) -> None:
+    """Write a consistent, encrypted backup (CASETRACK_BACKUP_KEY) of the database and the
+    attachment files to OUTPUT. PostgreSQL needs pg_dump of the server's major version."""
+    from pathlib import Path
+
+    from casetrack import audit, backup
+    from casetrack.services.attachments import storage_dir
+
+    try:
+        summary = backup.create_backup(Path(output), storage_dir(), backup.backup_key())
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    audit.record(
+        "backup.created",
+        entity_type="backup",
+        entity_id=None,
+        actor=None,
+        actor_label="cli",
+        after={"counts": summary.counts, "attachments": summary.attachments},
+    )
+    db.session.commit()
+    click.echo(f"Säkerhetskopian skrevs till {output}: {summary.text()}.")
+
+
+@click.command("restore")
+@click.option("--input", "source", type=click.Path(exists=True, dir_okay=False), required=True)
+@click.option("--force", is_flag=True, help="Overwrite a database or folder that has data.")
+@with_appcontext
+def restore_command(source: str, force: bool) -> None:
+    """Restore a backup made by `casetrack backup` into an empty database and attachment
+    folder; refuses ones with data unless --force. Checks counts and hashes afterwards."""
+    from pathlib import Path
+
+    from casetrack import audit, backup
+    from casetrack.services.attachments import storage_dir
+
+    try:
+        summary = backup.restore_backup(
+            Path(source), storage_dir(), backup.backup_key(), force=force
+        )
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    if schema_is_current():
+        audit.record(
+            "backup.restored",
+            entity_type="backup",
+            entity_id=None,
+            actor=None,
+            actor_label="cli",
+            after={"counts": summary.counts, "attachments": summary.attachments},
+        )
+        db.session.commit()
+        click.echo(f"Säkerhetskopian återlästes: {summary.text()}.")
+    else:
+        click.echo(
+            f"Säkerhetskopian återlästes: {summary.text()}. Den är från en äldre version: "
+            "kör casetrack db upgrade."
+        )
+
+
+@click.command("rotate-attachment-key")
+@with_appcontext
+def rotate_attachment_key_command() -> None:
+    """Re-encrypt every attachment file with the first key in CASETRACK_ATTACHMENT_KEY (or
+    the key file); afterwards the older keys can be removed. Safe to run again."""
+    from casetrack import attachment_keys
+    from casetrack.services import attachments
+
+    try:
+        count = attachments.rotate_key()
+    except (attachment_keys.AttachmentKeyMissing, attachment_keys.AttachmentKeyError) as error:
+        db.session.rollback()
+        raise click.ClickException(
+            "Bilagorna kunde inte krypteras om: "
+            + (str(error) if isinstance(error, ValueError) else "ingen nyckel är inställd.")
+        ) from error
+    db.session.commit()
+    click.echo(f"{count} bilagor krypterades om med den nyaste nyckeln.")
+
+
 def init_app(app) -> None:
     """Register the commands that need an app context on ``app.cli``."""
     for command in (
@@ -330,6 +416,9 @@ def init_app(app) -> None:
         create_user_command,
         send_mail_command,
         retention_command,
+        backup_command,
+        restore_command,
+        rotate_attachment_key_command,
     ):
         app.cli.add_command(command)
 

@@ -62,6 +62,10 @@ DEFAULTS: dict[str, Any] = {
     # Tillgänglighetsredogörelse: where the public reports an accessibility shortcoming
     # (an e-mail address becomes a link). Empty: the page points to the e-tjänst instead.
     "ACCESSIBILITY_CONTACT": "",
+    # Attachment encryption keys (Fernet), newest first: comma-separated, or a file with
+    # one per line. Development/testing without one generate <instance>/attachment_key.
+    "ATTACHMENT_KEY": None,
+    "ATTACHMENT_KEY_FILE": None,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

@@ -93,6 +93,12 @@ def _mfa(settings: dict[str, Any]) -> str | None:
     return None
 
 
+def _attachment_key(settings: dict[str, Any]) -> str | None:
+    from casetrack.attachment_keys import problem
+
+    return problem(settings)
+
+
 CHECKS: list[tuple[str, Callable[..., str | None]]] = [
     ("Miljö", _environment),
     ("Hemlig nyckel", _secret_key),
@@ -101,6 +107,7 @@ CHECKS: list[tuple[str, Callable[..., str | None]]] = [
     ("E-post", _smtp),
     ("Inloggningsspärr", _rate_limit),
     ("Tvåstegsverifiering", _mfa),
+    ("Krypteringsnyckel för bilagor", _attachment_key),
 ]
 
 

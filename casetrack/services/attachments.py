@@ -3,7 +3,8 @@
 The type is decided by the file's content (magic bytes), never by its name, and a name
 whose extension does not match the content is refused. Files are stored outside the web
 root under random names (``CASETRACK_ATTACHMENT_DIR``, default ``<instance>/attachments``)
-with their SHA-256 recorded. Uploads and downloads are audited; nothing commits here.
+with the SHA-256 of their content recorded, encrypted at rest (``casetrack.attachment_keys``,
+K3-41). Uploads, downloads and key rotation are audited; nothing commits here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
-from casetrack import audit, org_settings
+from casetrack import attachment_keys, audit, org_settings
 from casetrack.extensions import db
 from casetrack.models import Attachment, Case, User, utcnow
 from casetrack.services.errors import DomainError, NotPermitted, StaleCase
@@ -129,14 +130,16 @@ def upload(
             "file",
         )
     digest = hashlib.sha256(content).hexdigest()
+    try:
+        stored = attachment_keys.encrypt(content)
+    except attachment_keys.AttachmentKeyMissing as error:
+        raise DomainError(
+            "Bilagor kan inte sparas just nu: krypteringsnyckeln för bilagor saknas. "
+            "Kontakta systemförvaltningen.",
+            "file",
+        ) from error
     storage_name = secrets.token_hex(32)
-    folder = storage_dir()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = folder / f".{storage_name}.part"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-    os.replace(temporary, folder / storage_name)
+    _write_file(storage_name, stored)
     attachment = Attachment(
         case_id=case.id,
         filename=name,
@@ -163,6 +166,17 @@ def upload(
     return attachment
 
 
+def _write_file(storage_name: str, data: bytes) -> None:
+    """Write atomically (temporary file, then rename), readable by the owner only."""
+    folder = storage_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = folder / f".{storage_name}.{secrets.token_hex(4)}.part"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, folder / storage_name)
+
+
 def attachments_of(case: Case) -> list[Attachment]:
     return list(
         db.session.scalars(
@@ -173,13 +187,12 @@ def attachments_of(case: Case) -> list[Attachment]:
 
 def open_for_download(
     actor: User, case: Case, attachment: Attachment, *, now: datetime | None = None
-):
-    """Audit the download and return the stored file's path. The caller has loaded
-    ``case`` through the scoping function and checked the attachment belongs to it."""
+) -> bytes:
+    """Audit the download and return the decrypted content. The caller has loaded
+    ``case`` through the scoping function and checked the attachment belongs to it.
+    FileNotFoundError if the file is gone."""
     now = now or utcnow()
-    path = storage_dir() / attachment.storage_name
-    if not path.is_file():
-        raise FileNotFoundError(attachment.storage_name)
+    content = read_content(attachment)
     audit.record(
         "attachment.downloaded",
         entity_type="attachment",
@@ -189,4 +202,44 @@ def open_for_download(
         after={"sha256": attachment.sha256},
         occurred_at=now,
     )
-    return path
+    return content
+
+
+class AttachmentCorrupt(RuntimeError):
+    """The decrypted content does not match the SHA-256 recorded at upload."""
+
+
+def read_content(attachment: Attachment) -> bytes:
+    """The attachment's original bytes, decrypted and checked against the recorded
+    SHA-256 (no access check or audit: callers do that). FileNotFoundError if gone."""
+    content = attachment_keys.decrypt((storage_dir() / attachment.storage_name).read_bytes())
+    if hashlib.sha256(content).hexdigest() != attachment.sha256:
+        raise AttachmentCorrupt(attachment.storage_name)
+    return content
+
+
+def rotate_key(*, now: datetime | None = None) -> int:
+    """Re-encrypt every attachment file with the newest key (plaintext files from before
+    encryption are encrypted). Each file is replaced atomically, so an interrupted run
+    can be repeated. Audited once; returns the number of files."""
+    now = now or utcnow()
+    count = 0
+    for attachment in db.session.scalars(sa.select(Attachment).order_by(Attachment.id)):
+        path = storage_dir() / attachment.storage_name
+        if not path.is_file():
+            continue
+        stored = attachment_keys.reencrypt(path.read_bytes())
+        if hashlib.sha256(attachment_keys.decrypt(stored)).hexdigest() != attachment.sha256:
+            raise AttachmentCorrupt(attachment.storage_name)
+        _write_file(attachment.storage_name, stored)
+        count += 1
+    audit.record(
+        "attachments.key_rotated",
+        entity_type="attachment",
+        entity_id=None,
+        actor=None,
+        actor_label="cli",
+        after={"files": count},
+        occurred_at=now,
+    )
+    return count

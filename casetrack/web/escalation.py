@@ -5,6 +5,8 @@ case for the permission (404 out of scope), validate, call one service, commit, 
 
 from __future__ import annotations
 
+import io
+
 from flask import (
     Blueprint,
     abort,
@@ -271,13 +273,13 @@ def download(case_id: int, attachment_id: int):
     if attachment is None or attachment.case_id != case.id:
         abort(404)
     try:
-        path = attachment_service.open_for_download(current_user, case, attachment)
+        content = attachment_service.open_for_download(current_user, case, attachment)
     except FileNotFoundError:
         abort(404)
     audit.log_access(current_user, "attachment.download", case=case, detail=str(attachment.id))
     db.session.commit()
     response = send_file(
-        path,
+        io.BytesIO(content),
         mimetype=attachment.content_type,
         as_attachment=True,
         download_name=attachment.filename,

@@ -11,6 +11,8 @@ GOOD = {
     "CASETRACK_DATABASE_URL": "postgresql+psycopg://casetrack_app@db.internal/casetrack",
     "CASETRACK_SMTP_HOST": "smtp.kommun.se",
     "CASETRACK_MAIL_FROM": "casetrack@kommun.se",
+    # A key made for this test only.  # pragma: allowlist nextline secret
+    "CASETRACK_ATTACHMENT_KEY": "rC7Tn0fUZ0z3bqk3k1m4ZqXo1Yb6t3uVbD8yY0wQm2c=",
 }
 
 
@@ -44,7 +46,8 @@ def test_every_problem_is_explained_and_the_exit_code_is_non_zero(monkeypatch):
     assert "FEL  Databas: Databasen är inte PostgreSQL" in result.output
     assert "FEL  E-post" in result.output
     assert "FEL  Felsökningsläge" in result.output
-    assert "5 problem måste åtgärdas" in result.output
+    assert "FEL  Krypteringsnyckel för bilagor: Ingen nyckel" in result.output
+    assert "6 problem måste åtgärdas" in result.output
 
 
 def test_a_missing_secret_key_is_reported(monkeypatch):
@@ -52,3 +55,17 @@ def test_a_missing_secret_key_is_reported(monkeypatch):
     result = _run(env, monkeypatch)
     assert result.exit_code == 1
     assert "CASETRACK_SECRET_KEY är inte satt" in result.output
+
+
+def test_an_unreadable_or_malformed_attachment_key_is_reported(monkeypatch, tmp_path):
+    env = {k: v for k, v in GOOD.items() if k != "CASETRACK_ATTACHMENT_KEY"}
+    result = _run({**env, "CASETRACK_ATTACHMENT_KEY": "inte-en-nyckel"}, monkeypatch)
+    assert result.exit_code == 1
+    assert "FEL  Krypteringsnyckel för bilagor: En nyckel för bilagor är ogiltig" in result.output
+    key_file = tmp_path / "attachment.keys"
+    key_file.write_text(GOOD["CASETRACK_ATTACHMENT_KEY"])
+    key_file.chmod(0o644)
+    result = _run({**env, "CASETRACK_ATTACHMENT_KEY_FILE": str(key_file)}, monkeypatch)
+    assert "kan läsas av andra" in result.output
+    key_file.chmod(0o600)
+    assert _run({**env, "CASETRACK_ATTACHMENT_KEY_FILE": str(key_file)}, monkeypatch).exit_code == 0
