@@ -15,6 +15,7 @@ from casetrack.jobs.reminders import run_reminders, send_acknowledgements
 from casetrack.jobs.scheduler import JOBS, run_job
 from casetrack.models import Action, AuditEntry, Escalation, JobOccurrence, OutboxMessage
 from casetrack.services.intake import PublicSubmission, submit_public
+from tests.integration.test_mailer import smtp  # noqa: F401
 
 
 def at(day: date, hour: int = 7) -> datetime:
@@ -231,3 +232,19 @@ def test_run_job_commits_once_and_a_restart_sends_nothing_again(app, make, org, 
         db.engine.dispose()
     assert len(outbox()) == 1
     assert set(JOBS) >= {"reminders", "send-mail", "digest", "retention"}
+
+
+def test_a_reminder_reaches_a_real_smtp_server_once(app, make, org, people, smtp):  # noqa: F811
+    case = contact_case(make, org, people, date(2026, 3, 2))
+    app.config["CASETRACK"]["BASE_URL"] = "https://casetrack.exempel.se"
+    assert run_job(app, "reminders", at(date(2026, 3, 12))) == 1
+    # The outbox stamps messages with the real time, so the sender runs on the real clock.
+    assert run_job(app, "send-mail") == 1
+    assert run_job(app, "reminders", at(date(2026, 3, 12))) == 0
+    assert run_job(app, "send-mail") == 0
+    [email] = smtp.messages
+    assert email["To"] == people["handler"].email
+    assert case.reference in email["Subject"]
+    body = email.get_content()
+    assert f"https://casetrack.exempel.se/arenden/{case.id}" in body
+    assert "Hemlig fritext" not in body and "anna@exempel.se" not in body
