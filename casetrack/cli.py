@@ -8,6 +8,7 @@
     casetrack create-user   create an account and give it a role on a unit
     casetrack send-mail     send due e-mail from the outbox over SMTP
     casetrack retention     anonymise closed cases past retention (--dry-run to list)
+    casetrack scheduler     run reminders, e-mail, digest, alarms and retention on time
     casetrack check-deploy  check that the configuration is fit for production
     casetrack backup        write an encrypted backup (database + attachments)
     casetrack restore       restore a backup into an empty database and attachment folder
@@ -17,6 +18,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
 
@@ -30,6 +33,16 @@ from casetrack import create_app
 from casetrack.config import ConfigError
 from casetrack.domain.roles import ROLE_LABELS, Role
 from casetrack.extensions import db
+
+JOB_NAMES = (
+    "reminders",
+    "acknowledgements",
+    "send-mail",
+    "digest",
+    "unassigned-alarm",
+    "tertial-close",
+    "retention",
+)
 
 
 def _create_app():
@@ -238,6 +251,28 @@ def retention_command(dry_run: bool) -> None:
         click.echo(f"  {reference}")
 
 
+@click.command("scheduler")
+@click.option("--run-once", "run_once", type=click.Choice(sorted(JOB_NAMES)), default=None,
+              help="Run one job now and exit instead of scheduling.")  # fmt: skip
+@with_appcontext
+def scheduler_command(run_once: str | None) -> None:
+    """Run the scheduled jobs (Europe/Stockholm) in this process until stopped."""
+    from casetrack.jobs.scheduler import build_scheduler, run_job
+
+    if not schema_is_current():
+        raise click.ClickException("Databasen är inte uppgraderad. Kör: casetrack db upgrade")
+    app = current_app._get_current_object()
+    db.session.remove()
+    if run_once:
+        click.echo(f"{run_once}: {run_job(app, run_once)}")
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    scheduler = build_scheduler(app)
+    click.echo("Schemaläggaren körs (avsluta med Ctrl+C). Jobb: " + ", ".join(JOB_NAMES))
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
+
+
 @click.command("check-deploy")
 def check_deploy_command() -> None:
     """Check the production configuration; exits non-zero on any problem."""
@@ -419,6 +454,7 @@ def init_app(app) -> None:
         backup_command,
         restore_command,
         rotate_attachment_key_command,
+        scheduler_command,
     ):
         app.cli.add_command(command)
 

@@ -30,7 +30,7 @@ _PASSWORD_HASH = hash_password(PASSWORD)
 
 # Reference data the migrations seed; admin tests may change it, so on PostgreSQL it is
 # restored from a snapshot taken right after migrating. Every other table is emptied.
-REFERENCE_TABLES = ["case_kind", "source", "channel", "category", "status"]
+REFERENCE_TABLES = ["case_kind", "source", "channel", "category", "status", "message_template"]
 DATA_TABLES = sorted(set(db.metadata.tables) - set(REFERENCE_TABLES))
 
 

@@ -24,6 +24,7 @@ from casetrack.models.org import OrgUnit, RoleAssignment, User
 from casetrack.models.outbox import OutboxMessage
 from casetrack.models.reference import CaseKind, Category, Channel, Source, Status
 from casetrack.models.report import ReportSnapshot, ReportSummaryVersion
+from casetrack.models.scheduler import JobOccurrence, MessageTemplate
 
 __all__ = [
     "AccessLogEntry",
@@ -42,6 +43,8 @@ __all__ = [
     "Feedback",
     "Investigation",
     "InvestigationCause",
+    "JobOccurrence",
+    "MessageTemplate",
     "OrgSetting",
     "OrgUnit",
     "OutboxMessage",

@@ -115,6 +115,25 @@ def any_overdue(today: date):
     )
 
 
+def due_soon(today: date):
+    """Open cases with a deadline today or within the reminder lead time, not yet overdue:
+    what the scheduler's reminders are about (issue #7)."""
+    from datetime import timedelta
+
+    from casetrack.domain.workdays import add_working_days
+
+    lead = int(current_app.config["CASETRACK"].get("FEEDBACK_REMINDER_DAYS_BEFORE", 2))
+    horizon = add_working_days(today, lead) + timedelta(days=1)
+    return sa.and_(
+        ~any_overdue(today),
+        sa.or_(
+            feedback_overdue(horizon),
+            acknowledgement_overdue(today + timedelta(days=1)),
+            action_overdue(today + timedelta(days=1)),
+        ),
+    )
+
+
 def _search_clause(text: str, dialect: str):
     """Full-text match: PostgreSQL's swedish configuration, SQLite's FTS5."""
     if dialect == "postgresql":
@@ -217,6 +236,8 @@ def my_work(user: User, today: date, limit: int = 10) -> list[Section]:
          {"handlaggare": "none", "status": "open"}),
         ("overdue", "Försenade", [in_my_units, mine_or_free, any_overdue(today)],
          {"forsenade": "1"}),
+        ("due_soon", "Frist snart", [in_my_units, mine_or_free, due_soon(today)],
+         {"status": "open"}),
         ("awaiting_feedback", "Väntar på återkoppling",
          [in_my_units, mine_or_free, _open_status(), Case.kind_code != "praise",
           Case.wants_feedback.is_(True), ~has_feedback()],
@@ -245,6 +266,20 @@ def my_work(user: User, today: date, limit: int = 10) -> list[Section]:
         )
         sections.append(Section(key, title, cases, total, args))
     return sections
+
+
+def reminder_count(user: User, today: date) -> int:
+    """Cases of "Mina ärenden" that are overdue or due soon: the count in the header."""
+    handle_units = sorted(unit_ids_for(user, Permission.CASE_HANDLE))
+    if not handle_units:
+        return 0
+    stmt = sa.select(sa.func.count(Case.id)).where(
+        case_scope(user, Permission.CASE_READ),
+        Case.org_unit_id.in_(handle_units),
+        sa.or_(Case.assigned_handler_id == user.id, Case.assigned_handler_id.is_(None)),
+        sa.or_(any_overdue(today), due_soon(today)),
+    )
+    return db.session.scalar(stmt) or 0
 
 
 @dataclass

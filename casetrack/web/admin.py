@@ -321,3 +321,7 @@ def edit_reference(table: str, code: str):
     return render_template(
         "admin/reference_edit.html", form=form, row=row, title=REFERENCE_TITLES[table]
     ), status
+
+
+# The e-mail screens (issue #7) add their routes to this blueprint.
+from casetrack.web import admin_mail  # noqa: E402, F401

@@ -187,6 +187,8 @@ class FeedbackForm(VersionedForm):
         "Sammanfattning",
         validators=[DataRequired("Sammanfatta återkopplingen."), Length(max=MAX_TEXT)],
     )
+    # Label set on the case page with the address ("Skicka som e-post till …").
+    send_email = BooleanField("Skicka som e-post")
 
 
 class ActionForm(VersionedForm):

@@ -18,6 +18,7 @@ from casetrack.extensions import db
 from casetrack.models import Action, Case, User
 from casetrack.services import handling
 from casetrack.services.errors import DomainError, StaleCase
+from casetrack.services.messages import send_feedback_letter
 from casetrack.web import case_forms as forms
 from casetrack.web.handling_page import CASE_PAGE_OPTIONS, fill_choices, render_case_page
 from casetrack.web.history import describe
@@ -124,7 +125,7 @@ def details(case_id: int):
 @login_required
 def feedback(case_id: int):
     def change(case, form, expected):
-        handling.give_feedback(
+        given = handling.give_feedback(
             current_user,
             case,
             given_on=form.given_on.data,
@@ -133,6 +134,8 @@ def feedback(case_id: int):
             summary=form.summary.data,
             expected_version=expected,
         )
+        if form.send_email.data:
+            send_feedback_letter(current_user, case, given)
 
     return _handle(
         case_id,

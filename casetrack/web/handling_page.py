@@ -51,6 +51,7 @@ def fill_choices(name: str, form, case: Case) -> None:
         form.category_codes.choices = lookups.options("category")
     elif name == "feedback":
         form.method.choices = [(item.code, item.label) for item in FEEDBACK_METHODS]
+        form.send_email.label.text = f"Skicka som e-post till {case.submitter_email}"
     elif name == "complete_action":
         form.effect_verdict.choices = [
             ("", "Inte bedömd ännu"),

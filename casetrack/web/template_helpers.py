@@ -37,4 +37,12 @@ def init_app(app: Flask) -> None:
                 current_user, Permission(permission)
             )
 
-        return {"can": can}
+        def reminder_count() -> int:
+            """Overdue and due-soon cases in "Mina ärenden" (issue #7), for handlers."""
+            from casetrack.domain.dates import local_date
+            from casetrack.models import utcnow
+            from casetrack.queries.cases import reminder_count as count
+
+            return count(current_user, local_date(utcnow()))
+
+        return {"can": can, "reminder_count": reminder_count}

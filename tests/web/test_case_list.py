@@ -170,6 +170,7 @@ def test_my_work_shows_assigned_unassigned_and_overdue(client, auth, data):
         "assigned": "1",  # c4
         "unassigned": "3",  # c1, c2, c3
         "overdue": "2",  # c1 and c4 lack återkoppling past 10 working days
+        "due_soon": "0",  # nothing due in the next two working days
         "awaiting_feedback": "2",  # c1, c4 (c2 has återkoppling, c3 is beröm)
         "open_actions": "0",
     }

@@ -1,0 +1,119 @@
+"""The e-mail texts casetrack sends, their placeholders and Swedish defaults.
+
+The defaults are copied into the ``message_template`` table by the migration; the
+organisation edits them there (``/admin/meddelanden``). No case free text ever goes into
+an e-mail: only the reference, unit, deadline, handler name and a link.
+"""
+
+from __future__ import annotations
+
+import string
+
+PLACEHOLDERS = {
+    "diarienummer": "ärendets diarienummer",
+    "handlaggare": "ansvarig handläggare",
+    "enhet": "enhetens namn",
+    "frist": "sista dag (datum)",
+    "lank": "länk till ärendet eller sidan",
+    "mottagare": "mottagarens namn",
+    "antal": "antal ärenden",
+    "lista": "lista med ärenden (diarienummer, enhet, frist)",
+    "text": "återkopplingens text (bara i återkopplingsbrevet)",
+    "tertial": "tertialets sista dag",
+}
+
+
+def placeholders_in(text: str) -> set[str]:
+    """The {names} used in ``text``; raises ValueError on a malformed brace."""
+    names = set()
+    for _, name, _, _ in string.Formatter().parse(text):
+        if name is not None:
+            names.add(name)
+    return names
+
+
+def unknown_placeholders(text: str) -> set[str]:
+    return placeholders_in(text) - set(PLACEHOLDERS)
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return ""
+
+
+def render(text: str, values: dict) -> str:
+    """Fill in placeholders; one that has no value becomes empty."""
+    return string.Formatter().vformat(text, (), _Blank(values))
+
+
+# code -> (name shown to admins, subject, body). Also copied into the migration.
+DEFAULT_TEMPLATES = {
+    "acknowledgement": (
+        "Mottagningsbekräftelse",
+        "Vi har tagit emot ditt ärende {diarienummer}",
+        "Hej!\n\nVi har tagit emot ditt ärende {diarienummer} till {enhet}.\n"
+        "Ansvarig handläggare är {handlaggare}. Du får återkoppling senast {frist}.\n\n"
+        "Det här mejlet går inte att svara på.\n",
+    ),
+    "feedback_letter": (
+        "Återkoppling (brev via e-post)",
+        "Återkoppling på ditt ärende {diarienummer}",
+        "Hej!\n\nHär kommer vår återkoppling på ditt ärende {diarienummer} till {enhet}.\n\n"
+        "{text}\n\nMed vänliga hälsningar\n{handlaggare}\n{enhet}\n",
+    ),
+    "reminder_acknowledgement": (
+        "Påminnelse: mottagningsbekräftelse",
+        "Påminnelse: mottagningsbekräftelse för {diarienummer} senast {frist}",
+        "Hej {mottagare}!\n\nÄrendet {diarienummer} ({enhet}) väntar på "
+        "mottagningsbekräftelse. Sista dag: {frist}.\n\n{lank}\n",
+    ),
+    "reminder_feedback_due": (
+        "Påminnelse: återkoppling snart",
+        "Påminnelse: återkoppling för {diarienummer} senast {frist}",
+        "Hej {mottagare}!\n\nÄrendet {diarienummer} ({enhet}) ska ha återkoppling senast "
+        "{frist}.\n\n{lank}\n",
+    ),
+    "reminder_feedback_overdue": (
+        "Påminnelse: återkoppling försenad",
+        "Försenad återkoppling: {diarienummer}",
+        "Hej {mottagare}!\n\nÄrendet {diarienummer} ({enhet}) skulle ha haft återkoppling "
+        "senast {frist}.\n\n{lank}\n",
+    ),
+    "reminder_action_due": (
+        "Påminnelse: åtgärd",
+        "Påminnelse: åtgärd i {diarienummer} senast {frist}",
+        "Hej {mottagare}!\n\nEn åtgärd i ärendet {diarienummer} ({enhet}) ska vara klar "
+        "{frist}.\n\n{lank}\n",
+    ),
+    "reminder_effect_followup": (
+        "Påminnelse: uppföljning av åtgärd",
+        "Dags att följa upp åtgärden i {diarienummer}",
+        "Hej {mottagare}!\n\nEn åtgärd i ärendet {diarienummer} ({enhet}) blev klar för "
+        "30 dagar sedan. Har den haft effekt? Följ upp den senast {frist}.\n\n{lank}\n",
+    ),
+    "reminder_lex_decision": (
+        "Påminnelse: ställningstagande lex Sarah / lex Maria",
+        "Påminnelse: ställningstagande i {diarienummer} senast {frist}",
+        "Hej {mottagare}!\n\nRapporten i ärendet {diarienummer} ({enhet}) väntar på "
+        "ställningstagande. Sista dag: {frist}.\n\n{lank}\n",
+    ),
+    "digest": (
+        "Veckosammanställning",
+        "Dina ärenden den här veckan: {antal} att göra",
+        "Hej {mottagare}!\n\nDu har {antal} öppna ärenden som behöver något av dig:\n\n"
+        "{lista}\n\n{lank}\n",
+    ),
+    "unassigned_alarm": (
+        "Larm: ej tilldelat ärende",
+        "Ej tilldelat ärende i {enhet}: {diarienummer}",
+        "Hej {mottagare}!\n\nÄrendet {diarienummer} kom in via e-tjänsten till {enhet} och "
+        "har ingen handläggare efter en arbetsdag. Mottagningsbekräftelsen ska skickas "
+        "senast {frist}.\n\n{lank}\n",
+    ),
+    "tertial_close": (
+        "Påminnelse: tertialet stänger",
+        "Tertialet slutar {tertial}: dags att förbereda redovisningen",
+        "Hej {mottagare}!\n\nTertialet slutar {tertial}. Gå igenom enheternas ärenden som "
+        "saknar uppgifter och förbered redovisningen av synpunkter och klagomål.\n\n{lank}\n",
+    ),
+}

@@ -1,0 +1,317 @@
+"""Deadline reminders to staff, and the mottagningsbekräftelse to the public.
+
+A reminder *kind* is one small function ``kind(today, recipients) -> Iterable[Due]`` in
+``REMINDERS``: it says which objects are due, on which working day (``trigger``), under
+which occasion key, with which template. ``run_reminders`` does the rest: skips weekends
+and holidays, claims (job, object, occasion) exactly once, picks recipients through
+``unit_ids_for``, queues one e-mail each and writes an audit entry. Adding a reminder is
+adding one function to ``REMINDERS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from casetrack import audit
+from casetrack.domain.dates import local_date
+from casetrack.domain.deadlines import due_date
+from casetrack.domain.roles import Permission, Role
+from casetrack.domain.workdays import add_working_days, is_working_day
+from casetrack.extensions import db
+from casetrack.jobs.occurrences import claim
+from casetrack.jobs.recipients import Recipients
+from casetrack.models import Action, Case, Escalation, Feedback, Status, User
+from casetrack.queries.cases import deadline_days
+from casetrack.services.mail import queue_mail
+from casetrack.services.messages import compose, swedish_date
+
+SCHEDULER_ACTOR = "schemaläggare"
+
+
+def setting(name: str) -> int:
+    return int(current_app.config["CASETRACK"][name])
+
+
+def link(path: str) -> str:
+    return current_app.config["CASETRACK"]["BASE_URL"].rstrip("/") + path
+
+
+def working_day_on_or_after(day: date) -> date:
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def working_day_on_or_before(day: date) -> date:
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def working_days_before(day: date, days: int) -> date:
+    """The working day that lies ``days`` working days before ``day``."""
+    current = day
+    while days:
+        current -= timedelta(days=1)
+        if is_working_day(current):
+            days -= 1
+    return current
+
+
+def open_cases() -> sa.Select:
+    """Open, not anonymised cases; closed cases never get reminders."""
+    return (
+        sa.select(Case)
+        .join(Status, Status.code == Case.status_code)
+        .where(Status.type == "open", Case.anonymised_at.is_(None))
+        .options(joinedload(Case.org_unit), joinedload(Case.assigned_handler))
+    )
+
+
+@dataclass
+class Due:
+    case: Case
+    object_key: str
+    occasion: str
+    trigger: date  # the working day the reminder is sent
+    frist: date | None
+    template: str
+    # None: the case's handler (or its enhetschefer while unassigned).
+    recipients: list[User] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# --- reminder kinds ------------------------------------------------------------------------
+
+
+def acknowledgement_due(today: date, recipients: Recipients) -> Iterable[Due]:
+    """Mottagningsbekräftelse not recorded by its deadline day."""
+    stmt = open_cases().where(
+        Case.kind_code != "deviation",
+        Case.is_anonymous.is_(False),
+        sa.or_(Case.submitter_email.is_not(None), Case.submitter_phone.is_not(None)),
+        Case.acknowledged_on.is_(None),
+    )
+    days = deadline_days("acknowledgement")
+    for case in db.session.scalars(stmt).unique():
+        due = due_date(case.received_on, days)
+        yield Due(case, f"case:{case.id}", due.isoformat(), due, due, "reminder_acknowledgement")
+
+
+def _awaiting_feedback() -> sa.Select:
+    return open_cases().where(
+        Case.kind_code != "praise",
+        Case.wants_feedback.is_(True),
+        ~sa.exists().where(Feedback.case_id == Case.id),
+    )
+
+
+def feedback_due(today: date, recipients: Recipients) -> Iterable[Due]:
+    """Återkoppling due soon: a few working days before its deadline."""
+    days, before = deadline_days("feedback"), setting("FEEDBACK_REMINDER_DAYS_BEFORE")
+    for case in db.session.scalars(_awaiting_feedback()).unique():
+        due = due_date(case.received_on, days)
+        trigger = working_days_before(due, before)
+        yield Due(case, f"case:{case.id}", due.isoformat(), trigger, due, "reminder_feedback_due")
+
+
+def feedback_overdue(today: date, recipients: Recipients) -> Iterable[Due]:
+    """Återkoppling not given by its deadline: the first working day after it."""
+    days = deadline_days("feedback")
+    for case in db.session.scalars(_awaiting_feedback()).unique():
+        due = due_date(case.received_on, days)
+        trigger = working_day_on_or_after(due + timedelta(days=1))
+        yield Due(
+            case, f"case:{case.id}", due.isoformat(), trigger, due, "reminder_feedback_overdue"
+        )
+
+
+def action_due(today: date, recipients: Recipients) -> Iterable[Due]:
+    """Open åtgärder on their due date (the working day before, if it is a day off)."""
+    stmt = (
+        sa.select(Action, Case)
+        .join(Case, Case.id == Action.case_id)
+        .where(
+            Case.id.in_(open_cases().with_only_columns(Case.id)),
+            Action.done_on.is_(None),
+            Action.due_on.is_not(None),
+        )
+    )
+    for action, case in db.session.execute(stmt):
+        trigger = working_day_on_or_before(action.due_on)
+        yield Due(
+            case,
+            f"action:{action.id}",
+            action.due_on.isoformat(),
+            trigger,
+            action.due_on,
+            "reminder_action_due",
+        )
+
+
+def effect_followup_due(today: date, recipients: Recipients) -> Iterable[Due]:
+    """Done åtgärder without a verdict or waiver, 30 days after done."""
+    stmt = (
+        sa.select(Action, Case)
+        .join(Case, Case.id == Action.case_id)
+        .where(
+            Case.id.in_(open_cases().with_only_columns(Case.id)),
+            Action.done_on.is_not(None),
+            Action.effect_verdict.is_(None),
+            Action.effect_waived_reason.is_(None),
+        )
+    )
+    days = setting("EFFECT_FOLLOWUP_DAYS")
+    for action, case in db.session.execute(stmt):
+        trigger = working_day_on_or_after(action.done_on + timedelta(days=days))
+        yield Due(
+            case,
+            f"action:{action.id}",
+            trigger.isoformat(),
+            trigger,
+            add_working_days(trigger, 10),
+            "reminder_effect_followup",
+        )
+
+
+LEX_ROLES = {"lex_sarah": Role.SAS, "lex_maria": Role.MAS}
+
+
+def lex_decision_due(today: date, recipients: Recipients) -> Iterable[Due]:
+    """Lex Sarah / lex Maria: no ställningstagande recorded N working days after the rapport.
+
+    Built from the ``Escalation`` model alone (``is_confirmed`` still empty). Reminders
+    for the other steps (utredning, anmälan to IVO) belong with the escalation's step
+    deadlines: add one function like this one to ``REMINDERS``.
+    """
+    stmt = (
+        sa.select(Escalation, Case)
+        .join(Case, Case.id == Escalation.case_id)
+        .where(
+            Case.id.in_(open_cases().with_only_columns(Case.id)),
+            Escalation.is_confirmed.is_(None),
+            Escalation.completed_on.is_(None),
+        )
+    )
+    days = setting("DEADLINE_LEX_DECISION_DAYS")
+    for escalation, case in db.session.execute(stmt):
+        due = add_working_days(escalation.reported_on, days)
+        people = recipients.role_in_unit(
+            LEX_ROLES[escalation.track], Permission.CASE_READ, case.org_unit_id
+        )
+        for user in recipients.for_case(case):
+            if user not in people:
+                people.append(user)
+        yield Due(
+            case,
+            f"escalation:{escalation.id}",
+            due.isoformat(),
+            due,
+            due,
+            "reminder_lex_decision",
+            recipients=people,
+        )
+
+
+REMINDERS: dict[str, Callable[[date, Recipients], Iterable[Due]]] = {
+    "reminder_acknowledgement": acknowledgement_due,
+    "reminder_feedback_due": feedback_due,
+    "reminder_feedback_overdue": feedback_overdue,
+    "reminder_action_due": action_due,
+    "reminder_effect_followup": effect_followup_due,
+    "reminder_lex_decision": lex_decision_due,
+}
+
+
+def is_current(due: Due, today: date) -> bool:
+    """Due today, or missed within the catch-up window (the scheduler was down).
+
+    Older occasions are not sent at all: the first run after installing casetrack must
+    not mail every overdue case of the past years; the weekly digest lists them.
+    """
+    return due.trigger <= today and (today - due.trigger).days <= setting("REMINDER_CATCH_UP_DAYS")
+
+
+def case_values(case: Case, frist: date | None) -> dict:
+    return {
+        "diarienummer": case.reference,
+        "enhet": case.org_unit.name,
+        "handlaggare": case.assigned_handler.name if case.assigned_handler else "",
+        "frist": swedish_date(frist),
+        "lank": link(f"/arenden/{case.id}"),
+    }
+
+
+def run_reminders(now: datetime, kinds: Iterable[str] | None = None) -> int:
+    """Queue every reminder due today, exactly once. Nothing on weekends and holidays."""
+    today = local_date(now)
+    if not is_working_day(today):
+        return 0
+    recipients = Recipients()
+    queued = 0
+    for kind in kinds or REMINDERS:
+        for due in REMINDERS[kind](today, recipients):
+            if not is_current(due, today):
+                continue
+            people = due.recipients if due.recipients is not None else recipients.for_case(due.case)
+            if not people or not claim(kind, due.object_key, due.occasion, now):
+                continue
+            for user in people:
+                values = case_values(due.case, due.frist) | {"mottagare": user.name}
+                subject, body = compose(due.template, values | due.extra)
+                queue_mail(user.email, subject, body, purpose=kind[:40], case=due.case)
+                queued += 1
+            audit.record(
+                "reminder.queued",
+                entity_type="case",
+                entity_id=due.case.id,
+                case=due.case,
+                actor=None,
+                actor_label=SCHEDULER_ACTOR,
+                after={"kind": kind, "occasion": due.occasion, "recipients": len(people)},
+                occurred_at=now,
+            )
+    return queued
+
+
+def send_acknowledgements(now: datetime) -> int:
+    """Mottagningsbekräftelse naming the handler, once a handler is assigned.
+
+    Only for cases with an e-mail address whose acknowledgement is not yet recorded (a
+    handler may have acknowledged by telephone: that is respected). ``acknowledged_on`` is
+    set when the message is queued.
+    """
+    today = local_date(now)
+    stmt = open_cases().where(
+        Case.kind_code != "deviation",
+        Case.is_anonymous.is_(False),
+        Case.submitter_email.is_not(None),
+        Case.acknowledged_on.is_(None),
+        Case.assigned_handler_id.is_not(None),
+    )
+    queued = 0
+    for case in db.session.scalars(stmt).unique():
+        if not claim("acknowledgement", f"case:{case.id}", "sent", now):
+            continue
+        frist = due_date(case.received_on, deadline_days("feedback"))
+        subject, body = compose("acknowledgement", case_values(case, frist) | {"lank": ""})
+        queue_mail(case.submitter_email, subject, body, purpose="acknowledgement", case=case)
+        case.acknowledged_on = max(today, case.received_on)
+        audit.record(
+            "case.acknowledged",
+            entity_type="case",
+            entity_id=case.id,
+            case=case,
+            actor=None,
+            actor_label=SCHEDULER_ACTOR,
+            after={"acknowledged_on": case.acknowledged_on, "by": "e-post"},
+            occurred_at=now,
+        )
+        queued += 1
+    return queued

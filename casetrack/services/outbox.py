@@ -1,0 +1,49 @@
+"""The outbox admin page's actions: list waiting and failed e-mail, send a failed one again."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from casetrack import audit
+from casetrack.extensions import db
+from casetrack.models import OutboxMessage, User, utcnow
+from casetrack.services.errors import DomainError
+
+
+def waiting_and_failed(limit: int = 200) -> list[OutboxMessage]:
+    """Pending and failed messages, failed first, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.status.in_(["pending", "failed"]))
+            .order_by(
+                sa.case((OutboxMessage.status == "failed", 0), else_=1),
+                OutboxMessage.created_at.desc(),
+                OutboxMessage.id.desc(),
+            )
+            .limit(limit)
+        )
+    )
+
+
+def retry(actor: User, message_id: int, now: datetime | None = None) -> OutboxMessage:
+    """Put a failed message back in the queue for a new round of attempts. Audited."""
+    now = now or utcnow()
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status != "failed":
+        raise DomainError("Meddelandet finns inte bland de misslyckade.")
+    before = {"status": message.status, "attempts": message.attempts}
+    message.status, message.attempts, message.next_attempt_at = "pending", 0, now
+    message.claimed_at = message.claim_token = None
+    audit.record(
+        "outbox.retried",
+        entity_type="outbox_message",
+        entity_id=message.id,
+        actor=actor,
+        before=before,
+        after={"status": "pending", "purpose": message.purpose},
+        occurred_at=now,
+    )
+    return message

@@ -1,0 +1,93 @@
+"""Admin screens for e-mail: message templates (/admin/meddelanden) and the outbox
+(/admin/utkorg). Routes on the ``admin`` blueprint, so only admins reach them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from casetrack.domain.messages import PLACEHOLDERS
+from casetrack.extensions import db
+from casetrack.models import MessageTemplate
+from casetrack.services import messages as message_service
+from casetrack.services import outbox as outbox_service
+from casetrack.services.errors import DomainError
+from casetrack.web.admin import _field_error, bp
+from casetrack.web.auth_forms import PostForm
+from casetrack.web.case_forms import SwedishForm
+
+
+class TemplateForm(SwedishForm):
+    subject = StringField(
+        "Ämnesrad",
+        validators=[
+            DataRequired("Skriv en ämnesrad."),
+            Length(max=200, message="Högst 200 tecken."),
+        ],
+    )
+    body = TextAreaField(
+        "Text",
+        validators=[DataRequired("Skriv en text."), Length(max=5000, message="Högst 5000 tecken.")],
+        render_kw={"rows": 12},
+    )
+
+
+@bp.route("/meddelanden")
+def message_templates():
+    templates = db.session.scalars(sa.select(MessageTemplate).order_by(MessageTemplate.name)).all()
+    return render_template("admin/message_templates.html", templates=templates)
+
+
+@bp.route("/meddelanden/<code>", methods=["GET", "POST"])
+def edit_message_template(code: str):
+    template = db.session.get(MessageTemplate, code)
+    if template is None:
+        abort(404)
+    form = TemplateForm(obj=template)
+    if form.validate_on_submit():
+        try:
+            message_service.update_template(
+                current_user, code, subject=form.subject.data, body=form.body.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Meddelandet ”{template.name}” är sparat.", "success")
+            return redirect(url_for("admin.message_templates"))
+    return render_template(
+        "admin/message_template_edit.html",
+        template=template,
+        form=form,
+        placeholders=PLACEHOLDERS,
+    ), (422 if form.errors else 200)
+
+
+@bp.route("/utkorg")
+def outbox():
+    return render_template(
+        "admin/outbox.html",
+        messages=outbox_service.waiting_and_failed(),
+        smtp_configured=bool(current_app.config["CASETRACK"].get("SMTP_HOST")),
+        form=PostForm(),
+    )
+
+
+@bp.route("/utkorg/<int:message_id>/forsok-igen", methods=["POST"])
+def retry_message(message_id: int):
+    form = PostForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        outbox_service.retry(current_user, message_id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Meddelandet skickas igen vid nästa utskick.", "success")
+    return redirect(url_for("admin.outbox"))
