@@ -68,7 +68,6 @@ DEFAULTS: dict[str, Any] = {
     "ATTACHMENT_KEY_FILE": None,
     # Scheduler and e-mail (issue #7). Links in e-mails start with BASE_URL.
     "BASE_URL": "http://127.0.0.1:8000",
-    "DEADLINE_LEX_DECISION_DAYS": 2,
     # Reminders that the scheduler missed (it was down) are sent up to this many days late.
     "REMINDER_CATCH_UP_DAYS": 7,
     "FEEDBACK_REMINDER_DAYS_BEFORE": 2,

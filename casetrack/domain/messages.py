@@ -20,6 +20,7 @@ PLACEHOLDERS = {
     "lista": "lista med ärenden (diarienummer, enhet, frist)",
     "text": "återkopplingens text (bara i återkopplingsbrevet)",
     "tertial": "tertialets sista dag",
+    "steg": "steget i lex Sarah / lex Maria (t.ex. Utredningen påbörjad)",
 }
 
 
@@ -91,11 +92,18 @@ DEFAULT_TEMPLATES = {
         "Hej {mottagare}!\n\nEn åtgärd i ärendet {diarienummer} ({enhet}) blev klar för "
         "30 dagar sedan. Har den haft effekt? Följ upp den senast {frist}.\n\n{lank}\n",
     ),
-    "reminder_lex_decision": (
-        "Påminnelse: ställningstagande lex Sarah / lex Maria",
-        "Påminnelse: ställningstagande i {diarienummer} senast {frist}",
-        "Hej {mottagare}!\n\nRapporten i ärendet {diarienummer} ({enhet}) väntar på "
-        "ställningstagande. Sista dag: {frist}.\n\n{lank}\n",
+    "reminder_lex_step": (
+        "Påminnelse: steg i lex Sarah / lex Maria",
+        "{steg} i {diarienummer}: sista dag i dag",
+        "Hej {mottagare}!\n\nI ärendet {diarienummer} ({enhet}) ska steget {steg} vara "
+        "registrerat senast {frist}.\n\n{lank}\n",
+    ),
+    "reminder_lex_step_overdue": (
+        "Påminnelse: försenat steg i lex Sarah / lex Maria",
+        "Försenat: {steg} i {diarienummer}",
+        "Hej {mottagare}!\n\nI ärendet {diarienummer} ({enhet}) skulle steget {steg} ha "
+        "registrerats senast {frist}. Registrera steget eller skälet till dröjsmålet.\n\n"
+        "{lank}\n",
     ),
     "digest": (
         "Veckosammanställning",

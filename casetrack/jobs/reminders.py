@@ -183,40 +183,58 @@ def effect_followup_due(today: date, recipients: Recipients) -> Iterable[Due]:
 LEX_ROLES = {"lex_sarah": Role.SAS, "lex_maria": Role.MAS}
 
 
-def lex_decision_due(today: date, recipients: Recipients) -> Iterable[Due]:
-    """Lex Sarah / lex Maria: no ställningstagande recorded N working days after the rapport.
+def lex_steps_due(today: date, recipients: Recipients) -> Iterable[Due]:
+    """Lex Sarah / lex Maria: each step with a deadline (an organisation setting, in
+    working days, the same ones the case page shows) that is not recorded yet.
 
-    Built from the ``Escalation`` model alone (``is_confirmed`` still empty). Reminders
-    for the other steps (utredning, anmälan to IVO) belong with the escalation's step
-    deadlines: add one function like this one to ``REMINDERS``.
+    One reminder on the last day, and one the next working day if it is still missing;
+    to the track's SAS (lex Sarah) or MAS (lex Maria) and the case's handler.
     """
+    from casetrack.domain import escalation as rules
+    from casetrack.queries.escalation import MET_BY, _deadlines
+
+    deadlines = list(_deadlines())
     stmt = (
-        sa.select(Escalation, Case)
+        sa.select(Escalation)
         .join(Case, Case.id == Escalation.case_id)
         .where(
             Case.id.in_(open_cases().with_only_columns(Case.id)),
-            Escalation.is_confirmed.is_(None),
             Escalation.completed_on.is_(None),
         )
+        .options(joinedload(Escalation.case).joinedload(Case.org_unit))
     )
-    days = setting("DEADLINE_LEX_DECISION_DAYS")
-    for escalation, case in db.session.execute(stmt):
-        due = add_working_days(escalation.reported_on, days)
-        people = recipients.role_in_unit(
-            LEX_ROLES[escalation.track], Permission.CASE_READ, case.org_unit_id
-        )
-        for user in recipients.for_case(case):
-            if user not in people:
-                people.append(user)
-        yield Due(
-            case,
-            f"escalation:{escalation.id}",
-            due.isoformat(),
-            due,
-            due,
-            "reminder_lex_decision",
-            recipients=people,
-        )
+    for track in db.session.scalars(stmt).unique():
+        case = track.case
+        recorded = {}
+        for step in track.steps:
+            recorded.setdefault(step.step, step.occurred_on)
+        people = None
+        for code, step, start, days in deadlines:
+            if code != track.track:
+                continue
+            if start == rules.REPORTED:
+                start_on = track.reported_on
+            elif start == rules.DECISION and track.is_serious and rules.DECISION in recorded:
+                start_on = recorded[rules.DECISION]
+            else:
+                continue
+            if any(done in recorded for done in MET_BY.get(step, (step,))):
+                continue
+            if people is None:
+                people = recipients.role_in_unit(
+                    LEX_ROLES[track.track], Permission.CASE_READ, case.org_unit_id
+                )
+                people += [u for u in recipients.for_case(case) if u not in people]
+            due = due_date(start_on, days)
+            label = rules.step_label(code, step)
+            key = f"escalation:{track.id}:{step}"
+            extra = {"steg": label}
+            on_time = working_day_on_or_after(due)
+            late = add_working_days(due, 1)
+            yield Due(case, key, f"due:{due.isoformat()}", on_time, due, "reminder_lex_step",
+                      recipients=people, extra=extra)  # fmt: skip
+            yield Due(case, key, f"overdue:{due.isoformat()}", late, due,
+                      "reminder_lex_step_overdue", recipients=people, extra=extra)  # fmt: skip
 
 
 REMINDERS: dict[str, Callable[[date, Recipients], Iterable[Due]]] = {
@@ -225,7 +243,7 @@ REMINDERS: dict[str, Callable[[date, Recipients], Iterable[Due]]] = {
     "reminder_feedback_overdue": feedback_overdue,
     "reminder_action_due": action_due,
     "reminder_effect_followup": effect_followup_due,
-    "reminder_lex_decision": lex_decision_due,
+    "reminder_lex_step": lex_steps_due,
 }
 
 

@@ -137,14 +137,31 @@ def test_effect_follow_up_30_days_after_done_without_verdict(make, org, people):
     assert key == f"action:{done.id}"
 
 
-def test_lex_sarah_decision_reminder_goes_to_sas_and_handler(make, org, people):
+def test_lex_sarah_step_reminders_follow_the_step_deadlines(make, org, people):
+    """Rapport Monday 2 March: dokumenterad is due Tuesday (1 working day), utredning
+    påbörjad Wednesday (2); each step is reminded on its last day and, if still missing,
+    the next working day, to the SAS and the handler."""
+    from casetrack.models import EscalationStep
+
     case = contact_case(make, org, people, date(2026, 3, 2), kind_code="deviation")
-    db.session.add(Escalation(case_id=case.id, track="lex_sarah", reported_on=date(2026, 3, 2),
-                              reporter_name="Rapportör"))  # fmt: skip
+    track = Escalation(case_id=case.id, track="lex_sarah", reported_on=date(2026, 3, 2),
+                       reporter_name="Rapportör")  # fmt: skip
+    db.session.add(track)
     db.session.commit()
-    assert run_reminders(at(date(2026, 3, 4)), ["reminder_lex_decision"]) == 2
-    addresses = {m.to_address for m in outbox()}
-    assert addresses == {people["sas"].email, people["handler"].email}
+    kinds = ["reminder_lex_step"]
+    assert run_reminders(at(date(2026, 3, 2)), kinds) == 0
+    assert run_reminders(at(date(2026, 3, 3)), kinds) == 2  # dokumenterad due today
+    assert {m.to_address for m in outbox()} == {people["sas"].email, people["handler"].email}
+    assert all("Rapporten dokumenterad" in m.subject for m in outbox())
+    db.session.add(EscalationStep(escalation_id=track.id, step="dokumenterad",
+                                  occurred_on=date(2026, 3, 3)))  # fmt: skip
+    db.session.commit()
+    # Wednesday: dokumenterad is done, utredning påbörjad is due: only that one.
+    assert run_reminders(at(date(2026, 3, 4)), kinds) == 2
+    assert run_reminders(at(date(2026, 3, 4)), kinds) == 0  # exactly once
+    # Thursday: utredning påbörjad still missing: the overdue reminder.
+    assert run_reminders(at(date(2026, 3, 5)), kinds) == 2
+    assert sum("Försenat" in m.subject for m in outbox()) == 2
 
 
 def test_acknowledgement_to_the_submitter_names_the_handler_once(make, org, people):
