@@ -323,5 +323,6 @@ def edit_reference(table: str, code: str):
     ), status
 
 
-# The e-mail screens (issue #7) add their routes to this blueprint.
-from casetrack.web import admin_mail  # noqa: E402, F401
+# The e-mail screens (issue #7) and the organisation settings (deadlines, legal
+# references) add their routes to this blueprint.
+from casetrack.web import admin_mail, admin_settings  # noqa: E402, F401

@@ -174,6 +174,8 @@ EXPECTED: dict[str, list[tuple]] = {
     "admin.new_unit": [("GET", "/admin/organisation/ny", ADMIN_ONLY)],
     "admin.edit_unit": [("GET", "/admin/organisation/{unit_b}", ADMIN_ONLY)],
     "admin.delete_unit": [("POST", "/admin/organisation/{unit_b}/ta-bort", ADMIN_POST)],
+    "admin.settings": [("GET", "/admin/installningar", ADMIN_ONLY)],
+    "admin.edit_setting": [("GET", "/admin/installningar/legal.lex_sarah", ADMIN_ONLY)],
     "admin.reference_data": [("GET", "/admin/referensdata", ADMIN_ONLY)],
     "admin.edit_reference": [("GET", "/admin/referensdata/category/bemotande", ADMIN_ONLY)],
     "admin.message_templates": [("GET", "/admin/meddelanden", ADMIN_ONLY)],

@@ -1,0 +1,60 @@
+"""Administrators edit the organisation settings: lex step deadlines and legal references."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from casetrack.domain.roles import Role
+from casetrack.extensions import db
+from casetrack.models import AuditEntry
+from casetrack.queries.escalation import step_deadlines
+
+
+def _admin(make, org, auth):
+    make.user([(Role.ADMIN, org["root"])], email="admin@test.example")
+    db.session.commit()
+    assert auth.login("admin@test.example").status_code == 302
+
+
+def test_an_admin_changes_a_deadline_and_the_case_page_follows(client, auth, org, make):
+    _admin(make, org, auth)
+    page = client.get("/admin/installningar")
+    assert page.status_code == 200
+    assert "Frist i arbetsdagar: Lex Sarah" in page.text
+    key = "deadline.lex_sarah.utredning_paborjad"
+    response = auth.post(f"/admin/installningar/{key}", {"value": "5"})
+    assert response.status_code == 302
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "setting.changed")
+    ).one()
+    assert entry.before == {"key": key, "value": "2"} and entry.after == {"key": key, "value": "5"}
+    # The changed deadline is what the case page shows.
+    from casetrack.models import Escalation
+
+    handler = make.user([(Role.HANDLER, org["a"])])
+    case = make.case(org["a"], by=handler, kind_code="deviation", received_on=date(2026, 3, 2))
+    db.session.add(Escalation(case_id=case.id, track="lex_sarah", reported_on=date(2026, 3, 2),
+                              reporter_name="Amina"))  # fmt: skip
+    db.session.commit()
+    dues = {d.label: d.due for d in step_deadlines(case, date(2026, 3, 20))}
+    assert dues["Lex Sarah: Utredning påbörjad"] == date(2026, 3, 9)  # 5 working days
+
+
+def test_bad_values_get_a_swedish_message_and_nothing_is_saved(client, auth, org, make):
+    _admin(make, org, auth)
+    response = auth.post("/admin/installningar/deadline.lex_sarah.dokumenterad", {"value": "snart"})
+    assert response.status_code == 422
+    assert "Ange ett heltal." in response.text
+    response = auth.post("/admin/installningar/legal.lex_sarah", {"value": ""})
+    assert response.status_code == 422 and "Ange ett värde." in response.text
+    assert client.get("/admin/installningar/finns.inte").status_code == 404
+    assert db.session.scalar(sa.text("SELECT count(*) FROM org_setting")) == 0
+
+
+def test_legal_references_are_editable_text(client, auth, org, make):
+    _admin(make, org, auth)
+    text = "Lex Sarah: 27 kap. socialtjänstlagen (2025:400) och 24 a–g §§ LSS"
+    assert auth.post("/admin/installningar/legal.lex_sarah", {"value": text}).status_code == 302
+    assert text in client.get("/admin/installningar").text
