@@ -33,9 +33,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 HERE = Path(__file__).resolve().parent
-SECRET = "benchmark-only-secret-key-0123456789abcdef"  # noqa: S105 (local benchmark server)
+SECRET = "benchmark-only-secret-key-0123456789abcdef"  # noqa: S105  # pragma: allowlist secret (local benchmark server only)
 DOMAIN = "bench.example"
-PASSWORD = "bench-casetrack-2026"  # noqa: S105 (synthetic accounts from casetrack generate)
+PASSWORD = "bench-casetrack-2026"  # noqa: S105  # pragma: allowlist secret (synthetic accounts)
 SEARCHES = ["Tenstavägen 42", "Kista larmet", "maten kall", "Fruängen", "vikarier"]
 
 

@@ -41,7 +41,7 @@ from casetrack.models import (
 )
 from casetrack.passwords import hash_password
 
-BENCH_PASSWORD = "bench-casetrack-2026"  # noqa: S105 (synthetic benchmark accounts only)
+BENCH_PASSWORD = "bench-casetrack-2026"  # noqa: S105  # pragma: allowlist secret (synthetic benchmark accounts)
 BENCH_DOMAIN = "bench.example"
 BATCH = 20_000
 
