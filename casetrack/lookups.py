@@ -39,3 +39,18 @@ def labels() -> dict[str, dict[str, str]]:
 def status_types() -> dict[str, str]:
     """{status code: "open" | "closed"}."""
     return dict(db.session.execute(sa.select(Status.code, Status.type)).all())
+
+
+def open_status_codes() -> list[str]:
+    """The codes of the statuses of type "open", sorted; cached per request.
+
+    Rendered as literal values so the planner can use the status indexes (a subquery on
+    the status table hides them): at a million cases this decides between an index probe
+    and a scan of every case in scope.
+    """
+    if has_request_context() and "_open_codes" in g:
+        return g._open_codes
+    codes = sorted(db.session.scalars(sa.select(Status.code).where(Status.type == "open")))
+    if has_request_context():
+        g._open_codes = codes
+    return codes

@@ -82,6 +82,7 @@ PLACES = (  # noqa: SIM905
     "Mälarhöjden Norrmalm Rinkeby Skärholmen Solberga Sätra Tensta Telefonplan Vällingby "
     "Västberga Älvsjö Årsta Östermalm Enskede Farsta Hjulsta Husby Akalla Hässelby"
 ).split()
+NO_FEEDBACK_CODES = ("avbojt", "ej_nabar")  # codes of services.handling.NO_FEEDBACK_REASONS
 STREETS = ("gatan", "vägen", "backen", "gränd", "stigen", "torget", "allén", "plan")
 DIVISIONS = ("äldreomsorg", "funktionsnedsättning", "förebyggande arbete", "socialpsykiatri")
 ENHET_KINDS = ("hemtjänst", "vård- och omsorgsboende", "gruppbostäder", "daglig verksamhet")
@@ -323,6 +324,12 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
         gave_feedback = (kind != "praise" and not anonymous and feedback_day <= today
                          and rng.random() < 0.85)  # fmt: skip
         closed = age > 45 and (gave_feedback or anonymous or kind == "praise")
+        # Handlers close the rest with a reason instead of återkoppling (the closing rule);
+        # a backlog of forgotten cases stays open, but only from the last year, as in a
+        # förvaltning whose cases are followed up (Mina ärenden shows them as försenade).
+        no_feedback_reason = None
+        if age > 45 and not closed and (age > 365 or rng.random() < 0.9):
+            closed, no_feedback_reason = True, rng.choice(NO_FEEDBACK_CODES)
         status = "avslutad" if closed else ("registrerad" if age < 5 else "under_utredning")
         closed_at = _moment(day + timedelta(days=40), rng) if closed else None
         ia = is_deviation and rng.random() < 0.01
@@ -335,7 +342,8 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             None if anonymous or is_deviation else f"inlamnare{case_id}@{BENCH_DOMAIN}",
             None if kind == "praise" else f"{chr(65 + rng.randrange(26))}.",
             day if is_deviation else None, day + timedelta(days=1) if age > 2 else None,
-            closed_at, day if ia else None, f"IA-{case_id}" if ia else None, status,
+            closed_at, day if ia else None, f"IA-{case_id}" if ia else None, no_feedback_reason,
+            status,
             handler_id if age >= 2 else None, registered, filer or handler_id, registered,
             filer or handler_id, 1,
         ))  # fmt: skip
@@ -380,8 +388,8 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             "source_code", "category_other_note", "title", "description", "is_anonymous",
             "wants_feedback", "submitter_name", "submitter_email", "person_concerned",
             "occurred_on", "acknowledged_on", "closed_at", "ia_reported_on", "ia_reference",
-            "status_code", "assigned_handler_id", "created_at", "created_by_id", "updated_at",
-            "updated_by_id", "version"), case_rows),
+            "no_feedback_reason", "status_code", "assigned_handler_id", "created_at",
+            "created_by_id", "updated_at", "updated_by_id", "version"), case_rows),
         (case_category, ("case_id", "category_code"), link_rows),
         (CaseSearchDocument.__table__, ("case_id", "document"), search_rows),
         (AuditEntry.__table__, (

@@ -23,7 +23,6 @@ from casetrack.models import (
     Case,
     CaseSearchDocument,
     Feedback,
-    Status,
     User,
     case_category,
 )
@@ -62,7 +61,9 @@ def deadline_days(name: str) -> int:
 
 
 def _open_status():
-    return Case.status_code.in_(sa.select(Status.code).where(Status.type == "open"))
+    from casetrack.lookups import open_status_codes
+
+    return Case.status_code.in_(open_status_codes())
 
 
 def has_feedback():
@@ -118,19 +119,21 @@ def any_overdue(today: date):
 def due_soon(today: date):
     """Open cases with a deadline today or within the reminder lead time, not yet overdue:
     what the scheduler's reminders are about (issue #7)."""
+    return sa.and_(~any_overdue(today), _due_by_horizon(today))
+
+
+def _due_by_horizon(today: date):
+    """Open cases with a deadline before the reminder horizon (overdue ones included)."""
     from datetime import timedelta
 
     from casetrack.domain.workdays import add_working_days
 
     lead = int(current_app.config["CASETRACK"].get("FEEDBACK_REMINDER_DAYS_BEFORE", 2))
     horizon = add_working_days(today, lead) + timedelta(days=1)
-    return sa.and_(
-        ~any_overdue(today),
-        sa.or_(
-            feedback_overdue(horizon),
-            acknowledgement_overdue(today + timedelta(days=1)),
-            action_overdue(today + timedelta(days=1)),
-        ),
+    return sa.or_(
+        feedback_overdue(horizon),
+        acknowledgement_overdue(today + timedelta(days=1)),
+        action_overdue(today + timedelta(days=1)),
     )
 
 
@@ -277,7 +280,9 @@ def reminder_count(user: User, today: date) -> int:
         case_scope(user, Permission.CASE_READ),
         Case.org_unit_id.in_(handle_units),
         sa.or_(Case.assigned_handler_id == user.id, Case.assigned_handler_id.is_(None)),
-        sa.or_(any_overdue(today), due_soon(today)),
+        # overdue OR (not overdue AND due soon) is overdue OR due by the horizon: the same
+        # cases without evaluating every overdue rule twice per case.
+        sa.or_(any_overdue(today), _due_by_horizon(today)),
     )
     return db.session.scalar(stmt) or 0
 

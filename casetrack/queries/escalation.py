@@ -65,7 +65,11 @@ def step_deadlines(case: Case, today: date) -> list:
 
 
 def steps_overdue(today: date):
-    """A WHERE clause: cases with a lex Sarah / lex Maria step past its deadline."""
+    """A WHERE clause: cases with a lex Sarah / lex Maria step past its deadline.
+
+    One uncorrelated ``IN`` over the (few) tracks not yet completed, not an EXISTS per case
+    and step: the database then evaluates it once per statement, not once per case.
+    """
     clauses = []
     for track, step, start, days in _deadlines():
         cutoff = latest_overdue_received_on(today, days)
@@ -73,12 +77,7 @@ def steps_overdue(today: date):
         not_met = ~sa.exists().where(
             done.escalation_id == Escalation.id, done.step.in_(MET_BY.get(step, (step,)))
         )
-        conditions = [
-            Escalation.case_id == Case.id,
-            Escalation.track == track,
-            Escalation.completed_on.is_(None),
-            not_met,
-        ]
+        conditions = [Escalation.track == track, not_met]
         if start == rules.REPORTED:
             conditions.append(Escalation.reported_on <= cutoff)
         else:
@@ -91,5 +90,9 @@ def steps_overdue(today: date):
                     started.occurred_on <= cutoff,
                 ),
             ]
-        clauses.append(sa.exists().where(*conditions))
-    return sa.or_(*clauses)
+        clauses.append(sa.and_(*conditions))
+    if not clauses:
+        return sa.false()
+    return Case.id.in_(
+        sa.select(Escalation.case_id).where(Escalation.completed_on.is_(None), sa.or_(*clauses))
+    )

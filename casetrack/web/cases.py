@@ -30,6 +30,7 @@ from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import Case, OrgUnit, utcnow
 from casetrack.queries import cases as case_queries
+from casetrack.queries import paging
 from casetrack.services import cases as case_service
 from casetrack.services.errors import DomainError
 from casetrack.web.case_forms import CaseFilterForm, RegisterCaseForm, SearchForm
@@ -152,7 +153,7 @@ def list_cases():
             joinedload(Case.org_unit), joinedload(Case.assigned_handler)
         )
         page = request.args.get("sida", 1, type=int)
-        pagination = db.paginate(stmt, page=page, per_page=PAGE_SIZE, error_out=False)
+        pagination = paging.paginate(stmt, page=page, per_page=PAGE_SIZE)
     status = 200 if flt is not None else 422
     return (
         render_template(

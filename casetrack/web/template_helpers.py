@@ -26,7 +26,13 @@ def format_datetime(value: datetime | None) -> str:
     return local_datetime(value).strftime("%Y-%m-%d %H:%M")
 
 
+def format_number(value: int) -> str:
+    """10000 → "10 000" (Swedish thousands separator, a no-break space)."""
+    return f"{value:,}".replace(",", "\u00a0")
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(format_number, "number")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
 

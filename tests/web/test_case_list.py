@@ -182,3 +182,30 @@ def test_staff_and_quality_do_not_get_mina_arenden(client, auth, org, make, data
     response = client.get("/arenden/mina")
     assert response.status_code == 302
     assert _refs(client.get("/arenden/").text) == _ref(data, "c4")
+
+
+def test_a_long_list_says_more_than_the_cap_and_pages_on(client, auth, org, make, monkeypatch):
+    """Above the count cap the list says "Fler än …" instead of counting every case in
+    scope, and the pages still run to the last case."""
+    from casetrack.queries import paging
+    from casetrack.web import cases as case_views
+
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    monkeypatch.setattr(case_views, "PAGE_SIZE", 3)
+    handler = make.user([(Role.HANDLER, org["a"])], email="h@test.example")
+    made = [make.case(org["a"], by=handler, received_on=date(2026, 1, d)) for d in range(1, 9)]
+    db.session.commit()
+    auth.login("h@test.example")
+
+    first = client.get("/arenden/").text
+    assert "Fler än 5 ärenden" in first
+    assert "Nästa sida" in first and "Föregående sida" not in first
+    seen = _refs(first) | _refs(client.get("/arenden/?sida=2").text)
+    last = client.get("/arenden/?sida=3").text
+    seen |= _refs(last)
+    assert "Nästa sida" not in last and "Föregående sida" in last
+    assert seen == {case.reference for case in made}
+
+    narrow = client.get("/arenden/?fran=2026-01-07").text  # two cases: one page, exact
+    assert "2 ärenden. Sida 1 av 1." in narrow
+    assert "Nästa sida" not in narrow

@@ -1,0 +1,68 @@
+"""Pagination whose cost does not grow with the size of the scope.
+
+A quality lead's list reaches every case of the förvaltning (a million at city scale);
+an exact ``COUNT(*)`` over that reads the whole scope on every page view. The list counts
+exactly up to ``COUNT_CAP`` and says "fler än …" above it (the tertial report gives the
+exact figures), and it finds out whether there is a next page by fetching one row more
+than it shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+import sqlalchemy as sa
+
+from casetrack.extensions import db
+
+COUNT_CAP = 10_000
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int  # exact when not ``capped``; otherwise the cap
+    capped: bool
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    @property
+    def pages(self) -> int | None:
+        """The number of pages, or None when the count is capped (unknown)."""
+        return None if self.capped else max(1, ceil(self.total / self.per_page))
+
+
+def capped_count(stmt: sa.Select, cap: int | None = None) -> tuple[int, bool]:
+    """(count, capped): the number of rows ``stmt`` selects, counting at most cap + 1."""
+    cap = COUNT_CAP if cap is None else cap
+    limited = stmt.order_by(None).limit(cap + 1).subquery()
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(limited)) or 0
+    return (cap, True) if count > cap else (count, False)
+
+
+def paginate(stmt: sa.Select, page: int, per_page: int, cap: int | None = None) -> Page:
+    """One page of ``stmt`` (which must be ordered) and a count capped at ``cap``."""
+    page = max(1, page)
+    rows = list(
+        db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)).unique()
+    )
+    has_next = len(rows) > per_page
+    if page == 1 and not has_next:
+        total, capped = len(rows), False  # the whole list is on this page: no COUNT needed
+    else:
+        total, capped = capped_count(stmt, cap)
+    return Page(rows[:per_page], page, per_page, total, capped, has_next)
