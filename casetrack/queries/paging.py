@@ -57,9 +57,7 @@ def capped_count(stmt: sa.Select, cap: int | None = None) -> tuple[int, bool]:
 def paginate(stmt: sa.Select, page: int, per_page: int, cap: int | None = None) -> Page:
     """One page of ``stmt`` (which must be ordered) and a count capped at ``cap``."""
     page = max(1, page)
-    rows = list(
-        db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)).unique()
-    )
+    rows = list(db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)).unique())
     has_next = len(rows) > per_page
     if page == 1 and not has_next:
         total, capped = len(rows), False  # the whole list is on this page: no COUNT needed
