@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from casetrack.domain import escalation as rules
 from casetrack.domain.dates import STOCKHOLM, local_date
 from casetrack.domain.reference import CATEGORIES
 from casetrack.domain.references import format_reference
@@ -31,6 +32,7 @@ from casetrack.models import (
     Case,
     CaseSearchDocument,
     Escalation,
+    EscalationStep,
     Feedback,
     OrgUnit,
     ReferenceCounter,
@@ -82,6 +84,10 @@ PLACES = (  # noqa: SIM905
     "Mälarhöjden Norrmalm Rinkeby Skärholmen Solberga Sätra Tensta Telefonplan Vällingby "
     "Västberga Älvsjö Årsta Östermalm Enskede Farsta Hjulsta Husby Akalla Hässelby"
 ).split()
+TRACK_STEPS = (
+    (rules.DOCUMENTED, 1), (rules.INVESTIGATION_STARTED, 3), (rules.DECISION, 14),
+    (rules.COMPLETED, 40),
+)  # fmt: skip
 NO_FEEDBACK_CODES = ("avbojt", "ej_nabar")  # codes of services.handling.NO_FEEDBACK_REASONS
 STREETS = ("gatan", "vägen", "backen", "gränd", "stigen", "torget", "allén", "plan")
 DIVISIONS = ("äldreomsorg", "funktionsnedsättning", "förebyggande arbete", "socialpsykiatri")
@@ -265,7 +271,7 @@ def generate(
     def next_id(model) -> int:
         return (db.session.scalar(sa.select(sa.func.max(model.id))) or 0) + 1
 
-    ids = {m: next_id(m) for m in (Case, Feedback, Action, Escalation, AuditEntry)}
+    ids = {m: next_id(m) for m in (Case, Feedback, Action, Escalation, EscalationStep, AuditEntry)}
     counters: dict[tuple[str, int], int] = {
         (c.prefix, c.year): c.last_value for c in db.session.scalars(sa.select(ReferenceCounter))
     }
@@ -293,7 +299,7 @@ def generate(
 
 def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_codes, ids, counters):
     case_rows, link_rows, search_rows, audit_rows = [], [], [], []
-    feedback_rows, action_rows, escalation_rows = [], [], []
+    feedback_rows, action_rows, escalation_rows, step_rows = [], [], [], []
     for day in days:
         case_id = ids[Case]
         ids[Case] += 1
@@ -377,10 +383,20 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             ids[Action] += 1
         if is_deviation and rng.random() < 0.02:
             track = "lex_sarah" if rng.random() < 0.7 else "lex_maria"
+            # Tracks older than three months have run their course: documented,
+            # investigated, a ställningstagande (confirmed, not serious) and completed.
+            done = age > 90
             escalation_rows.append((
                 ids[Escalation], case_id, track, day, "Rapportör Syntetisk", registered,
-                handler_id,
+                handler_id, True if done else None, False if done else None,
+                False if done else None, day + timedelta(days=40) if done else None,
             ))  # fmt: skip
+            for step, after in TRACK_STEPS if done else ():
+                step_rows.append((
+                    ids[EscalationStep], ids[Escalation], step, day + timedelta(days=after),
+                    "Syntetisk anteckning.", handler_id, _moment(day + timedelta(days=after), rng),
+                ))  # fmt: skip
+                ids[EscalationStep] += 1
             ids[Escalation] += 1
     return [
         (Case.__table__, (
@@ -403,7 +419,11 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             "created_by_id"), action_rows),
         (Escalation.__table__, (
             "id", "case_id", "track", "reported_on", "reporter_name", "created_at",
-            "created_by_id"), escalation_rows),
+            "created_by_id", "is_confirmed", "is_risk", "is_serious", "completed_on"),
+         escalation_rows),
+        (EscalationStep.__table__, (
+            "id", "escalation_id", "step", "occurred_on", "text", "recorded_by_id",
+            "recorded_at"), step_rows),
     ]  # fmt: skip
 
 
@@ -423,7 +443,7 @@ def _after_load(loader: _Loader) -> None:
     """Move the id sequences past the loaded rows (PostgreSQL) and refresh statistics."""
     if loader.dialect == "postgresql":
         by_table: dict[str, str] = defaultdict(str)
-        for model in (Case, Feedback, Action, Escalation, AuditEntry):
+        for model in (Case, Feedback, Action, Escalation, EscalationStep, AuditEntry):
             by_table[model.__tablename__] = "id"
         for table in by_table:
             loader.connection.exec_driver_sql(
