@@ -105,21 +105,29 @@ def action_overdue(today: date):
     )
 
 
-def any_overdue(today: date):
-    from casetrack.queries.escalation import steps_overdue
+def any_overdue(today: date, within: tuple = ()):
+    """Cases with any deadline past: återkoppling, mottagningsbekräftelse, åtgärd, or a
+    lex Sarah / lex Maria step (issue #4).
 
-    return sa.or_(
-        feedback_overdue(today),
-        acknowledgement_overdue(today),
-        action_overdue(today),
-        steps_overdue(today),  # lex Sarah / lex Maria steps (issue #4)
+    Rendered as ``id IN (open cases breaking a rule UNION cases with a late step)`` so each
+    half can use its own index: the open cases of the units in ``within`` (conditions on
+    Case narrowing the first half, e.g. the handler's units) through the status index, the
+    few uncompleted tracks through the escalation table. An OR of all rules per case would
+    make the database read every case of the units, closed ones included.
+    """
+    from casetrack.queries.escalation import steps_overdue_case_ids
+
+    open_rules = sa.select(Case.id).where(
+        *within,
+        sa.or_(feedback_overdue(today), acknowledgement_overdue(today), action_overdue(today)),
     )
+    return Case.id.in_(sa.union(open_rules, steps_overdue_case_ids(today)))
 
 
-def due_soon(today: date):
+def due_soon(today: date, within: tuple = ()):
     """Open cases with a deadline today or within the reminder lead time, not yet overdue:
     what the scheduler's reminders are about (issue #7)."""
-    return sa.and_(~any_overdue(today), _due_by_horizon(today))
+    return sa.and_(_due_by_horizon(today), ~any_overdue(today, within))
 
 
 def _due_by_horizon(today: date):
@@ -237,9 +245,11 @@ def my_work(user: User, today: date, limit: int = 10) -> list[Section]:
         ("unassigned", "Ej tilldelade i mina enheter",
          [in_my_units, Case.assigned_handler_id.is_(None), _open_status()],
          {"handlaggare": "none", "status": "open"}),
-        ("overdue", "Försenade", [in_my_units, mine_or_free, any_overdue(today)],
+        ("overdue", "Försenade",
+         [in_my_units, mine_or_free, any_overdue(today, (in_my_units, mine_or_free))],
          {"forsenade": "1"}),
-        ("due_soon", "Frist snart", [in_my_units, mine_or_free, due_soon(today)],
+        ("due_soon", "Frist snart",
+         [in_my_units, mine_or_free, due_soon(today, (in_my_units, mine_or_free))],
          {"status": "open"}),
         ("awaiting_feedback", "Väntar på återkoppling",
          [in_my_units, mine_or_free, _open_status(), Case.kind_code != "praise",
@@ -276,14 +286,19 @@ def reminder_count(user: User, today: date) -> int:
     handle_units = sorted(unit_ids_for(user, Permission.CASE_HANDLE))
     if not handle_units:
         return 0
-    stmt = sa.select(sa.func.count(Case.id)).where(
+    from casetrack.queries.escalation import steps_overdue_case_ids
+
+    mine = (
         case_scope(user, Permission.CASE_READ),
         Case.org_unit_id.in_(handle_units),
         sa.or_(Case.assigned_handler_id == user.id, Case.assigned_handler_id.is_(None)),
-        # overdue OR (not overdue AND due soon) is overdue OR due by the horizon: the same
-        # cases without evaluating every overdue rule twice per case.
-        sa.or_(any_overdue(today), _due_by_horizon(today)),
     )
+    # overdue OR (not overdue AND due soon) is overdue OR due by the horizon: the same
+    # cases without evaluating every overdue rule twice per case. Every open-case rule of
+    # "overdue" is implied by the same rule at the (later) horizon.
+    due = sa.select(Case.id).where(*mine, _due_by_horizon(today))
+    late_steps = sa.select(Case.id).where(*mine, Case.id.in_(steps_overdue_case_ids(today)))
+    stmt = sa.select(sa.func.count()).select_from(sa.union(due, late_steps).subquery())
     return db.session.scalar(stmt) or 0
 
 

@@ -64,11 +64,11 @@ def step_deadlines(case: Case, today: date) -> list:
     return result
 
 
-def steps_overdue(today: date):
-    """A WHERE clause: cases with a lex Sarah / lex Maria step past its deadline.
+def steps_overdue_case_ids(today: date) -> sa.Select:
+    """SELECT of the ids of cases with a lex Sarah / lex Maria step past its deadline.
 
-    One uncorrelated ``IN`` over the (few) tracks not yet completed, not an EXISTS per case
-    and step: the database then evaluates it once per statement, not once per case.
+    Over the (few) tracks not yet completed; uncorrelated, so the database evaluates it
+    once per statement, not once per case.
     """
     clauses = []
     for track, step, start, days in _deadlines():
@@ -92,7 +92,10 @@ def steps_overdue(today: date):
             ]
         clauses.append(sa.and_(*conditions))
     if not clauses:
-        return sa.false()
-    return Case.id.in_(
-        sa.select(Escalation.case_id).where(Escalation.completed_on.is_(None), sa.or_(*clauses))
-    )
+        return sa.select(Escalation.case_id).where(sa.false())
+    return sa.select(Escalation.case_id).where(Escalation.completed_on.is_(None), sa.or_(*clauses))
+
+
+def steps_overdue(today: date):
+    """A WHERE clause: cases with a lex Sarah / lex Maria step past its deadline."""
+    return Case.id.in_(steps_overdue_case_ids(today))
