@@ -70,12 +70,14 @@ def register_blueprints(app: Flask) -> None:
         main,
         privacy,
         reports,
+        role_review,
     )
 
     app.register_blueprint(main.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(logs.bp)
     app.register_blueprint(privacy.bp)
+    app.register_blueprint(role_review.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(handling.bp)

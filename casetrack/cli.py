@@ -41,6 +41,7 @@ JOB_NAMES = (
     "digest",
     "unassigned-alarm",
     "tertial-close",
+    "role-review",
     "retention",
 )
 

@@ -16,7 +16,7 @@ PLACEHOLDERS = {
     "frist": "sista dag (datum)",
     "lank": "länk till ärendet eller sidan",
     "mottagare": "mottagarens namn",
-    "antal": "antal ärenden",
+    "antal": "antal ärenden (eller behörigheter att granska)",
     "lista": "lista med ärenden (diarienummer, enhet, frist)",
     "text": "återkopplingens text (bara i återkopplingsbrevet)",
     "tertial": "tertialets sista dag",
@@ -123,5 +123,11 @@ DEFAULT_TEMPLATES = {
         "Tertialet slutar {tertial}: dags att förbereda redovisningen",
         "Hej {mottagare}!\n\nTertialet slutar {tertial}. Gå igenom enheternas ärenden som "
         "saknar uppgifter och förbered redovisningen av synpunkter och klagomål.\n\n{lank}\n",
+    ),
+    "role_review_due": (
+        "Påminnelse: behörighetsgranskning",
+        "Behörigheter att granska: {antal}",
+        "Hej {mottagare}!\n\n{antal} behörigheter som du ansvarar för ska granskas nu. "
+        "Bekräfta att de fortfarande behövs eller ta bort dem.\n\n{lank}\n",
     ),
 }

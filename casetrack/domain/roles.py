@@ -59,6 +59,8 @@ class Permission(StrEnum):
     LEX_SARAH_DECIDE = "lex_sarah.decide"
     # ställningstagande and anmälan to IVO in a lex Maria track (MAS only)
     LEX_MARIA_DECIDE = "lex_maria.decide"
+    # behörighetsgranskning: review and remove the role assignments of others (K3-18)
+    ROLE_REVIEW = "role.review"
     ADMINISTER = "admin"
 
 
@@ -85,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PERSONAL_DATA_SEARCH,
             Permission.ESCALATION_RECORD,
             Permission.LEX_SARAH_DECIDE,
+            Permission.ROLE_REVIEW,
         }
     ),
     Role.QUALITY: frozenset(
@@ -113,10 +116,35 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LEX_SARAH_DECIDE,
         }
     ),
-    Role.ADMIN: frozenset({Permission.ADMINISTER}),
+    Role.ADMIN: frozenset({Permission.ADMINISTER, Permission.ROLE_REVIEW}),
 }
+
+# Permissions that reach beyond one's own work: reading other people's access, searching
+# personal data across cases, undoing a fastställd report, deciding on reports to IVO,
+# removing others' access, administering. A role carrying any of them is *privileged*:
+# its assignments are reviewed monthly and only by systemadministratörer (K3-18).
+PRIVILEGED_PERMISSIONS = frozenset(
+    {
+        Permission.ADMINISTER,
+        Permission.ROLE_REVIEW,
+        Permission.ACCESS_LOG_READ,
+        Permission.PERSONAL_DATA_SEARCH,
+        Permission.REPORT_UNFREEZE,
+        Permission.LEX_SARAH_DECIDE,
+        Permission.LEX_MARIA_DECIDE,
+    }
+)
 
 
 def roles_with(permission: Permission) -> frozenset[Role]:
     """The roles that carry ``permission``."""
     return frozenset(role for role, perms in ROLE_PERMISSIONS.items() if permission in perms)
+
+
+def is_privileged(role: Role | str) -> bool:
+    """True when ``role`` carries a privileged permission (see PRIVILEGED_PERMISSIONS)."""
+    return bool(ROLE_PERMISSIONS[Role(role)] & PRIVILEGED_PERMISSIONS)
+
+
+# admin, manager, quality, mas, sas; staff and handler are not privileged.
+PRIVILEGED_ROLES = frozenset(role for role in Role if is_privileged(role))

@@ -64,6 +64,12 @@ def _tertial(now: datetime) -> int:
     return tertial_close_reminder(now)
 
 
+def _role_review(now: datetime) -> int:
+    from casetrack.jobs.role_review import role_review_reminder
+
+    return role_review_reminder(now)
+
+
 # name -> (job function, cron fields). Jobs that send to staff check for working days
 # themselves (a cron trigger does not know Swedish holidays).
 JOBS: dict[str, tuple[Callable[[datetime], int], dict]] = {
@@ -73,6 +79,7 @@ JOBS: dict[str, tuple[Callable[[datetime], int], dict]] = {
     "digest": (_digest, {"day_of_week": "mon-fri", "hour": 7, "minute": 30}),
     "unassigned-alarm": (_alarm, {"day_of_week": "mon-fri", "hour": "7-17", "minute": 5}),
     "tertial-close": (_tertial, {"day_of_week": "mon-fri", "hour": 7, "minute": 15}),
+    "role-review": (_role_review, {"day_of_week": "mon-fri", "hour": 7, "minute": 20}),
     "retention": (_retention, {"hour": 2, "minute": 30}),
 }
 

@@ -112,6 +112,12 @@ class RoleAssignment(Base):
     org_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # Behörighetsgranskning (K3-18): the last time someone confirmed the role is needed.
+    # Never reviewed: the next review is due counted from created_at.
+    last_reviewed_at: Mapped[datetime | None]
+    last_reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
 
     user: Mapped[User] = relationship(back_populates="role_assignments", foreign_keys=[user_id])
     org_unit: Mapped[OrgUnit] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    last_reviewed_by: Mapped[User | None] = relationship(foreign_keys=[last_reviewed_by_id])

@@ -323,6 +323,6 @@ def edit_reference(table: str, code: str):
     ), status
 
 
-# The e-mail screens (issue #7) and the organisation settings (deadlines, legal
-# references) add their routes to this blueprint.
-from casetrack.web import admin_mail, admin_settings  # noqa: E402, F401
+# The e-mail screens (issue #7), the organisation settings (deadlines, legal references)
+# and the incident page (issue #10) add their routes to this blueprint.
+from casetrack.web import admin_incident, admin_mail, admin_settings  # noqa: E402, F401

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from casetrack.domain.roles import ROLE_LABELS
 from casetrack.models.org import UNIT_LEVEL_LABELS
+from casetrack.services.admin import BLOCK_REASONS
 from casetrack.services.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from casetrack.web.case_forms import SwedishForm
 
@@ -117,4 +118,23 @@ class ReferenceForm(SwedishForm):
             Optional(),
             NumberRange(min=1, max=100, message="Ange ett antal år mellan 1 och 100."),
         ],
+    )
+
+
+class BlockForm(SwedishForm):
+    """Spärra an account on the incident page: a reason category, never free text.
+
+    One form per row, told apart by a prefix; the CSRF token is the page's ordinary
+    ``csrf_token`` field, checked for every POST by CSRFProtect.
+    """
+
+    class Meta:
+        csrf = False
+        locales = ("sv_SE", "sv")
+
+    reason = SelectField(
+        "Orsak",
+        choices=[("", "Välj orsak"), *BLOCK_REASONS],
+        validators=[DataRequired("Välj varför kontot spärras.")],
+        validate_choice=True,
     )

@@ -32,6 +32,8 @@ CASE_READERS = row(200, 200, 200, 200, 200, 200, 404, 302)
 ADMIN_ONLY = row(404, 404, 404, 404, 404, 404, 200, 302)
 ADMIN_POST = row(404, 404, 404, 404, 404, 404, 302, 302)
 REVIEWERS = row(404, 404, 200, 200, 404, 404, 404, 302)
+ROLE_REVIEWERS = row(404, 404, 200, 404, 404, 404, 200, 302)
+ROLE_REVIEWERS_POST = row(404, 404, 302, 404, 404, 404, 302, 302)
 # Those who may handle cases in unit A: the handler and the manager. An empty form is
 # refused with 422 (nothing saved); everyone else gets 404 for the case.
 HANDLERS_POST = row(404, 422, 422, 404, 404, 404, 404, 302)
@@ -182,6 +184,21 @@ EXPECTED: dict[str, list[tuple]] = {
     "admin.edit_message_template": [("GET", "/admin/meddelanden/acknowledgement", ADMIN_ONLY)],
     "admin.outbox": [("GET", "/admin/utkorg", ADMIN_ONLY)],
     "admin.retry_message": [("POST", "/admin/utkorg/1/forsok-igen", ADMIN_POST)],
+    "admin.incident": [("GET", "/admin/incident", ADMIN_ONLY)],
+    # An empty form: no reason chosen, refused at the field.
+    "admin.block_user": [("POST", "/admin/incident/{target}/sparra", row(*[404] * 6, 422, 302))],
+    # Behörighetsgranskning: enhetschefer (their units) and admins (everything).
+    "role_review.index": [("GET", "/behorighetsgranskning/", ROLE_REVIEWERS)],
+    # Nothing ticked: back to the list with a message.
+    "role_review.review_many": [("POST", "/behorighetsgranskning/granskad", ROLE_REVIEWERS_POST)],
+    # The target's staff role is in unit B: outside the manager's units, so they are sent
+    # back with "no longer in your list" and nothing changes; the admin records it.
+    "role_review.review": [
+        ("POST", "/behorighetsgranskning/{target_role}/granskad", ROLE_REVIEWERS_POST)
+    ],
+    "role_review.remove": [
+        ("POST", "/behorighetsgranskning/{target_role}/ta-bort", ROLE_REVIEWERS_POST)
+    ],
     "logs.access_log": [("GET", "/loggkontroll/", REVIEWERS)],
     "logs.export": [("POST", "/loggkontroll/export", REVIEWERS)],
     "privacy.register_extract": [("GET", "/registerutdrag/", REVIEWERS)],
