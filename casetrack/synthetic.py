@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from casetrack.domain import escalation as rules
 from casetrack.domain.dates import STOCKHOLM, local_date
-from casetrack.domain.reference import CATEGORIES
+from casetrack.domain.reference import CATEGORIES, EFFECT_VERDICTS
 from casetrack.domain.references import format_reference
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
@@ -88,6 +88,7 @@ TRACK_STEPS = (
     (rules.DOCUMENTED, 1), (rules.INVESTIGATION_STARTED, 3), (rules.DECISION, 14),
     (rules.COMPLETED, 40),
 )  # fmt: skip
+EFFECT_CODES = tuple(item.code for item in EFFECT_VERDICTS)
 NO_FEEDBACK_CODES = ("avbojt", "ej_nabar")  # codes of services.handling.NO_FEEDBACK_REASONS
 STREETS = ("gatan", "vägen", "backen", "gränd", "stigen", "torget", "allén", "plan")
 DIVISIONS = ("äldreomsorg", "funktionsnedsättning", "förebyggande arbete", "socialpsykiatri")
@@ -375,10 +376,16 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             ids[Feedback] += 1
         if kind in {"complaint", "deviation"} and rng.random() < 0.6:
             due = day + timedelta(days=rng.randint(7, 30))
-            done = due if due <= today and rng.random() < 0.8 else None
+            # Åtgärder get done (old ones almost always), and their effect is followed up
+            # a month or two later (DESIGN: effektutvärdering), as the reminders ask for.
+            done = due if due <= today and rng.random() < (0.99 if age > 120 else 0.8) else None
+            evaluated = done + timedelta(days=rng.randint(30, 60)) if done else None
+            if evaluated is not None and evaluated > today:
+                evaluated = None
             action_rows.append((
                 ids[Action], case_id, "Tas upp på arbetsplatsträff och rutinen gås igenom.",
-                f"Handläggare {handler_id}", due, done, registered, handler_id,
+                f"Handläggare {handler_id}", due, done, evaluated,
+                rng.choice(EFFECT_CODES) if evaluated else None, registered, handler_id,
             ))  # fmt: skip
             ids[Action] += 1
         if is_deviation and rng.random() < 0.02:
@@ -415,8 +422,8 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             "id", "case_id", "given_on", "given_to", "method", "summary", "created_at",
             "created_by_id"), feedback_rows),
         (Action.__table__, (
-            "id", "case_id", "description", "responsible", "due_on", "done_on", "created_at",
-            "created_by_id"), action_rows),
+            "id", "case_id", "description", "responsible", "due_on", "done_on",
+            "effect_evaluated_on", "effect_verdict", "created_at", "created_by_id"), action_rows),
         (Escalation.__table__, (
             "id", "case_id", "track", "reported_on", "reporter_name", "created_at",
             "created_by_id", "is_confirmed", "is_risk", "is_serious", "completed_on"),

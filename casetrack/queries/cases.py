@@ -115,13 +115,14 @@ def any_overdue(today: date, within: tuple = ()):
     few uncompleted tracks through the escalation table. An OR of all rules per case would
     make the database read every case of the units, closed ones included.
     """
-    from casetrack.queries.escalation import steps_overdue_case_ids
+    from casetrack.queries.escalation import late_step_case_ids
 
     open_rules = sa.select(Case.id).where(
         *within,
         sa.or_(feedback_overdue(today), acknowledgement_overdue(today), action_overdue(today)),
     )
-    return Case.id.in_(sa.union(open_rules, steps_overdue_case_ids(today)))
+    late_steps = sa.select(Case.id).where(*within, Case.id.in_(late_step_case_ids(today)))
+    return Case.id.in_(sa.union(open_rules, late_steps))
 
 
 def due_soon(today: date, within: tuple = ()):
@@ -166,9 +167,9 @@ def _search_clause(text: str, dialect: str):
 
 def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
     """SELECT of the cases ``user`` may read that match ``flt``, sorted."""
-    stmt = sa.select(Case).where(case_scope(user, Permission.CASE_READ))
-    if flt.unit_id is not None:
-        stmt = stmt.where(Case.org_unit_id.in_(sorted(subtree_ids({flt.unit_id}))))
+    within = subtree_ids({flt.unit_id}) if flt.unit_id is not None else None
+    scope = case_scope(user, Permission.CASE_READ, within)
+    stmt = sa.select(Case).where(scope)
     if flt.kind:
         stmt = stmt.where(Case.kind_code == flt.kind)
     if flt.status == "open":
@@ -194,7 +195,7 @@ def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
     if flt.received_to:
         stmt = stmt.where(Case.received_on <= flt.received_to)
     if flt.overdue:
-        stmt = stmt.where(any_overdue(today))
+        stmt = stmt.where(any_overdue(today, (scope,)))
     if flt.text:
         stmt = stmt.where(_search_clause(flt.text, db.session.get_bind().dialect.name))
     if flt.report_row:
@@ -236,8 +237,8 @@ class Section:
 
 def my_work(user: User, today: date, limit: int = 10) -> list[Section]:
     """The "Mina ärenden" start page: what a handler should look at today."""
-    handle_units = sorted(unit_ids_for(user, Permission.CASE_HANDLE))
-    in_my_units = Case.org_unit_id.in_(handle_units) if handle_units else sa.false()
+    # The cases of the units the user handles, through the one scoping function.
+    in_my_units = case_scope(user, Permission.CASE_READ, unit_ids_for(user, Permission.CASE_HANDLE))
     mine_or_free = sa.or_(Case.assigned_handler_id == user.id, Case.assigned_handler_id.is_(None))
     definitions = [
         ("assigned", "Tilldelade mig", [Case.assigned_handler_id == user.id, _open_status()],
@@ -245,8 +246,9 @@ def my_work(user: User, today: date, limit: int = 10) -> list[Section]:
         ("unassigned", "Ej tilldelade i mina enheter",
          [in_my_units, Case.assigned_handler_id.is_(None), _open_status()],
          {"handlaggare": "none", "status": "open"}),
-        ("overdue", "Försenade",
-         [in_my_units, mine_or_free, any_overdue(today, (in_my_units, mine_or_free))],
+        # ``within`` carries the scope into both halves of the overdue union, so the
+        # outer statement is only the id lookup.
+        ("overdue", "Försenade", [any_overdue(today, (in_my_units, mine_or_free))],
          {"forsenade": "1"}),
         ("due_soon", "Frist snart",
          [in_my_units, mine_or_free, due_soon(today, (in_my_units, mine_or_free))],
@@ -268,7 +270,9 @@ def my_work(user: User, today: date, limit: int = 10) -> list[Section]:
     ]  # fmt: skip
     sections = []
     for key, title, conditions, args in definitions:
-        base = sa.select(Case).where(case_scope(user, Permission.CASE_READ), *conditions)
+        narrowed = key == "overdue" or any(c is in_my_units for c in conditions)
+        scope = () if narrowed else (case_scope(user, Permission.CASE_READ),)
+        base = sa.select(Case).where(*scope, *conditions)
         total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
         cases = list(
             db.session.scalars(
@@ -286,18 +290,17 @@ def reminder_count(user: User, today: date) -> int:
     handle_units = sorted(unit_ids_for(user, Permission.CASE_HANDLE))
     if not handle_units:
         return 0
-    from casetrack.queries.escalation import steps_overdue_case_ids
+    from casetrack.queries.escalation import late_step_case_ids
 
     mine = (
-        case_scope(user, Permission.CASE_READ),
-        Case.org_unit_id.in_(handle_units),
+        case_scope(user, Permission.CASE_READ, frozenset(handle_units)),
         sa.or_(Case.assigned_handler_id == user.id, Case.assigned_handler_id.is_(None)),
     )
     # overdue OR (not overdue AND due soon) is overdue OR due by the horizon: the same
     # cases without evaluating every overdue rule twice per case. Every open-case rule of
     # "overdue" is implied by the same rule at the (later) horizon.
     due = sa.select(Case.id).where(*mine, _due_by_horizon(today))
-    late_steps = sa.select(Case.id).where(*mine, Case.id.in_(steps_overdue_case_ids(today)))
+    late_steps = sa.select(Case.id).where(*mine, Case.id.in_(late_step_case_ids(today)))
     stmt = sa.select(sa.func.count()).select_from(sa.union(due, late_steps).subquery())
     return db.session.scalar(stmt) or 0
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from flask import g, has_request_context
+from sqlalchemy.orm import selectinload
 
 from casetrack import org_settings
 from casetrack.domain import escalation as rules
-from casetrack.domain.deadlines import due_date, latest_overdue_received_on
+from casetrack.domain.deadlines import due_date
 from casetrack.extensions import db
-from casetrack.models import Case, Escalation, EscalationStep
+from casetrack.models import Case, Escalation
 
 # A step's deadline is also met by these steps (the anmälan by a recorded "no anmälan").
 MET_BY = {rules.IVO_REPORT: (rules.IVO_REPORT, rules.NO_IVO_REPORT)}
@@ -32,70 +33,65 @@ def _deadlines():
 
 def step_deadlines(case: Case, today: date) -> list:
     """The step deadlines of ``case``'s tracks, each with whether it is met or overdue."""
-    from casetrack.queries.cases import Deadline
-
     tracks = list(
         db.session.scalars(
             sa.select(Escalation).where(Escalation.case_id == case.id).order_by(Escalation.id)
         )
     )
-    if not tracks:
-        return []
+    deadlines = list(_deadlines()) if tracks else []
+    return [d for track in tracks for d in _track_deadlines(track, deadlines, today)]
+
+
+def _track_deadlines(track: Escalation, deadlines: list, today: date) -> list:
+    from casetrack.queries.cases import Deadline
+
+    first = {}
+    for step in track.steps:
+        first.setdefault(step.step, step.occurred_on)
     result = []
-    deadlines = list(_deadlines())
-    for track in tracks:
-        first = {}
-        for step in track.steps:
-            first.setdefault(step.step, step.occurred_on)
-        for code, step, start, days in deadlines:
-            if code != track.track:
-                continue
-            if start == rules.REPORTED:
-                start_on = track.reported_on
-            elif start == rules.DECISION and track.is_serious and rules.DECISION in first:
-                start_on = first[rules.DECISION]
-            else:
-                continue
-            due = due_date(start_on, days)
-            met = min((first[s] for s in MET_BY.get(step, (step,)) if s in first), default=None)
-            overdue = met is None and track.completed_on is None and due < today
-            label = f"{rules.TRACK_LABELS[code]}: {rules.step_label(code, step)}"
-            result.append(Deadline(label, due, met, overdue))
+    for code, step, start, days in deadlines:
+        if code != track.track:
+            continue
+        if start == rules.REPORTED:
+            start_on = track.reported_on
+        elif start == rules.DECISION and track.is_serious and rules.DECISION in first:
+            start_on = first[rules.DECISION]
+        else:
+            continue
+        due = due_date(start_on, days)
+        met = min((first[s] for s in MET_BY.get(step, (step,)) if s in first), default=None)
+        overdue = met is None and track.completed_on is None and due < today
+        label = f"{rules.TRACK_LABELS[code]}: {rules.step_label(code, step)}"
+        result.append(Deadline(label, due, met, overdue))
     return result
 
 
-def steps_overdue_case_ids(today: date) -> sa.Select:
-    """SELECT of the ids of cases with a lex Sarah / lex Maria step past its deadline.
+def late_step_case_ids(today: date) -> list[int]:
+    """The ids of the cases with a lex Sarah / lex Maria step past its deadline.
 
-    Over the (few) tracks not yet completed; uncorrelated, so the database evaluates it
-    once per statement, not once per case.
+    Computed from the tracks still running by the same rules as the case page shows
+    (``step_deadlines``), once per request. Running tracks are few (dozens in a
+    förvaltning, not thousands), so this reads a handful of rows; as literal ids the case
+    side of a list or count is then a primary-key lookup.
     """
-    clauses = []
-    for track, step, start, days in _deadlines():
-        cutoff = latest_overdue_received_on(today, days)
-        done = aliased(EscalationStep)
-        not_met = ~sa.exists().where(
-            done.escalation_id == Escalation.id, done.step.in_(MET_BY.get(step, (step,)))
+    cache = g.setdefault("_late_steps", {}) if has_request_context() else {}
+    if today not in cache:
+        tracks = db.session.scalars(
+            sa.select(Escalation)
+            .where(Escalation.completed_on.is_(None))
+            .options(selectinload(Escalation.steps))
         )
-        conditions = [Escalation.track == track, not_met]
-        if start == rules.REPORTED:
-            conditions.append(Escalation.reported_on <= cutoff)
-        else:
-            started = aliased(EscalationStep)
-            conditions += [
-                Escalation.is_serious.is_(True),
-                sa.exists().where(
-                    started.escalation_id == Escalation.id,
-                    started.step == start,
-                    started.occurred_on <= cutoff,
-                ),
-            ]
-        clauses.append(sa.and_(*conditions))
-    if not clauses:
-        return sa.select(Escalation.case_id).where(sa.false())
-    return sa.select(Escalation.case_id).where(Escalation.completed_on.is_(None), sa.or_(*clauses))
+        deadlines = list(_deadlines())
+        cache[today] = sorted(
+            {
+                track.case_id
+                for track in tracks
+                if any(d.overdue for d in _track_deadlines(track, deadlines, today))
+            }
+        )
+    return cache[today]
 
 
 def steps_overdue(today: date):
     """A WHERE clause: cases with a lex Sarah / lex Maria step past its deadline."""
-    return Case.id.in_(steps_overdue_case_ids(today))
+    return Case.id.in_(late_step_case_ids(today))
