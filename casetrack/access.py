@@ -32,22 +32,28 @@ def subtree_ids(root_ids: set[int]) -> frozenset[int]:
 def unit_ids_for(user: User | None, permission: Permission) -> frozenset[int]:
     """The ids of the units where ``user`` holds ``permission`` (own unit and below).
 
-    Inactive or anonymous users reach nothing. The answer is cached for the request.
+    Inactive or anonymous users reach nothing. Within a request the user's role
+    assignments are read once and each distinct set of root units is expanded once (a page
+    asks for several permissions; most resolve to the same units).
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
         return frozenset()
     cache = g.setdefault("_unit_scope", {}) if has_request_context() else {}
     key = (user.id, permission)
     if key not in cache:
-        roles = [role.value for role in roles_with(permission)]
-        root_ids = set(
-            db.session.scalars(
-                sa.select(RoleAssignment.org_unit_id).where(
-                    RoleAssignment.user_id == user.id, RoleAssignment.role.in_(roles)
+        assignments_key = ("assignments", user.id)
+        if assignments_key not in cache:
+            cache[assignments_key] = db.session.execute(
+                sa.select(RoleAssignment.role, RoleAssignment.org_unit_id).where(
+                    RoleAssignment.user_id == user.id
                 )
-            )
-        )
-        cache[key] = subtree_ids(root_ids)
+            ).all()
+        roles = {role.value for role in roles_with(permission)}
+        roots = frozenset(unit for role, unit in cache[assignments_key] if role in roles)
+        tree_key = ("subtree", roots)
+        if tree_key not in cache:
+            cache[tree_key] = subtree_ids(set(roots))
+        cache[key] = cache[tree_key]
     return cache[key]
 
 

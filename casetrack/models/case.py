@@ -135,6 +135,9 @@ class Feedback(Base):
     case: Mapped[Case] = relationship(back_populates="feedback")
 
 
+OPEN_ACTION_SQL = "done_on IS NULL OR (effect_verdict IS NULL AND effect_waived_reason IS NULL)"
+
+
 class Action(Base):
     """Åtgärd: what, who, by when, done when, and the effect follow-up."""
 
@@ -145,6 +148,14 @@ class Action(Base):
             name="effect_verdict",
         ),
         sa.Index("ix_case_action_case_done", "case_id", "done_on"),
+        # Open åtgärder (not done, or effect not yet followed up): a small slice of all
+        # åtgärder, which "Mina ärenden" and the reminders look for.
+        sa.Index(
+            "ix_case_action_open",
+            "case_id",
+            postgresql_where=sa.text(OPEN_ACTION_SQL),
+            sqlite_where=sa.text(OPEN_ACTION_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
