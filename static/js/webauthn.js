@@ -127,11 +127,15 @@
         })
         .catch(function (error) {
           busy = false;
+          var name = error && error.name;
           showMessage(
             form,
-            error && error.name === "InvalidStateError"
+            name === "InvalidStateError"
               ? "Den här nyckeln är redan registrerad."
-              : "Nyckeln användes inte (avbrutet eller tiden gick ut). Försök igen."
+              : name === "SecurityError"
+                ? "Säkerhetsnycklar fungerar inte på den här adressen. Öppna casetrack med " +
+                  "dess vanliga adress (ett domännamn, inte en IP-adress) och försök igen."
+                : "Nyckeln användes inte (avbrutet eller tiden gick ut). Försök igen."
           );
         });
     });
