@@ -59,6 +59,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casetrack.web import (
+        account,
         admin,
         auth,
         cases,
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(logs.bp)
     app.register_blueprint(privacy.bp)
     app.register_blueprint(role_review.bp)

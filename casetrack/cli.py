@@ -12,7 +12,7 @@
     casetrack check-deploy  check that the configuration is fit for production
     casetrack backup        write an encrypted backup (database + attachments)
     casetrack restore       restore a backup into an empty database and attachment folder
-    casetrack rotate-attachment-key  re-encrypt every attachment with the newest key
+    casetrack rotate-attachment-key  re-encrypt attachments and TOTP secrets with the newest key
     casetrack db ...        Flask-Migrate (upgrade, downgrade, migrate, ...)
 """
 
@@ -426,21 +426,33 @@ def restore_command(source: str, force: bool) -> None:
 @click.command("rotate-attachment-key")
 @with_appcontext
 def rotate_attachment_key_command() -> None:
-    """Re-encrypt every attachment file with the first key in CASETRACK_ATTACHMENT_KEY (or
-    the key file); afterwards the older keys can be removed. Safe to run again."""
+    """Re-encrypt every attachment file and every TOTP secret with the first key in
+    CASETRACK_ATTACHMENT_KEY (or the key file); afterwards the older keys can be removed.
+    Secrets and files still in clear are encrypted. Safe to run again."""
     from casetrack import attachment_keys
-    from casetrack.services import attachments
+    from casetrack.services import attachments, mfa
 
     try:
         count = attachments.rotate_key()
+        secrets = mfa.rotate_secrets()
     except (attachment_keys.AttachmentKeyMissing, attachment_keys.AttachmentKeyError) as error:
         db.session.rollback()
         raise click.ClickException(
             "Bilagorna kunde inte krypteras om: "
             + (str(error) if isinstance(error, ValueError) else "ingen nyckel är inställd.")
         ) from error
+    except mfa.SecretUnavailable as error:
+        db.session.rollback()
+        raise click.ClickException(
+            "Hemligheterna för tvåstegsverifiering kunde inte krypteras om: ingen inställd "
+            "nyckel öppnar dem. Lägg tillbaka den gamla nyckeln efter den nya."
+        ) from error
     db.session.commit()
-    click.echo(f"{count} bilagor krypterades om med den nyaste nyckeln.")
+    noun = "hemlighet" if secrets == 1 else "hemligheter"
+    click.echo(
+        f"{count} bilagor och {secrets} {noun} för tvåstegsverifiering krypterades om med "
+        "den nyaste nyckeln."
+    )
 
 
 def init_app(app) -> None:

@@ -49,9 +49,16 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
     "LOGIN_LIMIT_PER_IP": "50 per 15 minutes",
-    # Roles whose accounts must use a second factor (comma-separated role codes).
-    "MFA_ROLES": "admin",
+    # Roles whose accounts must use a second factor: comma-separated role codes, or "all"
+    # for every account. Unset (None): "all" in production, "admin" in development and
+    # testing (the demo logins printed by `casetrack run`). Admin needs it whatever is set.
+    "MFA_ROLES": None,
     "MFA_ISSUER": "casetrack",
+    # WebAuthn (security keys) for admin accounts: the relying party ID (a domain, never an
+    # IP address) and the origin the browser reports. Unset: the origin of BASE_URL in
+    # production, of the request in development and testing; the RP ID is its host name.
+    "WEBAUTHN_RP_ID": None,
+    "WEBAUTHN_ORIGIN": None,
     # The idle-timeout warning appears this many seconds before the session ends.
     "IDLE_WARNING_SECONDS": 120,
     # Loggkontroll: flag a user who opened more than N cases within M minutes.

@@ -1,4 +1,5 @@
-"""`casetrack check-deploy`: is this configuration fit for production? (K3-41, K3-45, K3-47)
+"""`casetrack check-deploy`: is this configuration fit for production? (K3-13, K3-14,
+K3-41, K3-45, K3-47)
 
 Each check returns None when it passes, or a plain-language explanation of what is wrong
 and how to fix it.
@@ -86,11 +87,40 @@ def _rate_limit(settings: dict[str, Any]) -> str | None:
 
 
 def _mfa(settings: dict[str, Any]) -> str | None:
-    from casetrack.services.mfa import required_roles
+    """Every human login has a second factor in production (K3-13, K3-14).
 
-    if "admin" not in required_roles(settings.get("MFA_ROLES", "")):
-        return "CASETRACK_MFA_ROLES måste innehålla admin: administratörer ska alltid ha två steg."
+    casetrack has no single sign-on: the built-in TOTP factor is the only one, so a value
+    that leaves any role out is refused (admin is required whatever the value says)."""
+    from casetrack.domain.roles import ROLE_LABELS
+    from casetrack.services import mfa
+
+    value = settings.get("MFA_ROLES")
+    if value is None:
+        return None  # the production default: all
+    unknown = mfa.unknown_roles(str(value))
+    if unknown:
+        return (
+            f"CASETRACK_MFA_ROLES innehåller okända roller: {', '.join(sorted(unknown))}. "
+            "Använd all (standard i produktion) eller rollkoderna admin, manager, quality, "
+            "mas, sas, handler och staff."
+        )
+    missing = mfa.roles_without_second_factor(str(value))
+    if missing:
+        names = ", ".join(
+            ROLE_LABELS[role] for role in sorted(missing, key=list(ROLE_LABELS).index)
+        )
+        return (
+            f"CASETRACK_MFA_ROLES={value!r} låter några logga in med bara lösenord: {names}. "
+            "I produktion ska varje inloggning ha ett andra steg. Ta bort inställningen "
+            "(standard i produktion är all) eller sätt den till all."
+        )
     return None
+
+
+def _webauthn(settings: dict[str, Any]) -> str | None:
+    from casetrack.services.security_keys import configuration_problem
+
+    return configuration_problem(settings)
 
 
 def _attachment_key(settings: dict[str, Any]) -> str | None:
@@ -107,6 +137,7 @@ CHECKS: list[tuple[str, Callable[..., str | None]]] = [
     ("E-post", _smtp),
     ("Inloggningsspärr", _rate_limit),
     ("Tvåstegsverifiering", _mfa),
+    ("Säkerhetsnycklar och adress", _webauthn),
     ("Krypteringsnyckel för bilagor", _attachment_key),
 ]
 

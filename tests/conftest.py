@@ -133,7 +133,9 @@ def totp_code(user: User) -> str:
     """A valid code for ``user`` that the replay guard has not seen yet."""
     import pyotp
 
-    totp = pyotp.TOTP(user.mfa_secret)
+    from casetrack.services.mfa import plain_secret
+
+    totp = pyotp.TOTP(plain_secret(user))
     step = totp.timecode(datetime.now(UTC))
     if user.mfa_last_step is not None and user.mfa_last_step >= step - 1:
         step = user.mfa_last_step + 1

@@ -20,7 +20,7 @@ from casetrack.models.escalation import (
     InvestigationCause,
     OrgSetting,
 )
-from casetrack.models.org import OrgUnit, RoleAssignment, User
+from casetrack.models.org import OrgUnit, RoleAssignment, User, WebAuthnCredential
 from casetrack.models.outbox import OutboxMessage
 from casetrack.models.reference import CaseKind, Category, Channel, Source, Status
 from casetrack.models.report import ReportSnapshot, ReportSummaryVersion
@@ -56,6 +56,7 @@ __all__ = [
     "Status",
     "UTCDateTime",
     "User",
+    "WebAuthnCredential",
     "case_category",
     "utcnow",
 ]

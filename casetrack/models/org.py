@@ -62,11 +62,17 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     # TOTP second factor (pyotp). The secret is set at enrolment and confirmed by the
-    # first valid code (mfa_enabled_at); an admin resets it when a phone is lost.
-    mfa_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # first valid code (mfa_enabled_at); an admin resets it when a phone is lost. Stored
+    # as a Fernet token (services.mfa); rows from before encryption may still hold the
+    # base32 secret in clear until its next use or key rotation.
+    mfa_secret: Mapped[str | None] = mapped_column(sa.String(255))
     mfa_enabled_at: Mapped[datetime | None]
     # The last accepted 30-second time step: a code is accepted once only.
     mfa_last_step: Mapped[int | None]
+    # The open WebAuthn ceremony (services.security_keys): SHA-256 of the challenge and when
+    # it was issued. Cleared at the first answer, so a challenge is used once.
+    webauthn_challenge_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    webauthn_challenge_at: Mapped[datetime | None]
 
     role_assignments: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user",
@@ -121,3 +127,25 @@ class RoleAssignment(Base):
     org_unit: Mapped[OrgUnit] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     last_reviewed_by: Mapped[User | None] = relationship(foreign_keys=[last_reviewed_by_id])
+
+
+class WebAuthnCredential(Base):
+    """A security key or passkey registered as a second factor (SECURITY.md K3-15)."""
+
+    __tablename__ = "webauthn_credential"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    # The authenticator's credential id (raw bytes) and COSE public key.
+    credential_id: Mapped[bytes] = mapped_column(sa.LargeBinary, unique=True)
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # The signature counter the authenticator reported last (0 for keys without one).
+    sign_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # How the browser can reach it (usb, nfc, ble, internal, hybrid), comma-separated.
+    transports: Mapped[str] = mapped_column(sa.String(200), default="")
+    # The name the person gave it, e.g. "YubiKey på nyckelknippan".
+    name: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -26,7 +26,7 @@ from casetrack.models import (
     User,
 )
 from casetrack.models.org import UNIT_LEVELS
-from casetrack.services import users
+from casetrack.services import security_keys, users
 from casetrack.services.errors import DomainError
 
 REFERENCE_TABLES = {
@@ -140,19 +140,21 @@ def remove_role(actor: User, assignment: RoleAssignment) -> None:
 
 
 def reset_second_factor(actor: User, user: User) -> None:
-    """Remove ``user``'s TOTP factor (lost phone); they enrol again at the next login."""
+    """Remove ``user``'s second factors — the TOTP app and any security keys (a lost phone
+    or key ring); they enrol again at the next login."""
     had_factor = user.mfa_enabled_at is not None
     user.mfa_secret = None
     user.mfa_enabled_at = None
     user.mfa_last_step = None
+    removed_keys = security_keys.remove_all_keys(user)
     users.end_all_sessions(user)
     audit.record(
         "user.mfa_reset",
         entity_type="user",
         entity_id=user.id,
         actor=actor,
-        before={"mfa": had_factor},
-        after={"mfa": False},
+        before={"mfa": had_factor, "webauthn_keys": removed_keys},
+        after={"mfa": False, "webauthn_keys": 0},
     )
 
 

@@ -17,6 +17,7 @@ from casetrack.extensions import db
 from casetrack.models import OrgUnit, RoleAssignment, User
 from casetrack.models.org import UNIT_LEVEL_LABELS
 from casetrack.services import admin as admin_service
+from casetrack.services import security_keys
 from casetrack.services.errors import DomainError
 from casetrack.web.admin_forms import NewUnitForm, ReferenceForm, RoleForm, UnitForm, UserForm
 from casetrack.web.auth_forms import PostForm
@@ -102,6 +103,7 @@ def _render_user(user: User, role_form: RoleForm | None = None, status: int = 20
         role_form=role_form,
         button_form=PostForm(),
         role_labels=ROLE_LABELS,
+        security_key_count=len(security_keys.keys_of(user)),
     ), status
 
 

@@ -1,10 +1,12 @@
 """Logging in and out, the second factor, and keeping an idle session alive.
 
-Login is password first; accounts that need a second factor (CASETRACK_MFA_ROLES, or
-enrolled) then give a TOTP code — or enrol at once — before the session is created.
+Login is password first; accounts that need a second factor (admin always; the roles in
+CASETRACK_MFA_ROLES, every account by default in production; or enrolled) then give a
+TOTP code — or enrol at once — before the session is created. An account with a
+registered security key may use it instead of the code (WebAuthn, services.security_keys).
 Between the two steps the session holds only the pending user's id and session
-generation, for a few minutes. Failed passwords and codes are throttled per account and
-per IP address (casetrack.throttle).
+generation, for a few minutes. Failed passwords, codes and keys are throttled per account
+and per IP address (casetrack.throttle).
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from casetrack import audit, throttle
 from casetrack.extensions import db
 from casetrack.models import User
-from casetrack.services import mfa, users
+from casetrack.services import mfa, security_keys, users
 from casetrack.services.errors import DomainError
-from casetrack.web.auth_forms import CodeForm, LoginForm, PostForm
+from casetrack.web.auth_forms import CodeForm, LoginForm, PostForm, SecurityKeyLoginForm
 from casetrack.web.security import is_safe_next, mark_login
 
 bp = Blueprint("auth", __name__)
@@ -37,6 +39,8 @@ bp = Blueprint("auth", __name__)
 LOGIN_FAILED = "Fel e-postadress eller lösenord."
 PENDING_KEY = "_mfa_pending"
 PENDING_SECONDS = 300
+# The challenge of the open WebAuthn ceremony (base64url); its hash is on the account.
+WEBAUTHN_CHALLENGE_KEY = "_webauthn_challenge"
 
 # Kept for callers that import the forms from here.
 LogoutForm = PostForm
@@ -118,7 +122,7 @@ def login():
             form.password.errors.append(LOGIN_FAILED)
         else:
             throttle.succeeded("login", form.email.data)
-            if not mfa.is_required(user, current_app.config["CASETRACK"]["MFA_ROLES"]):
+            if not mfa.is_required(user, current_app.config["CASETRACK"]):
                 return _finish_login(user, next_url)
             db.session.commit()  # a rehashed password, last_login_at
             session.clear()
@@ -130,9 +134,34 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
+def relying_party() -> security_keys.RelyingParty:
+    return security_keys.relying_party(current_app.config["CASETRACK"], request.host_url)
+
+
+def _secret_unavailable():
+    """The TOTP secret cannot be opened (no attachment key in production): say so."""
+    db.session.rollback()
+    session.pop(PENDING_KEY, None)
+    flash(mfa.KEY_UNAVAILABLE, "error")
+    return redirect(url_for("auth.login"))
+
+
+def _render_second_factor(user: User, form: CodeForm, key_form: SecurityKeyLoginForm, status):
+    """The code page; for an account with security keys also "Logga in med säkerhetsnyckel",
+    with a fresh challenge (kept in the session and, hashed, on the account)."""
+    key_options = None
+    if security_keys.has_keys(user):
+        key_options, challenge = security_keys.authentication_options(user, relying_party())
+        session[WEBAUTHN_CHALLENGE_KEY] = challenge
+        db.session.commit()
+    return render_template(
+        "auth/second_factor.html", form=form, key_form=key_form, key_options=key_options
+    ), status
+
+
 @bp.route("/logga-in/kod", methods=["GET", "POST"])
 def second_factor():
-    """Step two: the code from the authenticator app."""
+    """Step two: the code from the authenticator app (or a security key, below)."""
     user = _pending_user()
     if user is None or user.mfa_enabled_at is None:
         flash("Logga in med e-postadress och lösenord först.", "info")
@@ -144,17 +173,55 @@ def second_factor():
         if wait:
             form.code.errors.append(throttled_message(wait))
             status = 429
-        elif mfa.check_code(user, form.code.data):
-            throttle.succeeded("mfa", user.email)
-            return _finish_login(user, session.get(PENDING_KEY, {}).get("next"))
         else:
+            try:
+                accepted = mfa.check_code(user, form.code.data)
+            except mfa.SecretUnavailable:
+                return _secret_unavailable()
+            if accepted:
+                throttle.succeeded("mfa", user.email)
+                return _finish_login(user, session.get(PENDING_KEY, {}).get("next"))
             throttle.failed("mfa", user.email)
             audit.record("auth.mfa_failed", entity_type="user", entity_id=user.id, actor=user)
             db.session.commit()
             form.code.errors.append(mfa.WRONG_CODE)
     if form.errors and status == 200:
         status = 422
-    return render_template("auth/second_factor.html", form=form), status
+    return _render_second_factor(user, form, SecurityKeyLoginForm(formdata=None), status)
+
+
+@bp.route("/logga-in/sakerhetsnyckel", methods=["POST"])
+def security_key_login():
+    """Step two with a security key: the browser's signed answer to the challenge."""
+    user = _pending_user()
+    if user is None or user.mfa_enabled_at is None:
+        flash("Logga in med e-postadress och lösenord först.", "info")
+        return redirect(url_for("auth.login"))
+    key_form = SecurityKeyLoginForm()
+    status = 422
+    if key_form.validate_on_submit():
+        wait = throttle.blocked("mfa", user.email)
+        if wait:
+            key_form.credential.errors.append(throttled_message(wait))
+            status = 429
+        else:
+            try:
+                security_keys.verify_login(
+                    user,
+                    relying_party(),
+                    credential_json=key_form.credential.data,
+                    session_challenge=session.pop(WEBAUTHN_CHALLENGE_KEY, None),
+                )
+            except DomainError as error:
+                throttle.failed("mfa", user.email)
+                db.session.commit()  # the used challenge and the audit entry stay
+                key_form.credential.errors.append(error.message)
+            else:
+                throttle.succeeded("mfa", user.email)
+                return _finish_login(user, session.get(PENDING_KEY, {}).get("next"))
+    else:
+        key_form.credential.errors.append(security_keys.NO_RESPONSE)
+    return _render_second_factor(user, CodeForm(formdata=None), key_form, status)
 
 
 @bp.route("/logga-in/aktivera-tvastegsverifiering", methods=["GET", "POST"])
@@ -164,7 +231,10 @@ def enrol_second_factor():
     if user is None or user.mfa_enabled_at is not None:
         flash("Logga in med e-postadress och lösenord först.", "info")
         return redirect(url_for("auth.login"))
-    secret = mfa.secret_for_enrolment(user)
+    try:
+        secret = mfa.secret_for_enrolment(user)
+    except mfa.SecretUnavailable:
+        return _secret_unavailable()
     db.session.commit()
     form = CodeForm()
     status = 200

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from casetrack.services import users
@@ -44,6 +44,23 @@ class CodeForm(FlaskForm):
             "spellcheck": "false",
         },
     )
+
+
+class SecurityKeyLoginForm(FlaskForm):
+    """Logging in with a security key: the script puts the browser's signed answer here."""
+
+    credential = HiddenField("Säkerhetsnyckel")
+
+
+class SecurityKeyForm(FlaskForm):
+    """Registering a security key: a name, and the browser's answer from the script."""
+
+    name = StringField(
+        "Namn på nyckeln",
+        validators=[Length(max=100, message="Namnet får vara högst 100 tecken.")],
+        render_kw={"autocomplete": "off"},
+    )
+    credential = HiddenField("Säkerhetsnyckel")
 
 
 class PostForm(FlaskForm):

@@ -5,7 +5,7 @@ with an EXISTS per case of the handler's units, reading every case of ten years.
 partial index holds only åtgärder not done or without an effect follow-up.
 
 Revision ID: 0950
-Revises: 0900
+Revises: 0910
 Create Date: 2026-11-23 22:40:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0950'
-down_revision = '0900'
+down_revision = '0910'
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.conftest import PASSWORD, migrate, repo_root
 
@@ -74,16 +75,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _seed(url: str) -> dict:
+def _seed(url: str, attachment_key: str) -> dict:
     """Org tree, one user per role and a few cases, created through the services."""
     from casetrack import create_app
     from casetrack.domain.roles import Permission, Role
     from casetrack.extensions import db
     from casetrack.models import OrgUnit
     from casetrack.services import cases as case_service
-    from casetrack.services import users
+    from casetrack.services import mfa, users
 
-    app = create_app({"ENV": "testing", "DATABASE_URL": url})
+    app = create_app({"ENV": "testing", "DATABASE_URL": url, "ATTACHMENT_KEY": attachment_key})
     with app.app_context():
         units = {}
         for code, name, level, parent, prefix in [
@@ -109,9 +110,12 @@ def _seed(url: str) -> dict:
             )
             users.assign_role(None, user, Role(role), units[unit_code], actor_label="e2e")
             people[role] = user
-        # The admin has enrolled a second factor; the tests compute codes from the secret.
-        people["admin"].mfa_secret = pyotp.random_base32()
-        people["admin"].mfa_enabled_at = datetime.now(UTC)
+        # In production every account has a second factor (K3-13, K3-14): each has enrolled
+        # (secret encrypted with the server's key), and the tests compute codes from it.
+        totp_secrets = {}
+        for role, user in people.items():
+            totp_secrets[role] = mfa.secret_for_enrolment(user)
+            user.mfa_enabled_at = datetime.now(UTC)
 
         for n, (kind, category) in enumerate(
             [("complaint", "bemotande"), ("complaint", "mat"), ("suggestion", "information")]
@@ -143,7 +147,7 @@ def _seed(url: str) -> dict:
         )
         db.session.commit()
         result = {
-            "admin_secret": people["admin"].mfa_secret,
+            "totp_secrets": totp_secrets,
             "unit_ids": {code: unit.id for code, unit in units.items()},
         }
         db.session.remove()
@@ -161,7 +165,8 @@ def live_server(chromium_path, tmp_path_factory):
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'casetrack.sqlite'}"
     migrate(url)
-    seeded = _seed(url)
+    attachment_key = Fernet.generate_key().decode()
+    seeded = _seed(url, attachment_key)
     port = _free_port()
     env = {
         **os.environ,
@@ -169,8 +174,11 @@ def live_server(chromium_path, tmp_path_factory):
         "CASETRACK_SECRET_KEY": secrets.token_hex(32),
         "CASETRACK_DATABASE_URL": url,
         "CASETRACK_INSTANCE_PATH": str(folder),
-        # Plain http on loopback; everything else as in production.
+        "CASETRACK_ATTACHMENT_KEY": attachment_key,
+        # Plain http on loopback; everything else as in production. Security keys need a
+        # domain as RP ID (browsers refuse IP addresses), so those tests use localhost.
         "CASETRACK_SESSION_COOKIE_SECURE": "false",
+        "CASETRACK_WEBAUTHN_ORIGIN": f"http://localhost:{port}",
     }
     env.pop("CASETRACK_TEST_DATABASE_URL", None)
     log = (folder / "server.log").open("w")
@@ -202,7 +210,8 @@ def live_server(chromium_path, tmp_path_factory):
             process.kill()
             pytest.fail("casetrack serve did not start:\n" + (folder / "server.log").read_text())
         time.sleep(0.2)
-    yield {"url": base_url, **seeded}
+    _CLOCKS.update({role: TotpClock(secret) for role, secret in seeded["totp_secrets"].items()})
+    yield {"url": base_url, "localhost_url": f"http://localhost:{port}", **seeded}
     process.terminate()
     try:
         process.wait(timeout=10)
@@ -229,7 +238,7 @@ def new_context(browser, live_server):
 
     def open_context(width: int = 1280, height: int = 900, **kwargs):
         context = browser.new_context(
-            base_url=live_server["url"],
+            base_url=kwargs.pop("base_url", live_server["url"]),
             viewport={"width": width, "height": height},
             locale="sv-SE",
             accept_downloads=True,
@@ -245,35 +254,40 @@ def new_context(browser, live_server):
 
 
 class TotpClock:
-    """Hands out admin codes for successive TOTP steps (the replay guard takes each once)."""
+    """Hands out one account's codes for successive TOTP steps (the replay guard takes each
+    once)."""
 
     def __init__(self, secret: str):
         self.totp = pyotp.TOTP(secret)
         self.last_step = None
 
     def code(self) -> str:
-        step = self.totp.timecode(datetime.now(UTC)) - 1
-        if self.last_step is not None and step <= self.last_step:
-            step = self.last_step + 1
+        """A code for the next unused step; waits for the clock when the steps the server
+        accepts (the current one ± 1) are used up."""
+        while True:
+            current = self.totp.timecode(datetime.now(UTC))
+            step = current - 1 if self.last_step is None else max(current - 1, self.last_step + 1)
+            if step <= current + 1:
+                break
+            time.sleep(1)
         self.last_step = step
         return self.totp.generate_otp(step)
 
 
-@pytest.fixture(scope="session")
-def admin_codes(live_server) -> TotpClock:
-    return TotpClock(live_server["admin_secret"])
+# One clock per role, shared by every test in the session (set up by live_server).
+_CLOCKS: dict[str, TotpClock] = {}
 
 
-def log_in(page, role: str, admin_codes: TotpClock | None = None) -> None:
-    """Log in through the login page (and the second-factor page for admin)."""
+def log_in(page, role: str) -> None:
+    """Log in through the login page and the second-factor page (every role has one in
+    production)."""
     page.goto("/logga-in")
     page.get_by_label("E-postadress").fill(email_for(role))
     page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    if role == "admin":
-        page.wait_for_url("**/logga-in/kod")
-        page.get_by_label("Engångskod").fill(admin_codes.code())
-        page.get_by_role("button", name="Logga in").click()
+    page.get_by_role("button", name="Logga in", exact=True).click()
+    page.wait_for_url("**/logga-in/kod")
+    page.get_by_label("Engångskod").fill(_CLOCKS[role].code())
+    page.get_by_role("button", name="Logga in", exact=True).click()
     page.wait_for_load_state()
     assert "/logga-in" not in page.url, f"{role} was not logged in: {page.url}"
 

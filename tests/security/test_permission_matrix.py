@@ -60,6 +60,14 @@ EXPECTED: dict[str, list[tuple]] = {
     "auth.enrol_second_factor": [
         ("GET", "/logga-in/aktivera-tvastegsverifiering", row(*[302] * 8))
     ],
+    # Without a pending password step, the security-key answer goes back to the login.
+    "auth.security_key_login": [("POST", "/logga-in/sakerhetsnyckel", row(*[302] * 8))],
+    "account.security_keys_page": [("GET", "/konto/sakerhetsnyckel", ADMIN_ONLY)],
+    # An empty form has no key name (422); removing a key that is not yours is 404.
+    "account.add_security_key": [("POST", "/konto/sakerhetsnyckel", row(*[404] * 6, 422, 302))],
+    "account.remove_security_key": [
+        ("POST", "/konto/sakerhetsnyckel/1/ta-bort", row(*[404] * 7, 302))
+    ],
     "auth.keep_alive": [("POST", "/session/fortsatt", row(*[204] * 7, 302))],
     "cases.list_cases": [("GET", "/arenden/", row(200, 200, 200, 200, 200, 200, 404, 302))],
     "cases.register": [("GET", "/arenden/nytt", row(302, 200, 200, 302, 302, 302, 302, 302))],

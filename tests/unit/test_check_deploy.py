@@ -11,6 +11,7 @@ GOOD = {
     "CASETRACK_DATABASE_URL": "postgresql+psycopg://casetrack_app@db.internal/casetrack",
     "CASETRACK_SMTP_HOST": "smtp.kommun.se",
     "CASETRACK_MAIL_FROM": "casetrack@kommun.se",
+    "CASETRACK_BASE_URL": "https://casetrack.kommun.se",
     # A key made for this test only.  # pragma: allowlist nextline secret
     "CASETRACK_ATTACHMENT_KEY": "rC7Tn0fUZ0z3bqk3k1m4ZqXo1Yb6t3uVbD8yY0wQm2c=",
 }
@@ -47,7 +48,8 @@ def test_every_problem_is_explained_and_the_exit_code_is_non_zero(monkeypatch):
     assert "FEL  E-post" in result.output
     assert "FEL  Felsökningsläge" in result.output
     assert "FEL  Krypteringsnyckel för bilagor: Ingen nyckel" in result.output
-    assert "6 problem måste åtgärdas" in result.output
+    assert "FEL  Säkerhetsnycklar och adress: Adressen 'http://127.0.0.1:8000'" in result.output
+    assert "7 problem måste åtgärdas" in result.output
 
 
 def test_a_missing_secret_key_is_reported(monkeypatch):
@@ -69,3 +71,40 @@ def test_an_unreadable_or_malformed_attachment_key_is_reported(monkeypatch, tmp_
     assert "kan läsas av andra" in result.output
     key_file.chmod(0o600)
     assert _run({**env, "CASETRACK_ATTACHMENT_KEY_FILE": str(key_file)}, monkeypatch).exit_code == 0
+
+
+def test_production_needs_a_second_factor_for_every_role(monkeypatch):
+    # Unset is the production default ("all"); so is "all" said explicitly.
+    assert "OK   Tvåstegsverifiering" in _run(GOOD, monkeypatch).output
+    assert _run({**GOOD, "CASETRACK_MFA_ROLES": "all"}, monkeypatch).exit_code == 0
+    every_role = "admin,manager,quality,mas,sas,handler,staff"
+    assert _run({**GOOD, "CASETRACK_MFA_ROLES": every_role}, monkeypatch).exit_code == 0
+    # The old default, and an empty value, leave the case roles with a password only.
+    for value in ("admin", "", "admin,manager"):
+        result = _run({**GOOD, "CASETRACK_MFA_ROLES": value}, monkeypatch)
+        assert result.exit_code == 1, value
+        assert f"FEL  Tvåstegsverifiering: CASETRACK_MFA_ROLES={value!r} låter några " in (
+            result.output
+        )
+        assert "Medarbetare" in result.output
+        assert "standard i produktion är all" in result.output
+    result = _run({**GOOD, "CASETRACK_MFA_ROLES": "admin,manager"}, monkeypatch)
+    assert "Enhetschef" not in result.output.split("Tvåstegsverifiering")[1].split("\n")[0]
+    # A misspelt role is named rather than silently ignored.
+    result = _run({**GOOD, "CASETRACK_MFA_ROLES": "alla"}, monkeypatch)
+    assert result.exit_code == 1
+    assert "okända roller: alla" in result.output
+
+
+def test_security_keys_need_the_real_https_address(monkeypatch):
+    env = {k: v for k, v in GOOD.items() if k != "CASETRACK_BASE_URL"}
+    result = _run(env, monkeypatch)
+    assert result.exit_code == 1
+    assert "FEL  Säkerhetsnycklar och adress: Adressen 'http://127.0.0.1:8000'" in result.output
+    origin = {"CASETRACK_WEBAUTHN_ORIGIN": "https://casetrack.kommun.se"}
+    assert _run({**env, **origin}, monkeypatch).exit_code == 0
+    result = _run({**GOOD, "CASETRACK_WEBAUTHN_RP_ID": "10.1.2.3"}, monkeypatch)
+    assert "är en IP-adress" in result.output
+    result = _run({**GOOD, "CASETRACK_WEBAUTHN_RP_ID": "annan.se"}, monkeypatch)
+    assert "måste vara värdnamnet i https://casetrack.kommun.se" in result.output
+    assert _run({**GOOD, "CASETRACK_WEBAUTHN_RP_ID": "kommun.se"}, monkeypatch).exit_code == 0

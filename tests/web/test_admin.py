@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -92,6 +94,41 @@ def test_roles_are_added_and_an_admin_account_gets_no_case_roles(admin_client, a
     )
     assert response.status_code == 422
     assert "Ett administratörskonto kan inte ha roller i ärenden." in response.text
+
+
+@pytest.mark.parametrize(
+    "who,role,unit,message",
+    [
+        # A case role for an administrator account ...
+        ("admin", "handler", "a", "Kontot är ett administratörskonto och kan inte få roller i "
+         "ärenden."),
+        # ... and the admin role for an account with a case role (SECURITY.md K3-16).
+        ("handler", "admin", "root", "Ett administratörskonto kan inte ha roller i ärenden. "
+         "Skapa ett separat konto."),
+    ],
+)  # fmt: skip
+def test_admin_and_case_roles_are_never_held_by_one_account(
+    admin_client, org, people, who, role, unit, message
+):
+    account = people[who]
+    url = f"/admin/anvandare/{account.id}"
+    token = csrf_from(admin_client.get(url).text)
+    response = admin_client.post(
+        f"{url}/roller", data={"role": role, "org_unit_id": org[unit].id, "csrf_token": token}
+    )
+    assert response.status_code == 422
+    # At the field (with its id for the error summary link), in plain Swedish.
+    field_error = re.search(
+        r'<p class="field-error" id="role-error">(.*?)</p>', response.text, re.S
+    )
+    assert field_error and message in field_error.group(1)
+    assert 'href="#role"' in response.text
+    db.session.expire_all()
+    held = db.session.scalars(
+        sa.select(RoleAssignment.role).where(RoleAssignment.user_id == account.id)
+    ).all()
+    assert held == [who]  # nothing was added
+    assert _last_audit().action != "role.assigned"
 
 
 def test_deactivating_a_user_ends_their_session_at_the_next_request(app, admin_client, people):

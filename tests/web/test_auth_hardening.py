@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, User
-from casetrack.services import users
+from casetrack.services import mfa, users
 from casetrack.services.errors import DomainError
 from tests.conftest import PASSWORD, csrf_from, totp_code
 
@@ -162,7 +162,7 @@ def test_an_enrolled_account_needs_a_fresh_code_every_login(client, auth, people
     admin = db.session.scalars(sa.select(User).where(User.email == "admin@test.example")).one()
     db.session.refresh(admin)
     used_step = admin.mfa_last_step
-    replay = pyotp.TOTP(admin.mfa_secret).generate_otp(used_step)
+    replay = pyotp.TOTP(mfa.plain_secret(admin)).generate_otp(used_step)
     response = client.post(
         "/logga-in/kod", data={"code": replay, "csrf_token": csrf_from(page.text)}
     )

@@ -82,6 +82,16 @@ def test_demo_data_is_shaped_like_the_seeds_and_deterministic(app):
     } <= names
     roles = set(db.session.scalars(sa.select(RoleAssignment.role)))
     assert roles == {"staff", "handler", "manager", "quality", "mas", "sas", "admin"}
+    # K3-16 holds for the demo too: its administrator has no case role (no exception).
+    admin_ids = set(
+        db.session.scalars(sa.select(RoleAssignment.user_id).where(RoleAssignment.role == "admin"))
+    )
+    assert admin_ids
+    assert set(
+        db.session.scalars(
+            sa.select(RoleAssignment.role).where(RoleAssignment.user_id.in_(admin_ids))
+        )
+    ) == {"admin"}
     kinds = dict(
         db.session.execute(
             sa.select(Case.kind_code, sa.func.count()).group_by(Case.kind_code)
