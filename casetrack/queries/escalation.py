@@ -9,16 +9,16 @@ A track whose utredning is avslutad has no overdue steps.
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import g, has_request_context
-from sqlalchemy.orm import selectinload
 
 from casetrack import org_settings
 from casetrack.domain import escalation as rules
 from casetrack.domain.deadlines import due_date
 from casetrack.extensions import db
-from casetrack.models import Case, Escalation
+from casetrack.models import Case, Escalation, EscalationStep
 
 # A step's deadline is also met by these steps (the anmälan by a recorded "no anmälan").
 MET_BY = {rules.IVO_REPORT: (rules.IVO_REPORT, rules.NO_IVO_REPORT)}
@@ -76,16 +76,34 @@ def late_step_case_ids(today: date) -> list[int]:
     """
     cache = g.setdefault("_late_steps", {}) if has_request_context() else {}
     if today not in cache:
-        tracks = db.session.scalars(
-            sa.select(Escalation)
-            .where(Escalation.completed_on.is_(None))
-            .options(selectinload(Escalation.steps))
-        )
-        deadlines = list(_deadlines())
+        running = sa.select(Escalation.id).where(Escalation.completed_on.is_(None))
+        tracks = {
+            row.id: SimpleNamespace(**row._asdict(), completed_on=None, steps=[])
+            for row in db.session.execute(
+                sa.select(
+                    Escalation.id,
+                    Escalation.case_id,
+                    Escalation.track,
+                    Escalation.reported_on,
+                    Escalation.is_serious,
+                ).where(Escalation.id.in_(running))
+            )
+        }
+        if tracks:
+            for row in db.session.execute(
+                sa.select(
+                    EscalationStep.escalation_id, EscalationStep.step, EscalationStep.occurred_on
+                )
+                .where(EscalationStep.escalation_id.in_(running))
+                .order_by(EscalationStep.occurred_on, EscalationStep.id)
+            ):
+                if row.escalation_id in tracks:
+                    tracks[row.escalation_id].steps.append(row)
+        deadlines = list(_deadlines()) if tracks else []
         cache[today] = sorted(
             {
                 track.case_id
-                for track in tracks
+                for track in tracks.values()
                 if any(d.overdue for d in _track_deadlines(track, deadlines, today))
             }
         )
