@@ -60,6 +60,8 @@ def record(
     ``actor`` is the user who acted; ``actor_label`` names a non-user actor such as
     "e-tjänst" or "system". Values are stored as JSON.
     """
+    before_json = {k: _jsonable(v) for k, v in before.items()} if before else None
+    after_json = {k: _jsonable(v) for k, v in after.items()} if after else None
     entry = AuditEntry(
         actor_id=actor.id if actor is not None else None,
         actor_label=actor_label,
@@ -67,8 +69,8 @@ def record(
         entity_id=entity_id,
         case_id=case.id if case is not None else None,
         action=action,
-        before={k: _jsonable(v) for k, v in before.items()} if before else None,
-        after={k: _jsonable(v) for k, v in after.items()} if after else None,
+        before=before_json,
+        after=after_json,
         remote_addr=request.remote_addr if has_request_context() else None,
     )
     if occurred_at is not None:
@@ -76,7 +78,7 @@ def record(
     # Security-relevant actions also go to the JSON stream once this transaction commits.
     security_log.from_audit(
         db.session(), action, actor=actor, actor_label=actor_label, entity_type=entity_type,
-        entity_id=entity_id, before=before, after=after, occurred_at=occurred_at,
+        entity_id=entity_id, before=before_json, after=after_json, occurred_at=occurred_at,
     )  # fmt: skip
     db.session.add(entry)
     return entry
@@ -98,9 +100,7 @@ def log_access(
         detail=detail,
         remote_addr=request.remote_addr if has_request_context() else None,
     )
-    security_log.from_access_log(
-        db.session(), user, what, entry.case_id, detail
-    )
+    security_log.from_access_log(db.session(), user, what, entry.case_id, detail)
     db.session.add(entry)
     if has_request_context():
         g._access_logged = True

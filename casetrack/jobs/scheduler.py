@@ -64,6 +64,12 @@ def _tertial(now: datetime) -> int:
     return tertial_close_reminder(now)
 
 
+def _access_alarm(now: datetime) -> int:
+    from casetrack.jobs.alarms import access_alarm
+
+    return access_alarm(now)
+
+
 # name -> (job function, cron fields). Jobs that send to staff check for working days
 # themselves (a cron trigger does not know Swedish holidays).
 JOBS: dict[str, tuple[Callable[[datetime], int], dict]] = {
@@ -74,6 +80,7 @@ JOBS: dict[str, tuple[Callable[[datetime], int], dict]] = {
     "unassigned-alarm": (_alarm, {"day_of_week": "mon-fri", "hour": "7-17", "minute": 5}),
     "tertial-close": (_tertial, {"day_of_week": "mon-fri", "hour": 7, "minute": 15}),
     "retention": (_retention, {"hour": 2, "minute": 30}),
+    "access-alarm": (_access_alarm, {"minute": "*/10"}),
 }
 
 

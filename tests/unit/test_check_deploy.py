@@ -69,3 +69,16 @@ def test_an_unreadable_or_malformed_attachment_key_is_reported(monkeypatch, tmp_
     assert "kan läsas av andra" in result.output
     key_file.chmod(0o600)
     assert _run({**env, "CASETRACK_ATTACHMENT_KEY_FILE": str(key_file)}, monkeypatch).exit_code == 0
+
+
+def test_a_missing_security_contact_and_security_log_are_warnings(monkeypatch):
+    result = _run(GOOD, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "VARNING  Säkerhetskontakt för larm: Ingen säkerhetskontakt" in result.output
+    assert "VARNING  Säkerhetslogg" in result.output
+
+    env = {**GOOD, "CASETRACK_SECURITY_CONTACT_EMAIL": "sakerhet@kommun.se",
+           "CASETRACK_SECURITY_LOG": "stdout"}  # fmt: skip
+    result = _run(env, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "VARNING" not in result.output

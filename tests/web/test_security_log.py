@@ -170,14 +170,16 @@ def test_refused_access_is_streamed_and_audited(client, auth, people, org, make,
     assert all(e["actor_id"] == people["staff"].id and e["outcome"] == "denied" for e in not_found)
     [csrf] = named(security_file, "access.csrf_failed")
     assert (csrf["entity_type"], csrf["entity_id"], csrf["details"]) == (
-        "case", case.id, {"status": 400}
+        "case",
+        case.id,
+        {"status": 400},
     )
     [forbidden] = named(security_file, "access.forbidden")
     assert forbidden["actor_roles"] == ["handler"]
     audited = db.session.scalars(
-        sa.select(AuditEntry.action).where(AuditEntry.action.like("access.%")).order_by(
-            AuditEntry.id
-        )
+        sa.select(AuditEntry.action)
+        .where(AuditEntry.action.like("access.%"))
+        .order_by(AuditEntry.id)
     ).all()
     assert audited == ["access.not_found", "access.not_found", "access.csrf_failed",
                        "access.forbidden"]  # fmt: skip
