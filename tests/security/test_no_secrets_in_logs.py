@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from secrets import token_hex
 
 import pyotp
 import pytest
@@ -27,10 +28,11 @@ from tests.conftest import PASSWORD, Auth, RequestClient, csrf_from
 from tests.integration.test_mailer import smtp  # noqa: F401
 from tests.security.pages import AccessLogMiddleware, read_page
 
-SECRET_KEY = "5ec12e7-k3y-" + "a9d8c7b6e5f4" * 5
+SECRET_KEY = token_hex(32)
 ATTACHMENT_KEY = Fernet.generate_key().decode()
-WRONG_PASSWORD = "fel-lösenord-för-handläggaren-7731"
-NEW_PASSWORD = "administratorens-startlösenord-9923"
+# Test-only passwords, made up for this test.
+WRONG_PASSWORD = "fel-lösenord-för-handläggaren-7731"  # pragma: allowlist secret
+NEW_PASSWORD = "administratorens-startlösenord-9923"  # pragma: allowlist secret
 ATTACHMENT_MARKER = b"BILAGEINNEHALL-SOM-ALDRIG-LOGGAS-4471"
 SUBMITTER = {
     "submitter_name": "Ragnhild Fjärilsdotter",

@@ -69,7 +69,7 @@ def people(make, org):
 
 
 def test_logins_and_logout_are_json_lines_in_a_private_file(client, auth, people, security_file):
-    auth.login("handler@test.example", password="fel-lösenord-123")
+    auth.login("handler@test.example", password="fel-lösenord-123")  # pragma: allowlist secret
     auth.login("handler@test.example")
     auth.logout()
 
@@ -119,7 +119,7 @@ def test_admin_actions_are_streamed_with_ids_not_names(client, auth, people, org
     response = auth.post(
         "/admin/anvandare/ny",
         {"email": "ny.person@test.example", "name": "Nora Nyanställd",
-         "password": "ett-långt-startlösenord-42"},
+         "password": "ett-långt-startlösenord-42"},  # pragma: allowlist secret
     )  # fmt: skip
     assert response.status_code == 302
     new_id = int(response.headers["Location"].rsplit("/", 1)[1])
