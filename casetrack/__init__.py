@@ -91,9 +91,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from casetrack import audit
+    from casetrack import audit, security_log
     from casetrack.web import security
 
+    security_log.init_app(app)
     security.init_app(app)
     audit.init_app(app)
 

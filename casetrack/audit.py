@@ -4,7 +4,8 @@ Services call ``record`` after changing data; the entry joins the same transacti
 change and its audit entry are committed together or not at all. Views that show case
 data call ``log_access`` in the transaction of the read (DESIGN §3, K3-72). Neither kind
 of entry is ever updated or deleted: the ORM refuses it here, and database triggers refuse
-it too.
+it too. Security-relevant entries are also written to the JSON security stream after the
+transaction commits (``casetrack.security_log``, K3-77).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
 from sqlalchemy.orm import Session
 
+from casetrack import security_log
 from casetrack.extensions import db
 from casetrack.models import AccessLogEntry, AuditEntry, Case, User
 
@@ -58,6 +60,8 @@ def record(
     ``actor`` is the user who acted; ``actor_label`` names a non-user actor such as
     "e-tjänst" or "system". Values are stored as JSON.
     """
+    before_json = {k: _jsonable(v) for k, v in before.items()} if before else None
+    after_json = {k: _jsonable(v) for k, v in after.items()} if after else None
     entry = AuditEntry(
         actor_id=actor.id if actor is not None else None,
         actor_label=actor_label,
@@ -65,12 +69,17 @@ def record(
         entity_id=entity_id,
         case_id=case.id if case is not None else None,
         action=action,
-        before={k: _jsonable(v) for k, v in before.items()} if before else None,
-        after={k: _jsonable(v) for k, v in after.items()} if after else None,
+        before=before_json,
+        after=after_json,
         remote_addr=request.remote_addr if has_request_context() else None,
     )
     if occurred_at is not None:
         entry.occurred_at = occurred_at
+    # Security-relevant actions also go to the JSON stream once this transaction commits.
+    security_log.from_audit(
+        db.session(), action, actor=actor, actor_label=actor_label, entity_type=entity_type,
+        entity_id=entity_id, before=before_json, after=after_json, occurred_at=occurred_at,
+    )  # fmt: skip
     db.session.add(entry)
     return entry
 
@@ -91,6 +100,7 @@ def log_access(
         detail=detail,
         remote_addr=request.remote_addr if has_request_context() else None,
     )
+    security_log.from_access_log(db.session(), user, what, entry.case_id, detail)
     db.session.add(entry)
     if has_request_context():
         g._access_logged = True

@@ -43,6 +43,7 @@ JOB_NAMES = (
     "tertial-close",
     "role-review",
     "retention",
+    "access-alarm",
 )
 
 
@@ -278,7 +279,7 @@ def scheduler_command(run_once: str | None) -> None:
 def check_deploy_command() -> None:
     """Check the production configuration; exits non-zero on any problem."""
     from casetrack.config import ConfigError, load_settings
-    from casetrack.deploy_check import run_checks
+    from casetrack.deploy_check import run_checks, run_warnings
 
     try:
         settings = load_settings()
@@ -288,6 +289,8 @@ def check_deploy_command() -> None:
     results = run_checks(settings, flask_debug)
     for name, problem in results:
         click.echo(f"{'FEL' if problem else 'OK '}  {name}" + (f": {problem}" if problem else ""))
+    for name, warning in run_warnings(settings):
+        click.echo(f"VARNING  {name}: {warning}")
     failures = sum(1 for _, problem in results if problem)
     if failures:
         click.echo(f"\n{failures} problem måste åtgärdas före driftsättning.", err=True)

@@ -85,6 +85,10 @@ DEFAULTS: dict[str, Any] = {
     "ROLE_REVIEW_PRIVILEGED_DAYS": 30,
     "ROLE_REVIEW_OTHER_DAYS": 91,
     "ROLE_REVIEW_NOTICE_DAYS": 7,
+    # Security events as JSON lines (K3-77): "" (off), "stdout", "stderr" or a file path.
+    "SECURITY_LOG": "",
+    # Who gets the loggkontroll alarm e-mails (K3-79); comma-separated. Empty: no alarms.
+    "SECURITY_CONTACT_EMAIL": "",
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -163,7 +167,9 @@ def flask_config(settings: dict[str, Any], instance_path: Path) -> dict[str, Any
         "TESTING": testing,
         "SECRET_KEY": resolve_secret_key(settings, instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: SQL logging and database errors never show bound values
+        # (receipt codes in queued e-mails, TOTP secrets; K3-81).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "SESSION_COOKIE_NAME": "casetrack_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -142,6 +142,37 @@ CHECKS: list[tuple[str, Callable[..., str | None]]] = [
 ]
 
 
+def _security_contact(settings: dict[str, Any]) -> str | None:
+    if not (settings.get("SECURITY_CONTACT_EMAIL") or "").strip():
+        return (
+            "Ingen säkerhetskontakt är inställd (CASETRACK_SECURITY_CONTACT_EMAIL). Utan den "
+            "skickas inga larm när loggkontrollen flaggar ovanlig åtkomst."
+        )
+    return None
+
+
+def _security_log(settings: dict[str, Any]) -> str | None:
+    if not (settings.get("SECURITY_LOG") or "").strip():
+        return (
+            "Säkerhetshändelser skrivs inte till någon logg (CASETRACK_SECURITY_LOG). Sätt "
+            "stdout, stderr eller en filsökväg som organisationens centrala logghantering läser."
+        )
+    return None
+
+
+# Recommended, not required: reported as VARNING, the exit code stays 0.
+WARNINGS: list[tuple[str, Callable[..., str | None]]] = [
+    ("Säkerhetskontakt för larm", _security_contact),
+    ("Säkerhetslogg", _security_log),
+]
+
+
+def run_warnings(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """(check name, warning) for every recommended setting that is missing."""
+    found = [(name, check(settings)) for name, check in WARNINGS]
+    return [(name, warning) for name, warning in found if warning]
+
+
 def run_checks(settings: dict[str, Any], flask_debug: bool) -> list[tuple[str, str | None]]:
     """(check name, problem or None) for every check."""
     results = [(name, check(settings)) for name, check in CHECKS]

@@ -1,12 +1,17 @@
-"""The weekly digest, the unassigned-submission alarm and the tertial-close reminder."""
+"""The weekly digest, the unassigned-submission alarm, the tertial-close reminder and the
+loggkontroll alarm to the security contact."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
 from casetrack import audit
 from casetrack.access import case_scope
-from casetrack.domain.dates import local_date
+from casetrack.domain.dates import STOCKHOLM, local_date
 from casetrack.domain.roles import Permission, Role
 from casetrack.domain.tertials import tertial_bounds
 from casetrack.domain.workdays import add_working_days, is_working_day
@@ -21,8 +26,9 @@ from casetrack.jobs.reminders import (
     setting,
     working_days_before,
 )
-from casetrack.models import Case
+from casetrack.models import AccessLogEntry, Case, JobOccurrence
 from casetrack.queries.cases import any_overdue
+from casetrack.services import access_review
 from casetrack.services.intake import PUBLIC_ACTOR
 from casetrack.services.mail import queue_mail
 from casetrack.services.messages import compose, swedish_date
@@ -149,4 +155,102 @@ def tertial_close_reminder(now: datetime) -> int:
             queue_mail(user.email, subject, body, purpose="tertial_close")
             _audit("reminder.tertial_close", {"user_id": user.id, "tertial_end": end}, now)
             queued += 1
+    return queued
+
+
+# --- loggkontroll alarm (K3-79) ------------------------------------------------------------
+
+ACCESS_ALARM_JOB = "access_alarm"
+ACCESS_ALARM_RUN = "access_alarm.run"
+# Each run looks back to the previous run minus this overlap, so an access-log entry whose
+# transaction committed a little after the previous run began is still seen; the claims
+# make the overlap harmless.
+ACCESS_ALARM_OVERLAP = timedelta(minutes=15)
+FIRST_RUN_LOOKBACK = timedelta(days=1)
+FLAG_TEXTS = {
+    "outside_units": "öppnade ärenden i en enhet där personen inte har behörighet i dag",
+    "many_cases": "öppnade många olika ärenden på kort tid",
+}
+
+
+def security_contacts() -> list[str]:
+    raw = current_app.config["CASETRACK"].get("SECURITY_CONTACT_EMAIL") or ""
+    return [address.strip() for address in raw.split(",") if address.strip()]
+
+
+def _scan_start(now: datetime) -> datetime:
+    """Where this run starts reading: the previous run (minus the overlap), at most the
+    catch-up window back; the first run ever looks one day back."""
+    last = db.session.scalar(
+        sa.select(sa.func.max(JobOccurrence.handled_at)).where(
+            JobOccurrence.job == ACCESS_ALARM_RUN, JobOccurrence.handled_at < now
+        )
+    )
+    floor = now - timedelta(days=setting("REMINDER_CATCH_UP_DAYS"))
+    start = (last - ACCESS_ALARM_OVERLAP) if last is not None else now - FIRST_RUN_LOOKBACK
+    return max(start, floor)
+
+
+def access_alarm(now: datetime) -> int:
+    """E-mail the security contact when loggkontroll flags a new access-log entry.
+
+    Once per person, kind of flag and (Stockholm) day: the first flagged access raises
+    the alarm, later ones that day are in loggkontroll. Every day, weekends included. No
+    contact configured (CASETRACK_SECURITY_CONTACT_EMAIL): nothing is read or sent.
+    """
+    contacts = security_contacts()
+    if not contacts:
+        return 0
+    since = _scan_start(now)
+    claim(ACCESS_ALARM_RUN, "scan", now.isoformat(), now)
+    window = timedelta(minutes=setting("ACCESS_BURST_MINUTES"))
+    entries = db.session.scalars(
+        sa.select(AccessLogEntry)
+        .where(
+            AccessLogEntry.occurred_at >= since - window,
+            AccessLogEntry.occurred_at <= now,
+            AccessLogEntry.user_id.is_not(None),
+            AccessLogEntry.case_id.is_not(None),
+        )
+        .options(joinedload(AccessLogEntry.user))
+        .order_by(AccessLogEntry.occurred_at, AccessLogEntry.id)
+    ).all()
+    rows = [access_review.Row(entry, None) for entry in entries]
+    access_review.flag_rows(rows)
+    found: dict[tuple[int, str, date], list[AccessLogEntry]] = {}
+    for row in rows:
+        if row.entry.occurred_at < since:
+            continue
+        for flag in row.flags:
+            code = access_review.FLAG_CODES[flag]
+            key = (row.entry.user_id, code, local_date(row.entry.occurred_at))
+            found.setdefault(key, []).append(row.entry)
+    queued = 0
+    for (user_id, code, day), flagged in sorted(found.items(), key=lambda item: item[0]):
+        if not claim(ACCESS_ALARM_JOB, f"user:{user_id}:{code}", day.isoformat(), now):
+            continue
+        user = flagged[0].user
+        first = flagged[0].occurred_at.astimezone(STOCKHOLM)
+        subject = f"Larm från loggkontrollen: ovanlig åtkomst av {user.name}"
+        body = (
+            "Loggkontrollen i casetrack har flaggat ovanlig åtkomst.\n\n"
+            f"Användare: {user.name} (användar-id {user.id})\n"
+            f"Flagga: {access_review.FLAG_TEXTS_BY_CODE[code]} – {FLAG_TEXTS[code]}\n"
+            f"Första flaggade åtkomsten: {first:%Y-%m-%d %H:%M}\n"
+            f"Flaggade åtkomster hittills i dag: {len(flagged)}\n\n"
+            f"Granska i loggkontrollen: {link('/loggkontroll/')}\n"
+            "Filtrera på användaren och dagen. Du får inget nytt larm om samma sak i dag.\n"
+        )
+        for address in contacts:
+            queue_mail(address, subject, body, purpose="security_alarm")
+            queued += 1
+        audit.record(
+            "security.access_alarm",
+            entity_type="user",
+            entity_id=user.id,
+            actor=None,
+            actor_label=SCHEDULER_ACTOR,
+            after={"user_id": user.id, "flag": code, "day": day, "recipients": len(contacts)},
+            occurred_at=now,
+        )
     return queued

@@ -70,6 +70,12 @@ def _role_review(now: datetime) -> int:
     return role_review_reminder(now)
 
 
+def _access_alarm(now: datetime) -> int:
+    from casetrack.jobs.alarms import access_alarm
+
+    return access_alarm(now)
+
+
 # name -> (job function, cron fields). Jobs that send to staff check for working days
 # themselves (a cron trigger does not know Swedish holidays).
 JOBS: dict[str, tuple[Callable[[datetime], int], dict]] = {
@@ -81,6 +87,7 @@ JOBS: dict[str, tuple[Callable[[datetime], int], dict]] = {
     "tertial-close": (_tertial, {"day_of_week": "mon-fri", "hour": 7, "minute": 15}),
     "role-review": (_role_review, {"day_of_week": "mon-fri", "hour": 7, "minute": 20}),
     "retention": (_retention, {"hour": 2, "minute": 30}),
+    "access-alarm": (_access_alarm, {"minute": "*/10"}),
 }
 
 

@@ -27,6 +27,12 @@ from casetrack.models import AccessLogEntry, Case, RoleAssignment, User
 
 MAX_ROWS = 1000
 
+FLAG_OUTSIDE = "Utanför personens enheter"
+FLAG_BURST = "Många ärenden på kort tid"
+# Stable codes for the flags (alarm e-mails, job keys, the security stream).
+FLAG_CODES = {FLAG_OUTSIDE: "outside_units", FLAG_BURST: "many_cases"}
+FLAG_TEXTS_BY_CODE = {code: text for text, code in FLAG_CODES.items()}
+
 WHAT_LABELS = {
     "case.view": "Öppnade ärendet",
     "export": "Exporterade",
@@ -89,11 +95,15 @@ def find(reviewer: User, filters: Filters, now: datetime) -> list[Row]:
         end = _local_start(filters.date_to + timedelta(days=1))
         stmt = stmt.where(AccessLogEntry.occurred_at < end)
     rows = [Row(entry, reference) for entry, reference in db.session.execute(stmt)]
-    _flag(rows, now)
+    flag_rows(rows)
     return rows
 
 
-def _flag(rows: list[Row], now: datetime) -> None:
+def flag_rows(rows: list[Row]) -> None:
+    """Add the unusual-access flags to ``rows`` (their entries' users must be loaded).
+
+    A burst is only seen among the given rows: pass the entries of the burst window too.
+    """
     from flask import current_app
 
     settings = current_app.config["CASETRACK"]
@@ -111,7 +121,7 @@ def _flag(rows: list[Row], now: datetime) -> None:
                 user, Permission.CASE_READ_OWN
             )
         if entry.org_unit_id not in reach[entry.user_id]:
-            row.flags.append("Utanför personens enheter")
+            row.flags.append(FLAG_OUTSIDE)
         if entry.what == "case.view":
             by_user[entry.user_id].append(row)
     for user_rows in by_user.values():
@@ -122,8 +132,8 @@ def _flag(rows: list[Row], now: datetime) -> None:
                 recent.popleft()
             if len({r.entry.case_id for r in recent}) > burst_cases:
                 for flagged in recent:
-                    if "Många ärenden på kort tid" not in flagged.flags:
-                        flagged.flags.append("Många ärenden på kort tid")
+                    if FLAG_BURST not in flagged.flags:
+                        flagged.flags.append(FLAG_BURST)
 
 
 def people_in_scope(reviewer: User) -> list[User]:

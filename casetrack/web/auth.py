@@ -94,6 +94,13 @@ def _finish_login(user: User, next_url: str | None):
     return redirect(next_url if is_safe_next(next_url) else url_for("main.index"))
 
 
+def _audit_mfa(action: str, user: User, step: str = "login") -> None:
+    """A wrong or throttled second-factor code (audited and committed at once, K3-76)."""
+    audit.record(action, entity_type="user", entity_id=user.id, actor=user,
+                 after={"step": step})  # fmt: skip
+    db.session.commit()
+
+
 @bp.route("/logga-in", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -171,6 +178,7 @@ def second_factor():
     if form.validate_on_submit():
         wait = throttle.blocked("mfa", user.email)
         if wait:
+            _audit_mfa("auth.mfa_throttled", user)
             form.code.errors.append(throttled_message(wait))
             status = 429
         else:
@@ -182,8 +190,7 @@ def second_factor():
                 throttle.succeeded("mfa", user.email)
                 return _finish_login(user, session.get(PENDING_KEY, {}).get("next"))
             throttle.failed("mfa", user.email)
-            audit.record("auth.mfa_failed", entity_type="user", entity_id=user.id, actor=user)
-            db.session.commit()
+            _audit_mfa("auth.mfa_failed", user)
             form.code.errors.append(mfa.WRONG_CODE)
     if form.errors and status == 200:
         status = 422
@@ -241,6 +248,7 @@ def enrol_second_factor():
     if form.validate_on_submit():
         wait = throttle.blocked("mfa", user.email)
         if wait:
+            _audit_mfa("auth.mfa_throttled", user, step="enrol")
             form.code.errors.append(throttled_message(wait))
             status = 429
         else:
@@ -249,6 +257,7 @@ def enrol_second_factor():
             except DomainError as error:
                 db.session.rollback()
                 throttle.failed("mfa", user.email)
+                _audit_mfa("auth.mfa_failed", user, step="enrol")
                 form.code.errors.append(error.message)
             else:
                 flash("Tvåstegsverifiering är aktiverad för ditt konto.", "success")

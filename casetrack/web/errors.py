@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from casetrack import audit, security_log
 from casetrack.extensions import db
 
 MESSAGES = {
@@ -35,10 +38,36 @@ def render_error(status: int, message: str | None = None):
     )
 
 
+def log_refusal(status: int) -> None:
+    """A refused access (K3-76): audited for a logged-in user, and so written to the
+    security stream after the commit; for anyone else only streamed (an anonymous flood
+    of 429s must not become a flood of database writes)."""
+    event = security_log.refusal_event(status)
+    if event is None:
+        return
+    entity_type, entity_id = security_log.refused_entity()
+    details = {"status": status}
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    if user is not None:
+        try:
+            audit.record(event, entity_type=entity_type, entity_id=entity_id, actor=user,
+                         after=details)  # fmt: skip
+            db.session.commit()
+            return
+        except SQLAlchemyError:
+            db.session.rollback()
+    security_log.emit(
+        security_log.build(
+            event, actor=user, entity_type=entity_type, entity_id=entity_id, details=details
+        )
+    )
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         db.session.rollback()
+        log_refusal(400)
         return render_error(
             400,
             "Formuläret hade gått ut eller saknade säkerhetstoken. "
@@ -48,6 +77,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error: RateLimitExceeded):
         db.session.rollback()
+        log_refusal(429)
         # A view's own Swedish message (error_message=...) when it has one.
         custom = error.limit.error_message if error.limit is not None else None
         return render_error(429, error.description if custom else None)
@@ -57,4 +87,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         db.session.rollback()
+        if error.code in (403, 404):
+            log_refusal(error.code)
         return render_error(error.code or 500)

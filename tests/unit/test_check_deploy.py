@@ -108,3 +108,16 @@ def test_security_keys_need_the_real_https_address(monkeypatch):
     result = _run({**GOOD, "CASETRACK_WEBAUTHN_RP_ID": "annan.se"}, monkeypatch)
     assert "måste vara värdnamnet i https://casetrack.kommun.se" in result.output
     assert _run({**GOOD, "CASETRACK_WEBAUTHN_RP_ID": "kommun.se"}, monkeypatch).exit_code == 0
+
+
+def test_a_missing_security_contact_and_security_log_are_warnings(monkeypatch):
+    result = _run(GOOD, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "VARNING  Säkerhetskontakt för larm: Ingen säkerhetskontakt" in result.output
+    assert "VARNING  Säkerhetslogg" in result.output
+
+    env = {**GOOD, "CASETRACK_SECURITY_CONTACT_EMAIL": "sakerhet@kommun.se",
+           "CASETRACK_SECURITY_LOG": "stdout"}  # fmt: skip
+    result = _run(env, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "VARNING" not in result.output
