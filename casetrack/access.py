@@ -63,6 +63,24 @@ def has_permission(user: User | None, permission: Permission, unit_id: int | Non
     return bool(units) if unit_id is None else unit_id in units
 
 
+def in_units(column, unit_ids) -> sa.ColumnElement[bool]:
+    """``column IN (unit_ids)``, as one array parameter on PostgreSQL.
+
+    A förvaltning-wide scope holds ~1,650 unit ids; as an IN list each is its own bind
+    parameter, and compiling and parsing those cost more than running the query. On
+    PostgreSQL ``= ANY(%(ids)s)`` sends one array (the planner still sees the values).
+    """
+    ids = sorted(unit_ids)
+    if not ids:
+        return sa.false()
+    bind = db.session.get_bind()
+    if bind.dialect.name == "postgresql" and len(ids) > 20:
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
+    return column.in_(ids)
+
+
 def case_scope(
     user: User | None,
     permission: Permission = Permission.CASE_READ,
@@ -79,7 +97,7 @@ def case_scope(
     units = unit_ids_for(user, permission)
     if within is not None:
         units = units & frozenset(within)
-    clause = Case.org_unit_id.in_(sorted(units)) if units else sa.false()
+    clause = in_units(Case.org_unit_id, units)
     if permission == Permission.CASE_READ:
         own_units = unit_ids_for(user, Permission.CASE_READ_OWN)
         if within is not None:
@@ -87,7 +105,7 @@ def case_scope(
         if own_units:
             clause = sa.or_(
                 clause,
-                sa.and_(Case.created_by_id == user.id, Case.org_unit_id.in_(sorted(own_units))),
+                sa.and_(Case.created_by_id == user.id, in_units(Case.org_unit_id, own_units)),
             )
     return clause
 

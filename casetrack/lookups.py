@@ -18,12 +18,17 @@ _MODELS = {
 
 
 def options(name: str, *, active_only: bool = True) -> list[tuple[str, str]]:
-    """(code, label) pairs of one reference table, in display order."""
-    model = _MODELS[name]
-    stmt = sa.select(model.code, model.label).order_by(model.sort_order, model.code)
-    if active_only:
-        stmt = stmt.where(model.active.is_(True))
-    return [(code, label) for code, label in db.session.execute(stmt)]
+    """(code, label) pairs of one reference table, in display order; cached per request
+    (a list page asks for the same tables for its filters and its labels)."""
+    cache = g.setdefault("_options", {}) if has_request_context() else {}
+    key = (name, active_only)
+    if key not in cache:
+        model = _MODELS[name]
+        stmt = sa.select(model.code, model.label).order_by(model.sort_order, model.code)
+        if active_only:
+            stmt = stmt.where(model.active.is_(True))
+        cache[key] = [(code, label) for code, label in db.session.execute(stmt)]
+    return list(cache[key])
 
 
 def labels() -> dict[str, dict[str, str]]:

@@ -200,8 +200,10 @@ class CaseNote(Base):
 class CaseSearchDocument(Base):
     """The searchable text of a case (title, description, notes), kept by the services.
 
-    PostgreSQL indexes it with a GIN index on ``to_tsvector('swedish', document)``; SQLite
-    mirrors it into the FTS5 table ``case_search_fts`` by triggers (migration 0002).
+    PostgreSQL stores ``to_tsvector('swedish', document)`` in the generated column
+    ``case_search_fts_vector`` with a GIN index (migration 0950; not mapped, the database
+    computes it); SQLite mirrors the text into the FTS5 table ``case_search_fts`` by
+    triggers (migration 0002).
     """
 
     __tablename__ = "case_search"

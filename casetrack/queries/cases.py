@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from casetrack.access import case_scope, subtree_ids, unit_ids_for
+from casetrack.access import case_scope, in_units, subtree_ids, unit_ids_for
 from casetrack.domain.deadlines import DEFAULT_DEADLINES, latest_overdue_received_on
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
@@ -160,9 +160,8 @@ def _due_by_horizon(today: date):
 def _search_clause(text: str, dialect: str):
     """Full-text match: PostgreSQL's swedish configuration, SQLite's FTS5."""
     if dialect == "postgresql":
-        vector = sa.func.to_tsvector(
-            sa.literal_column("'swedish'::regconfig"), CaseSearchDocument.document
-        )
+        # The stored generated column (migration 0950), indexed by GIN.
+        vector = sa.literal_column("case_search.case_search_fts_vector")
         query = sa.func.websearch_to_tsquery(sa.literal_column("'swedish'::regconfig"), text)
         return Case.id.in_(sa.select(CaseSearchDocument.case_id).where(vector.op("@@")(query)))
     terms = re.findall(r"\w+", text)
@@ -228,7 +227,7 @@ def handler_choices(user: User) -> list[tuple[int, str]]:
         .join(RoleAssignment, RoleAssignment.user_id == User.id)
         .where(
             RoleAssignment.role.in_(["handler", "manager"]),
-            RoleAssignment.org_unit_id.in_(sorted(units)),
+            in_units(RoleAssignment.org_unit_id, units),
             User.active.is_(True),
         )
         .distinct()

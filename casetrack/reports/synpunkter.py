@@ -15,7 +15,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from casetrack.access import subtree_ids
+from casetrack.access import in_units, subtree_ids
 from casetrack.domain.report_rows import GROUPS, ROWS, Row, row_key
 from casetrack.domain.tertials import tertial_bounds
 from casetrack.extensions import db
@@ -105,7 +105,7 @@ def _period_columns():
 def live_counts(unit_ids: list[int], start: date, end: date) -> dict[Period, dict[str, int]]:
     """{(year, tertial): {row key: count}} for the cases of ``unit_ids`` received in range."""
     year, tertial = _period_columns()
-    where = (Case.org_unit_id.in_(unit_ids), Case.received_on.between(start, end))
+    where = (in_units(Case.org_unit_id, unit_ids), Case.received_on.between(start, end))
     counts: dict[Period, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     is_praise = sa.case((Case.kind_code == "praise", 1), else_=0).label("is_praise")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -99,6 +100,25 @@ class RegisterCaseForm(SwedishForm):
     )
 
 
+class LargeSelect(widgets.Select):
+    """A <select> for long lists (a förvaltning has some 1,650 verksamheter): the same
+    HTML as WTForms' widget, built as one string with markupsafe's C ``escape`` for every
+    value and label, instead of a widget call and ``html_params`` per option (which cost a
+    quality lead's list page some 25 ms)."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        current = "" if field.data is None else str(field.data)
+        options = "".join(
+            f'<option value="{escape(value)}"{" selected" if str(value) == current else ""}>'
+            f"{escape(label)}</option>"
+            for value, label in field.choices
+        )
+        attributes = widgets.html_params(name=field.name, **kwargs)  # escapes the values
+        # Every piece above is escaped; see .ci/accepted-findings.toml (B704).
+        return Markup(f"<select {attributes}>{options}</select>")  # noqa: S704
+
+
 class CaseFilterForm(SwedishForm):
     """The list filters: GET parameters with codes and ids only, never personal data."""
 
@@ -106,7 +126,7 @@ class CaseFilterForm(SwedishForm):
         csrf = False
         locales = ("sv_SE", "sv")
 
-    enhet = SelectField("Enhet", coerce=str, validate_choice=True, default="")
+    enhet = SelectField("Enhet", coerce=str, validate_choice=True, default="", widget=LargeSelect())
     typ = SelectField("Ärendetyp", validate_choice=True, default="")
     status = SelectField("Status", validate_choice=True, default="")
     kategori = SelectField("Kategori", validate_choice=True, default="")

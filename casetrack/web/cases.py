@@ -24,7 +24,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from casetrack import audit, lookups
-from casetrack.access import get_case_or_404, has_permission, may_handle, unit_ids_for
+from casetrack.access import get_case_or_404, has_permission, in_units, may_handle, unit_ids_for
 from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
@@ -68,12 +68,12 @@ def my_work():
 
 def _filter_form() -> CaseFilterForm:
     form = CaseFilterForm(request.args)
-    units = db.session.scalars(
-        sa.select(OrgUnit)
-        .where(OrgUnit.id.in_(sorted(unit_ids_for(current_user, Permission.CASE_READ))))
+    units = db.session.execute(
+        sa.select(OrgUnit.id, OrgUnit.name)
+        .where(in_units(OrgUnit.id, unit_ids_for(current_user, Permission.CASE_READ)))
         .order_by(OrgUnit.name)
     ).all()
-    form.enhet.choices = [("", "Alla mina enheter"), *[(str(u.id), u.name) for u in units]]
+    form.enhet.choices = [("", "Alla mina enheter"), *[(str(id_), name) for id_, name in units]]
     form.typ.choices = [("", "Alla"), *lookups.options("kind", active_only=False)]
     form.status.choices = [
         ("", "Alla"),
