@@ -185,10 +185,7 @@ def generate_command(case_count: int, units: int, seed: int, allow_existing: boo
         progress=lambda n: click.echo(f"  {n} ärenden", err=True),
     )
     db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        # VACUUM sets the visibility map, so the report's index-only scans stay index-only.
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE")
+    synthetic.vacuum_after_load()
     click.echo(f"Genererade {summary}.")
     click.echo(
         f"Inloggning: kvalitet@{synthetic.BENCH_DOMAIN}, handlaggare@"

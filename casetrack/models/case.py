@@ -37,8 +37,15 @@ class Case(Base):
     __tablename__ = "case_record"
     __table_args__ = (
         # The report: unit subtree × received date, grouped by kind and source.
+        # On PostgreSQL it also carries id and ia_reported_on, so that every statement of
+        # the report reads the index only, never the table (migration 0950).
         sa.Index(
-            "ix_case_record_unit_received", "org_unit_id", "received_on", "kind_code", "source_code"
+            "ix_case_record_unit_received",
+            "org_unit_id",
+            "received_on",
+            "kind_code",
+            "source_code",
+            postgresql_include=["id", "ia_reported_on"],
         ),
         sa.Index("ix_case_record_received_on", "received_on"),
         sa.Index("ix_case_record_kind_received", "kind_code", "received_on"),

@@ -8,6 +8,9 @@ Measured at 1,000,000 cases (docs/BENCHMARKS.md):
   row it checked (the GIN index was on the expression, so every recheck and every
   case-by-case probe parsed and stemmed the text). The vector is now a stored generated
   column, indexed by GIN; SQLite's FTS5 table is unchanged.
+- The report's index (unit, received date, kind, source) also carries the case id and the
+  IA date on PostgreSQL, so the report's statements read the index only (SQLite's indexes
+  hold the rowid, which is the case id, already).
 
 Revision ID: 0950
 Revises: 0910
@@ -31,6 +34,12 @@ def upgrade():
         postgresql_where=sa.text(OPEN_ACTION_SQL), sqlite_where=sa.text(OPEN_ACTION_SQL),
     )
     if op.get_bind().dialect.name == "postgresql":
+        op.drop_index('ix_case_record_unit_received', table_name='case_record')
+        op.create_index(
+            'ix_case_record_unit_received', 'case_record',
+            ['org_unit_id', 'received_on', 'kind_code', 'source_code'], unique=False,
+            postgresql_include=['id', 'ia_reported_on'],
+        )
         op.execute("DROP INDEX ix_case_search_document_fts")
         op.execute(
             "ALTER TABLE case_search ADD COLUMN case_search_fts_vector tsvector "
@@ -44,6 +53,11 @@ def upgrade():
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
+        op.drop_index('ix_case_record_unit_received', table_name='case_record')
+        op.create_index(
+            'ix_case_record_unit_received', 'case_record',
+            ['org_unit_id', 'received_on', 'kind_code', 'source_code'], unique=False,
+        )
         op.execute("DROP INDEX ix_case_search_document_fts")
         op.execute("ALTER TABLE case_search DROP COLUMN case_search_fts_vector")
         op.execute(

@@ -29,6 +29,7 @@ TODAY = date(2026, 11, 20)
 def generated(app):
     summary = synthetic.generate(CASES, 150, seed=9, today=TODAY)
     db.session.commit()
+    synthetic.vacuum_after_load()  # as `casetrack generate` does
     return summary
 
 
