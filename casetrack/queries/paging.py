@@ -17,6 +17,9 @@ import sqlalchemy as sa
 from casetrack.extensions import db
 
 COUNT_CAP = 10_000
+# A free-text search with more than this many hits is refined, not paged through; every
+# hit counted costs a full-text check, so searches count less far than plain lists.
+SEARCH_COUNT_CAP = 1_000
 
 
 @dataclass
