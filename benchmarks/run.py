@@ -277,6 +277,14 @@ def bench_load(app, url: str, seconds: int, workers: int, connections: int, year
             hello = Path(tmp) / "hello.lua"
             hello.write_text((HERE / "wrk_common.lua").read_text() + 'paths = {"/halsa"}\n')
             results["hello"] = _wrk(base, hello, seconds, connections, env)
+            # The floor of any logged-in page: session, user and permission look-ups and
+            # the base template around a static text, no case data.
+            page = Path(tmp) / "page.lua"
+            page.write_text(
+                (HERE / "wrk_common.lua").read_text()
+                + f'pick = function() return "/tillganglighet", "{cookie}" end\n'
+            )
+            results["page"] = _wrk(base, page, seconds, connections, env)
             mixed = Path(tmp) / "mixed.lua"
             mixed.write_text(
                 (HERE / "wrk_common.lua").read_text()

@@ -12,7 +12,7 @@ local mix = {
   {10, function() return "/arenden/?typ=complaint&status=open", quality end},
   {5, function() return "/arenden/?kategori=mat&fran=" .. year .. "-01-01&till=" .. year .. "-12-31", quality end},
   {10, function() return search, quality end},
-  {5, function() return "/rapporter/?unit_id=@ENHET@&year=" .. year .. "&tertial=3", quality end},
+  {5, function() return "/rapport/?enhet=@ENHET@&ar=" .. year .. "&tertial=3", quality end},
   {5, function() return "/halsa", nil end},
 }
 local total = 0

@@ -1,10 +1,12 @@
 """Pagination whose cost does not grow with the size of the scope.
 
 A quality lead's list reaches every case of the förvaltning (a million at city scale);
-an exact ``COUNT(*)`` over that reads the whole scope on every page view. The list counts
-exactly up to ``COUNT_CAP`` and says "fler än …" above it (the tertial report gives the
-exact figures), and it finds out whether there is a next page by fetching one row more
-than it shows.
+an exact ``COUNT(*)`` over that reads the whole scope on every page view, and a filter of
+middling selectivity (a category in a year, a common search word) must test every case
+it counts. The list counts exactly up to ``COUNT_CAP`` and says "fler än 1 000" above it: a
+list of more than a thousand cases is narrowed, not paged through, and the tertial report
+gives the exact figures. Whether there is a next page is found by fetching one row more
+than the page shows.
 """
 
 from __future__ import annotations
@@ -16,10 +18,7 @@ import sqlalchemy as sa
 
 from casetrack.extensions import db
 
-COUNT_CAP = 10_000
-# A free-text search with more than this many hits is refined, not paged through; every
-# hit counted costs a full-text check, so searches count less far than plain lists.
-SEARCH_COUNT_CAP = 1_000
+COUNT_CAP = 1_000
 
 
 @dataclass

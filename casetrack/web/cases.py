@@ -153,8 +153,7 @@ def list_cases():
             joinedload(Case.org_unit), joinedload(Case.assigned_handler)
         )
         page = request.args.get("sida", 1, type=int)
-        cap = paging.SEARCH_COUNT_CAP if flt.text else paging.COUNT_CAP
-        pagination = paging.paginate(stmt, page=page, per_page=PAGE_SIZE, cap=cap)
+        pagination = paging.paginate(stmt, page=page, per_page=PAGE_SIZE)
     status = 200 if flt is not None else 422
     return (
         render_template(

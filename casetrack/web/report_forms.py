@@ -6,7 +6,7 @@ from wtforms import HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from casetrack.services.reports import MAX_SUMMARY
-from casetrack.web.case_forms import SwedishForm
+from casetrack.web.case_forms import LargeSelect, SwedishForm
 
 TERTIAL_CHOICES = [
     ("1", "T1 (januari–april)"),
@@ -22,7 +22,7 @@ class ReportChoiceForm(SwedishForm):
         csrf = False
         locales = ("sv_SE", "sv")
 
-    enhet = SelectField("Enhet", validate_choice=True, default="")
+    enhet = SelectField("Enhet", validate_choice=True, default="", widget=LargeSelect())
     ar = IntegerField(
         "År",
         validators=[
