@@ -29,38 +29,49 @@ def subtree_ids(root_ids: set[int]) -> frozenset[int]:
     return frozenset(db.session.scalars(sa.select(tree.c.id)))
 
 
-def unit_ids_for(user: User | None, permission: Permission) -> frozenset[int]:
-    """The ids of the units where ``user`` holds ``permission`` (own unit and below).
+def _root_units(user: User | None, permission: Permission) -> frozenset[int]:
+    """The units on which ``user`` holds a role carrying ``permission`` (not expanded).
 
-    Inactive or anonymous users reach nothing. Within a request the user's role
-    assignments are read once and each distinct set of root units is expanded once (a page
-    asks for several permissions; most resolve to the same units).
+    The user's role assignments are read once per request.
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.active:
         return frozenset()
     cache = g.setdefault("_unit_scope", {}) if has_request_context() else {}
-    key = (user.id, permission)
-    if key not in cache:
-        assignments_key = ("assignments", user.id)
-        if assignments_key not in cache:
-            cache[assignments_key] = db.session.execute(
-                sa.select(RoleAssignment.role, RoleAssignment.org_unit_id).where(
-                    RoleAssignment.user_id == user.id
-                )
-            ).all()
-        roles = {role.value for role in roles_with(permission)}
-        roots = frozenset(unit for role, unit in cache[assignments_key] if role in roles)
-        tree_key = ("subtree", roots)
-        if tree_key not in cache:
-            cache[tree_key] = subtree_ids(set(roots))
-        cache[key] = cache[tree_key]
-    return cache[key]
+    assignments_key = ("assignments", user.id)
+    if assignments_key not in cache:
+        cache[assignments_key] = db.session.execute(
+            sa.select(RoleAssignment.role, RoleAssignment.org_unit_id).where(
+                RoleAssignment.user_id == user.id
+            )
+        ).all()
+    roles = {role.value for role in roles_with(permission)}
+    return frozenset(unit for role, unit in cache[assignments_key] if role in roles)
+
+
+def unit_ids_for(user: User | None, permission: Permission) -> frozenset[int]:
+    """The ids of the units where ``user`` holds ``permission`` (own unit and below).
+
+    Inactive or anonymous users reach nothing. Within a request each distinct set of root
+    units is expanded once (a page asks for several permissions; most resolve to the same
+    units).
+    """
+    roots = _root_units(user, permission)
+    if not roots:
+        return frozenset()
+    cache = g.setdefault("_unit_scope", {}) if has_request_context() else {}
+    tree_key = ("subtree", roots)
+    if tree_key not in cache:
+        cache[tree_key] = subtree_ids(set(roots))
+    return cache[tree_key]
 
 
 def has_permission(user: User | None, permission: Permission, unit_id: int | None = None) -> bool:
     """True when ``user`` holds ``permission`` anywhere, or on ``unit_id`` if given."""
-    units = unit_ids_for(user, permission)
-    return bool(units) if unit_id is None else unit_id in units
+    if unit_id is None:
+        # A role on a unit reaches that unit: no need to expand the subtree (the
+        # navigation asks this for every menu item on every page).
+        return bool(_root_units(user, permission))
+    return unit_id in unit_ids_for(user, permission)
 
 
 def in_units(column, unit_ids) -> sa.ColumnElement[bool]:
