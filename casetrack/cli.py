@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import sys
 
 import click
@@ -47,10 +48,19 @@ JOB_NAMES = (
 )
 
 
+def _wants_help() -> bool:
+    args = sys.argv[1:]
+    return not args or "--help" in args or "-h" in args
+
+
 def _create_app():
     try:
         return create_app()
     except ConfigError as error:
+        if _wants_help():
+            # Listing the commands and their options needs no secret and runs nothing, so a
+            # new user can read `casetrack --help` before configuring anything.
+            return create_app({"SECRET_KEY": secrets.token_hex(32)})
         raise click.ClickException(str(error)) from error
 
 

@@ -266,3 +266,28 @@ def test_serve_refuses_to_start_without_a_secret_key(tmp_path):
     )  # fmt: skip
     assert result.returncode != 0
     assert "CASETRACK_SECRET_KEY is not set" in result.stderr
+
+
+def test_help_works_before_anything_is_configured(tmp_path):
+    """A new user reads `casetrack --help` before setting a secret key (production is the
+    default): the commands are listed, without a traceback; running one still refuses."""
+    import os
+    import sys
+    from pathlib import Path
+
+    casetrack = Path(sys.executable).with_name("casetrack")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRACK_")}
+    listing = subprocess.run(
+        [str(casetrack), "--help"], capture_output=True, text=True, env=env, cwd=tmp_path,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert listing.returncode == 0
+    assert "Traceback" not in listing.stderr
+    for command in ("backup", "check-deploy", "generate", "restore", "scheduler", "serve"):
+        assert command in listing.stdout
+    refused = subprocess.run(
+        [str(casetrack), "db", "upgrade"], capture_output=True, text=True, env=env,
+        cwd=tmp_path, timeout=120, check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "CASETRACK_SECRET_KEY is not set" in refused.stderr
