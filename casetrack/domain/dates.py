@@ -17,3 +17,8 @@ def local_date(moment: datetime) -> date:
 def local_datetime(moment: datetime) -> datetime:
     """``moment`` expressed in Stockholm time, for display."""
     return moment.astimezone(STOCKHOLM)
+
+
+def stockholm_today() -> date:
+    """Today's date in Stockholm (the date users see), whatever the machine's time zone."""
+    return datetime.now(STOCKHOLM).date()

@@ -23,6 +23,7 @@ import pyotp
 import pytest
 from cryptography.fernet import Fernet
 
+from casetrack.domain.dates import stockholm_today
 from tests.conftest import PASSWORD, migrate, repo_root
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -137,8 +138,8 @@ def _seed(url: str, attachment_key: str) -> dict:
             case_service.NewCase(
                 kind_code="deviation",
                 org_unit_id=units["ASP-N"].id,
-                received_on=date.today(),
-                occurred_on=date.today(),
+                received_on=stockholm_today(),
+                occurred_on=stockholm_today(),
                 description="Nyckeln till brukarens dörr saknades i nyckelskåpet.",
                 immediate_action="Ringde nattpatrullen som hade en extranyckel.",
                 channel_code="avvikelseblankett",

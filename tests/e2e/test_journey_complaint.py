@@ -5,8 +5,7 @@ follow-up and closes it; the public reads the återkoppling with the code.
 
 from __future__ import annotations
 
-from datetime import date
-
+from casetrack.domain.dates import stockholm_today
 from tests.e2e.conftest import log_in, screenshot
 from tests.e2e.helpers import assert_accessible, no_horizontal_scroll
 
@@ -17,7 +16,7 @@ def test_anonymous_klagomal_is_handled_and_its_aterkoppling_read_with_the_receip
     new_context, live_server
 ):
     visited: list[str] = []
-    today = date.today().isoformat()
+    today = stockholm_today().isoformat()
 
     # 2. The public, on a small phone.
     public = new_context(360, 780, is_mobile=True, has_touch=True).new_page()

@@ -10,8 +10,8 @@ utredning. Every step goes through the case page, and the history tab tells the 
 from __future__ import annotations
 
 import re
-from datetime import date
 
+from casetrack.domain.dates import stockholm_today
 from tests.e2e.conftest import PEOPLE, log_in, screenshot
 from tests.e2e.helpers import assert_accessible
 
@@ -33,7 +33,7 @@ def _record_step(page, step: str, day: str, text: str) -> None:
 
 def test_lex_sarah_rapport_is_taken_to_a_recorded_anmalan_till_ivo(new_context, live_server):
     visited: list[str] = []
-    today = date.today().isoformat()
+    today = stockholm_today().isoformat()
     sas_name = PEOPLE["sas"][1]
 
     # The handler starts a new lex Sarah-rapport from the navigation.

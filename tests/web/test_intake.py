@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 import re
 import time
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
+from casetrack.domain.dates import stockholm_today
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, Case, CaseNote, OutboxMessage
@@ -326,7 +326,7 @@ def test_the_public_pages_need_no_login(client):
 def test_public_cases_fall_on_todays_date(client, auth, org):
     _public_case(auth, org)
     case = db.session.scalars(sa.select(Case)).one()
-    assert case.received_on <= date.today()
+    assert case.received_on <= stockholm_today()
 
 
 def test_an_anonymous_submitter_who_wants_an_answer_is_awaiting_feedback(client, org):
