@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -136,12 +137,18 @@ def totp_code(user: User) -> str:
     from casetrack.services.mfa import plain_secret
 
     totp = pyotp.TOTP(plain_secret(user))
-    step = totp.timecode(datetime.now(UTC))
-    if user.mfa_last_step is not None and user.mfa_last_step >= step - 1:
-        step = user.mfa_last_step + 1
-    else:
-        step -= 1
-    return totp.generate_otp(step)
+    while True:
+        # Never hand out a code in the last moments of a 30-second step: if the server
+        # checks it after the boundary, a code for the step before falls out of the window.
+        left = totp.interval - time.time() % totp.interval
+        if left < 2:
+            time.sleep(left + 0.05)
+        current = totp.timecode(datetime.now(UTC))
+        if user.mfa_last_step is None or user.mfa_last_step < current - 1:
+            return totp.generate_otp(current - 1)
+        if user.mfa_last_step + 1 <= current + 1:
+            return totp.generate_otp(user.mfa_last_step + 1)
+        time.sleep(left + 0.05)  # every code of the window is used: wait for the next step
 
 
 class Auth:

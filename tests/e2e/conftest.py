@@ -266,6 +266,11 @@ class TotpClock:
         """A code for the next unused step; waits for the clock when the steps the server
         accepts (the current one ± 1) are used up."""
         while True:
+            # Not in the last seconds of a step: typing the code takes a moment, and after
+            # the boundary a code for the step before the old one falls out of the window.
+            left = self.totp.interval - time.time() % self.totp.interval
+            if left < 3:
+                time.sleep(left + 0.05)
             current = self.totp.timecode(datetime.now(UTC))
             step = current - 1 if self.last_step is None else max(current - 1, self.last_step + 1)
             if step <= current + 1:
