@@ -8,16 +8,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casetrack import audit
+from casetrack import audit, lookups
 from casetrack.access import unit_ids_for
 from casetrack.domain.dates import EARLIEST_CASE_DATE, local_date
 from casetrack.domain.reference import INITIAL_STATUS, OTHER_CATEGORY
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
-from casetrack.models import Case, CaseKind, Category, Channel, OrgUnit, Source, User, utcnow
+from casetrack.models import Case, Category, OrgUnit, User, utcnow
 from casetrack.services.errors import DomainError, NotPermitted
 from casetrack.services.references import next_reference, prefix_for_unit
-from casetrack.services.search import refresh_search_document
+from casetrack.services.search import add_search_document
 
 MAX_TITLE = 200
 MAX_TEXT = 20_000
@@ -91,11 +91,33 @@ class NewCase:
     immediate_action: str | None = None
 
 
-def _require_code(model, code: str | None, field_name: str, message: str) -> None:
-    if code is None:
-        return
-    if db.session.get(model, code) is None:
-        raise DomainError(message, field_name)
+def _checked_codes(data: NewCase) -> list[Category]:
+    """Check the reference codes of ``data``; return its categories.
+
+    A new case takes only codes in use (the form offers no others, and a code taken out
+    of use is refused as if unknown). The active codes come from ``lookups``, which the
+    form has already read in this request. Raises ``DomainError`` at the first code at
+    fault, in the order of the form's fields.
+    """
+    checks = (
+        ("kind", data.kind_code, "kind_code", "Välj en ärendetyp i listan."),
+        ("channel", data.channel_code, "channel_code", "Välj en kanal i listan."),
+        ("source", data.source_code, "source_code", "Välj från vem ärendet kom."),
+    )
+    for table, code, name, message in checks:
+        if code is not None and code not in dict(lookups.options(table)):
+            raise DomainError(message, name)
+    codes = list(dict.fromkeys(data.category_codes))
+    if not codes:
+        return []
+    by_code = {
+        category.code: category
+        for category in db.session.scalars(sa.select(Category).where(Category.code.in_(codes)))
+    }
+    active = dict(lookups.options("category"))
+    if any(code not in by_code or code not in active for code in codes):
+        raise DomainError("Välj kategorier i listan.", "category_codes")
+    return [by_code[code] for code in codes]
 
 
 def _clean(text: str | None) -> str | None:
@@ -125,15 +147,7 @@ def register_case(
         raise DomainError("Välj en enhet som finns i listan.", "org_unit_id")
     if actor is not None and unit.id not in unit_ids_for(actor, permission):
         raise NotPermitted("Du kan inte registrera ärenden för den enheten.", "org_unit_id")
-    _require_code(CaseKind, data.kind_code, "kind_code", "Välj en ärendetyp i listan.")
-    _require_code(Channel, data.channel_code, "channel_code", "Välj en kanal i listan.")
-    _require_code(Source, data.source_code, "source_code", "Välj från vem ärendet kom.")
-    categories = []
-    for code in dict.fromkeys(data.category_codes):
-        category = db.session.get(Category, code)
-        if category is None:
-            raise DomainError("Välj kategorier i listan.", "category_codes")
-        categories.append(category)
+    categories = _checked_codes(data)
     if data.received_on > local_date(now):
         raise DomainError("Datumet kan inte vara i framtiden.", "received_on")
     if data.received_on < EARLIEST_CASE_DATE:
@@ -188,7 +202,7 @@ def register_case(
     case.categories = categories
     db.session.add(case)
     db.session.flush()
-    refresh_search_document(case)
+    add_search_document(case)
     audit.record(
         "case.registered",
         entity_type="case",

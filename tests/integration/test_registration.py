@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from casetrack.domain.roles import Permission, Role
 from casetrack.extensions import db
-from casetrack.models import AuditEntry, Case
+from casetrack.models import AuditEntry, Case, Category, Source
 from casetrack.services.cases import NewCase, register_case
 from casetrack.services.errors import DomainError, NotPermitted
 
@@ -83,6 +83,24 @@ def test_bad_input_is_refused_with_a_swedish_message_at_the_field(
         register_case(handler, _new(org["a"], **changes), now=NOW)
     assert error.value.field == field
     assert message in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("model", "code", "changes", "field"),
+    [
+        (Category, "bemanning", {"category_codes": ["bemotande", "bemanning"]}, "category_codes"),
+        (Source, "narstaende", {"source_code": "narstaende"}, "source_code"),
+    ],
+)
+def test_a_code_taken_out_of_use_is_refused_for_new_cases(org, make, model, code, changes, field):
+    handler = make.user([(Role.HANDLER, org["a"])])
+    db.session.get(model, code).active = False
+    db.session.commit()
+    with pytest.raises(DomainError) as error:
+        register_case(handler, _new(org["a"], **changes), now=NOW)
+    assert error.value.field == field
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0
 
 
 def test_a_handler_cannot_register_for_another_unit(org, make):
