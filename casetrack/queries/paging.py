@@ -49,17 +49,34 @@ class Page:
 
 
 def capped_count(stmt: sa.Select, cap: int | None = None) -> tuple[int, bool]:
-    """(count, capped): the number of rows ``stmt`` selects, counting at most cap + 1."""
+    """(count, capped): the number of rows ``stmt`` selects, counting at most cap + 1.
+
+    The rows are counted without their columns, so that the database can count from an
+    index without reading each row (``stmt`` must select one row per entity: no joins
+    that multiply rows).
+    """
     cap = COUNT_CAP if cap is None else cap
-    limited = stmt.order_by(None).limit(cap + 1).subquery()
+    limited = (
+        stmt.order_by(None)
+        .with_only_columns(sa.literal(1).label("one"), maintain_column_froms=True)
+        .limit(cap + 1)
+        .subquery()
+    )
     count = db.session.scalar(sa.select(sa.func.count()).select_from(limited)) or 0
     return (cap, True) if count > cap else (count, False)
 
 
-def paginate(stmt: sa.Select, page: int, per_page: int, cap: int | None = None) -> Page:
-    """One page of ``stmt`` (which must be ordered) and a count capped at ``cap``."""
+def paginate(
+    stmt: sa.Select, page: int, per_page: int, cap: int | None = None, options: tuple = ()
+) -> Page:
+    """One page of ``stmt`` (which must be ordered) and a count capped at ``cap``.
+
+    ``options`` are loader options (eager loads) for the rows of the page; the count
+    does not need them.
+    """
     page = max(1, page)
-    rows = list(db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)).unique())
+    page_stmt = stmt.options(*options).limit(per_page + 1).offset((page - 1) * per_page)
+    rows = list(db.session.scalars(page_stmt).unique())
     has_next = len(rows) > per_page
     if page == 1 and not has_next:
         total, capped = len(rows), False  # the whole list is on this page: no COUNT needed

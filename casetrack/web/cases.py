@@ -149,11 +149,14 @@ def list_cases():
     search_form = SearchForm(text=_saved_search(search_key))
     pagination = None
     if flt is not None:
-        stmt = case_queries.filtered(current_user, flt, _today()).options(
-            joinedload(Case.org_unit), joinedload(Case.assigned_handler)
-        )
+        stmt = case_queries.filtered(current_user, flt, _today())
         page = request.args.get("sida", 1, type=int)
-        pagination = paging.paginate(stmt, page=page, per_page=PAGE_SIZE)
+        pagination = paging.paginate(
+            stmt,
+            page=page,
+            per_page=PAGE_SIZE,
+            options=(joinedload(Case.org_unit), joinedload(Case.assigned_handler)),
+        )
     status = 200 if flt is not None else 422
     return (
         render_template(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 from sqlalchemy.exc import DatabaseError
 
 from casetrack.access import case_scope, unit_ids_for
@@ -30,6 +31,25 @@ def test_a_role_reaches_its_unit_and_everything_below(org, make):
     }
     assert unit_ids_for(handler, Permission.CASE_HANDLE) == {org["a"].id, org["a1"].id}
     assert unit_ids_for(handler, Permission.REPORT_READ) == frozenset()
+
+
+def test_a_role_on_the_whole_tree_reaches_every_case_without_a_unit_condition(org, make):
+    quality = make.user([(Role.QUALITY, org["root"])])
+    manager = make.user([(Role.MANAGER, org["dept"])])
+    cases = {make.case(org[key], by=manager).reference for key in ("a", "a1", "b")}
+    db.session.commit()
+    assert unit_ids_for(quality, Permission.CASE_READ).all_units
+    assert not unit_ids_for(manager, Permission.CASE_READ).all_units
+    assert "org_unit_id" not in str(case_scope(quality, Permission.CASE_READ))
+    assert _visible(quality) == cases
+    # A second top-level unit: the förvaltning is no longer every unit, the condition
+    # is back and the other tree's case stays out of reach.
+    elsewhere = make.unit("Stadsdel två", code="S2")
+    make.case(elsewhere, by=make.user([(Role.MANAGER, elsewhere)]))
+    db.session.commit()
+    g.pop("_unit_scope", None)
+    assert not unit_ids_for(quality, Permission.CASE_READ).all_units
+    assert _visible(quality) == cases
 
 
 def test_handlers_see_their_units_staff_see_only_what_they_filed(org, make):
