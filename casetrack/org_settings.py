@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
+from flask import g, has_request_context
+
 from casetrack import audit
 from casetrack.domain.escalation import default_settings
 from casetrack.extensions import db
@@ -16,11 +19,22 @@ from casetrack.models import OrgSetting, User, utcnow
 from casetrack.services.errors import DomainError
 
 
+def _stored() -> dict[str, str]:
+    """The stored values, read in one statement once per request (a page asks for the
+    eight lex step deadlines one by one)."""
+    if has_request_context() and "_org_settings" in g:
+        return g._org_settings
+    values = dict(db.session.execute(sa.select(OrgSetting.key, OrgSetting.value)).all())
+    if has_request_context():
+        g._org_settings = values
+    return values
+
+
 def get(key: str) -> str:
     """The stored value of ``key``, else its default. Unknown keys raise KeyError."""
-    row = db.session.get(OrgSetting, key)
-    if row is not None:
-        return row.value
+    stored = _stored()
+    if key in stored:
+        return stored[key]
     return default_settings()[key]
 
 
@@ -36,9 +50,9 @@ def get_int(key: str) -> int:
 def all_settings() -> dict[str, str]:
     """Every known setting with its current value."""
     values = default_settings()
-    for row in db.session.query(OrgSetting).all():
-        if row.key in values:
-            values[row.key] = row.value
+    for key, value in _stored().items():
+        if key in values:
+            values[key] = value
     return values
 
 
@@ -62,6 +76,8 @@ def set_setting(actor: User, key: str, value: str, *, now: datetime | None = Non
         row.value = value
         row.updated_at = now
         row.updated_by_id = actor.id
+    if has_request_context():
+        g.pop("_org_settings", None)
     audit.record(
         "setting.changed",
         entity_type="org_setting",
