@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 SECRET = "benchmark-only-secret-key-0123456789abcdef"  # noqa: S105  # pragma: allowlist secret (local benchmark server only)
 DOMAIN = "bench.example"
 PASSWORD = "bench-casetrack-2026"  # noqa: S105  # pragma: allowlist secret (synthetic accounts)
+WARM_UP = 20  # registrations before the timed ones (not counted)
 SEARCHES = ["Tenstavägen 42", "Kista larmet", "maten kall", "Fruängen", "vikarier"]
 
 
@@ -313,22 +314,19 @@ def bench_load(app, url: str, seconds: int, workers: int, connections: int, year
 # -- 4. registrations --------------------------------------------------------------------
 
 
-def bench_registrations(app, count: int) -> dict:
+def _register_stream(url: str, email: str, count: int, barrier=None) -> dict:
+    """Register ``count`` cases as ``email`` in their enhet, one commit each."""
     from casetrack.extensions import db
     from casetrack.models import AuditEntry, OrgUnit, User
     from casetrack.services.cases import NewCase, register_case
 
+    app = make_app(url)
     with app.test_request_context():
-        # The second enhet's handler: the pages and the enhet report measure the first
-        # enhet, which these committed cases would otherwise fill with new open cases.
-        handler = db.session.scalars(
-            sa.select(User).where(User.email == f"handlaggare2@{DOMAIN}")
-        ).one()
+        handler = db.session.scalars(sa.select(User).where(User.email == email)).one()
         enhet = db.session.get(OrgUnit, handler.role_assignments[0].org_unit_id)
-        audits_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
         today = date.today() - timedelta(days=1)
-        started = time.perf_counter()
-        for i in range(count):
+
+        def register(i: int) -> None:
             register_case(
                 handler,
                 NewCase(kind_code="complaint", org_unit_id=enhet.id, received_on=today,
@@ -337,14 +335,82 @@ def bench_registrations(app, count: int) -> dict:
                         submitter_name="Testperson Syntetisk"),
             )  # fmt: skip
             db.session.commit()  # one transaction per registration, as a request does
+
+        for i in range(WARM_UP):  # compiled statements and prepared plans, as in a server
+            register(-1 - i)
+        mine = sa.select(sa.func.count()).where(AuditEntry.actor_id == handler.id)
+        audits_before = db.session.scalar(mine)
+        db.session.rollback()  # SQLite: no transaction (and no write lock) while waiting
+        if barrier is not None:
+            barrier.wait()
+        started = time.perf_counter()
+        for i in range(count):
+            register(i)
         seconds = time.perf_counter() - started
-        audits = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
-    rate = count / seconds
+        audits = db.session.scalar(mine) - audits_before
+    return {"seconds": seconds, "count": count, "audit_rows": audits}
+
+
+def _stream_worker(url, email, count, barrier, out) -> None:
+    out.put(_register_stream(url, email, count, barrier))
+
+
+def bench_registrations(url: str, count: int, streams: int) -> dict:
+    """Registrations per second: one stream after another (the latency of one), and
+    ``streams`` processes at once (what the database and both cores can take).
+
+    The handlers of enheter 2, 3, … register in their own enheter: the pages and the
+    enhet report measure the first enhet, which these committed cases would otherwise
+    fill with new open cases. Enheter of one avdelning share its reference counter, so
+    concurrent streams wait for each other's row lock as real registrations do.
+    """
+    import multiprocessing
+    import queue
+
+    one = _register_stream(url, f"handlaggare2@{DOMAIN}", count)
+    rate = count / one["seconds"]
     print(
-        f"registrations {rate:8.1f} /s   ({count} cases, {audits - audits_before} audit rows, "
-        f"one commit each)"
+        f"registrations {rate:8.1f} /s   one stream ({count} cases, {one['audit_rows']} "
+        f"audit rows, one commit each)"
     )
-    return {"per_second": rate, "count": count, "audit_rows": audits - audits_before}
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(streams)
+    out = context.Queue()
+    workers = [
+        context.Process(target=_stream_worker,
+                        args=(url, f"handlaggare{n + 2}@{DOMAIN}", count, barrier, out))
+        for n in range(streams)
+    ]  # fmt: skip
+    for worker in workers:
+        worker.start()
+    results = []
+    while len(results) < len(workers):  # a stream that fails must not leave us waiting
+        try:
+            results.append(out.get(timeout=5))
+        except queue.Empty:
+            failed = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            if failed:
+                for worker in workers:
+                    worker.terminate()
+                raise SystemExit(f"a registration stream failed (exit codes {failed})") from None
+    for worker in workers:
+        worker.join()
+    total = sum(r["count"] for r in results)
+    wall = max(r["seconds"] for r in results)
+    audits = sum(r["audit_rows"] for r in results)
+    concurrent = total / wall
+    print(
+        f"registrations {concurrent:8.1f} /s   {streams} streams at once ({total} cases, "
+        f"{audits} audit rows)"
+    )
+    return {
+        "per_second": rate,
+        "count": count,
+        "audit_rows": one["audit_rows"],
+        "concurrent_per_second": concurrent,
+        "streams": streams,
+        "concurrent_count": total,
+    }
 
 
 def main() -> None:
@@ -355,7 +421,9 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=5, help="gunicorn workers")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
-    parser.add_argument("--registrations", type=int, default=300)
+    parser.add_argument("--registrations", type=int, default=300, help="per stream")
+    parser.add_argument("--streams", type=int, default=4,
+                        help="concurrent registration processes")  # fmt: skip
     parser.add_argument("--skip", action="append", default=[],
                         choices=["report", "pages", "load", "registrations"])  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -381,7 +449,9 @@ def main() -> None:
             app, args.database_url, args.load_seconds, args.workers, args.connections, year
         )
     if "registrations" not in args.skip:
-        results["registrations"] = bench_registrations(app, args.registrations)
+        results["registrations"] = bench_registrations(
+            args.database_url, args.registrations, args.streams
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
 

@@ -283,7 +283,9 @@ def my_work(user: User, today: date, limit: int = 10) -> list[Section]:
         narrowed = key == "overdue" or any(c is in_my_units for c in conditions)
         scope = () if narrowed else (case_scope(user, Permission.CASE_READ),)
         base = sa.select(Case).where(*scope, *conditions)
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
+        # Counted over ids only, so that the database can count from its indexes.
+        ids = sa.select(Case.id).where(*scope, *conditions).subquery()
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(ids))
         cases = list(
             db.session.scalars(
                 base.options(joinedload(Case.org_unit))
