@@ -177,6 +177,26 @@ def test_my_work_shows_assigned_unassigned_and_overdue(client, auth, data):
     assert data["c5"].reference not in page
 
 
+def test_my_work_lists_cases_with_open_atgarder_in_my_units_only(client, auth, data):
+    from casetrack.models import Action
+
+    def action(case, **kw):
+        db.session.add(Action(case_id=case.id, description="Ny rutin", responsible="Lena",
+                              created_at=NOW, **kw))  # fmt: skip
+
+    action(data["c1"], due_on=date(2026, 2, 1))  # not done: open
+    action(data["c2"], done_on=date(2026, 2, 20), effect_verdict="achieved")  # followed up
+    action(data["c4"], done_on=date(2026, 3, 10))  # done, effect not yet followed up: open
+    action(data["c5"], due_on=date(2026, 2, 1))  # open, but in another enhet
+    db.session.commit()
+    auth.login("h@test.example")
+    page = client.get("/arenden/mina").text
+    assert re.search(r'<h2 id="open_actions">[^<]*\(2\)</h2>', page)
+    section = page.split('id="open_actions"')[1]
+    assert {data["c1"].reference, data["c4"].reference} <= _refs(section)
+    assert data["c2"].reference not in section and data["c5"].reference not in page
+
+
 def test_staff_and_quality_do_not_get_mina_arenden(client, auth, org, make, data):
     auth.login("s@test.example")
     response = client.get("/arenden/mina")
