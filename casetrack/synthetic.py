@@ -340,7 +340,7 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
         status = "avslutad" if closed else ("registrerad" if age < 5 else "under_utredning")
         closed_at = _moment(day + timedelta(days=40), rng) if closed else None
         ia = is_deviation and rng.random() < 0.01
-        case_rows.append((
+        case_row = (
             case_id, reference, kind, unit_id, day,
             "avvikelseblankett" if is_deviation else rng.choice(PUBLIC_CHANNELS), source,
             "Parkering vid entrén" if "annat" in categories else None, title, description,
@@ -353,7 +353,8 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             status,
             handler_id if age >= 2 else None, registered, filer or handler_id, registered,
             filer or handler_id, 1,
-        ))  # fmt: skip
+        )  # fmt: skip
+        action_done = False
         link_rows.extend((case_id, code) for code in categories)
         search_rows.append((case_id, f"{title}\n{description}"))
         audit_rows.append((
@@ -382,6 +383,7 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             evaluated = done + timedelta(days=rng.randint(30, 60)) if done else None
             if evaluated is not None and evaluated > today:
                 evaluated = None
+            action_done = done is not None
             action_rows.append((
                 ids[Action], case_id, "Tas upp på arbetsplatsträff och rutinen gås igenom.",
                 f"Handläggare {handler_id}", due, done, evaluated,
@@ -405,6 +407,8 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
                 ))  # fmt: skip
                 ids[EscalationStep] += 1
             ids[Escalation] += 1
+        # The report's per-case facts, as the database triggers keep them (migration 0960).
+        case_rows.append((*case_row, gave_feedback, action_done, ",".join(sorted(categories))))
     return [
         (Case.__table__, (
             "id", "reference", "kind_code", "org_unit_id", "received_on", "channel_code",
@@ -412,7 +416,8 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             "wants_feedback", "submitter_name", "submitter_email", "person_concerned",
             "occurred_on", "acknowledged_on", "closed_at", "ia_reported_on", "ia_reference",
             "no_feedback_reason", "status_code", "assigned_handler_id", "created_at",
-            "created_by_id", "updated_at", "updated_by_id", "version"), case_rows),
+            "created_by_id", "updated_at", "updated_by_id", "version", "has_feedback",
+            "has_done_action", "category_codes"), case_rows),
         (case_category, ("case_id", "category_code"), link_rows),
         (CaseSearchDocument.__table__, ("case_id", "document"), search_rows),
         (AuditEntry.__table__, (

@@ -37,15 +37,21 @@ class Case(Base):
     __tablename__ = "case_record"
     __table_args__ = (
         # The report: unit subtree × received date, grouped by kind and source.
-        # On PostgreSQL it also carries id and ia_reported_on, so that every statement of
-        # the report reads the index only, never the table (migration 0950).
+        # On PostgreSQL it also carries what else the report reads, so that its
+        # statements read the index only, never the table (migrations 0950, 0960).
         sa.Index(
             "ix_case_record_unit_received",
             "org_unit_id",
             "received_on",
             "kind_code",
             "source_code",
-            postgresql_include=["id", "ia_reported_on"],
+            postgresql_include=[
+                "id",
+                "ia_reported_on",
+                "has_feedback",
+                "has_done_action",
+                "category_codes",
+            ],
         ),
         sa.Index("ix_case_record_received_on", "received_on"),
         sa.Index("ix_case_record_kind_received", "kind_code", "received_on"),
@@ -96,6 +102,14 @@ class Case(Base):
     version: Mapped[int] = mapped_column(default=1)
     # Set when retention removed the personal data and free text (casetrack retention).
     anonymised_at: Mapped[datetime | None]
+    # What the tertial report counts, kept by database triggers on feedback, case_action
+    # and case_category in the same transaction as the write (migration 0960); never set
+    # by the application. Values loaded into a session can lag behind a write made
+    # through a child in the same session: read them in SQL (the report), not here.
+    has_feedback: Mapped[bool] = mapped_column(server_default=sa.false())
+    has_done_action: Mapped[bool] = mapped_column(server_default=sa.false())
+    # The case's category codes joined by commas, '' for none; the order is not significant.
+    category_codes: Mapped[str] = mapped_column(sa.Text, server_default="")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
