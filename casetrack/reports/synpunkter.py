@@ -1,6 +1,6 @@
 """The tertial table "Redovisning av synpunkter och klagomål" (DESIGN §5).
 
-Two aggregate queries (GROUP BY over the cases of a unit subtree and a date range) give
+Three aggregate queries (GROUP BY over the cases of a unit subtree and a date range) give
 every row for every tertial in the range; the page needs six tertials back for the trend
 and the comparison with the year before, so the number of queries is constant whatever
 the number of cases. ``row_condition`` gives the same rules as a WHERE clause for the
@@ -108,26 +108,37 @@ def _period_columns():
     return year.label("year"), tertial.label("tertial")
 
 
+def _category_codes():
+    """The category codes of each case, one row per code, from ``Case.category_codes``."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return (
+            sa.func.unnest(sa.func.string_to_array(Case.category_codes, ","))
+            .table_valued("code")
+            .render_derived(name="codes")
+        )
+    # Category codes are identifiers ([a-z_]), so "a,b" becomes the JSON array ["a","b"].
+    as_json = '["' + sa.func.replace(Case.category_codes, ",", '","') + '"]'
+    return sa.func.json_each(as_json).table_valued("value").alias("codes")
+
+
 def live_counts(unit_ids: list[int], start: date, end: date) -> dict[Period, dict[str, int]]:
     """{(year, tertial): {row key: count}} for the cases of ``unit_ids`` received in range.
 
-    Two statements. The first groups the cases by period, kind (beröm or not), source and
-    the per-case facts that the database keeps on the case row (återkoppling, a done
-    åtgärd, the category codes; migration 0960), so it reads each case once and no other
-    table; the rows are then added up here. The second counts the lex Sarah / lex Maria
-    tracks. ``row_condition`` asks the child tables themselves, and a test checks that the
-    drill-down lists have exactly the numbers counted here.
+    The per-case facts the report counts (återkoppling, a done åtgärd, the category codes)
+    are kept on the case row by the database (migration 0960), so the statements read
+    the cases and no other table but the lex tracks. ``row_condition`` asks the child
+    tables themselves, and a test checks that the drill-down lists have exactly the
+    numbers counted here.
     """
     year, tertial = _period_columns()
     where = (in_units(Case.org_unit_id, unit_ids), Case.received_on.between(start, end))
     counts: dict[Period, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     is_praise = sa.case((Case.kind_code == "praise", 1), else_=0).label("is_praise")
+    no_category = sa.case((Case.category_codes == "", 1), else_=0).label("no_category")
 
-    # 1. Beröm, the source rows, the category rows (each case once per category),
-    #    återkoppling, åtgärder and the cases without a source or a category.
-    facts = (is_praise, Case.source_code, Case.category_codes, Case.has_feedback,
-             Case.has_done_action)  # fmt: skip
-    for y, t, praise, source, codes, feedback, actions, n in db.session.execute(
+    # 1. Beröm, the source rows, återkoppling, åtgärder and the cases without a category.
+    facts = (is_praise, Case.source_code, Case.has_feedback, Case.has_done_action, no_category)
+    for y, t, praise, source, feedback, actions, uncategorised, n in db.session.execute(
         sa.select(year, tertial, *facts, sa.func.count())
         .where(*where)
         .group_by(year, tertial, *facts)
@@ -137,17 +148,26 @@ def live_counts(unit_ids: list[int], start: date, end: date) -> dict[Period, dic
             period["praise:praise"] += n
             continue
         period[MISSING_SOURCE if source is None else f"source:{source}"] += n
-        if codes:
-            for code in codes.split(","):
-                period[f"category:{code}"] += n
-        else:
+        if uncategorised:
             period[MISSING_CATEGORY] += n
         if feedback:
             period["feedback:feedback_given"] += n
         if actions:
             period["actions:actions_taken"] += n
 
-    # 2. Lex Sarah / lex Maria, excluding IA incidents.
+    # 2. Category rows: each case once per category.
+    codes = _category_codes()
+    code = codes.c[0]
+    for y, t, category, n in db.session.execute(
+        sa.select(year, tertial, code, sa.func.count())
+        .select_from(Case)
+        .join(codes, sa.true())
+        .where(*where, _not_praise(), Case.category_codes != "")
+        .group_by(year, tertial, code)
+    ):
+        counts[(y, t)][f"category:{category}"] += n
+
+    # 3. Lex Sarah / lex Maria, excluding IA incidents.
     for y, t, track, n in db.session.execute(
         sa.select(year, tertial, Escalation.track, sa.func.count(sa.distinct(Case.id)))
         .join(Escalation, Escalation.case_id == Case.id)
