@@ -111,6 +111,17 @@ def in_units(column, unit_ids) -> sa.ColumnElement[bool]:
     return column.in_(ids)
 
 
+def in_units_param(column, name: str) -> sa.ColumnElement[bool]:
+    """``column IN (:name)`` for a statement built once and run with many unit lists:
+    the units are given at execution as ``{name: [ids]}`` (an array on PostgreSQL, an
+    expanding IN list on SQLite)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(name, type_=ARRAY(sa.Integer)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
 def case_scope(
     user: User | None,
     permission: Permission = Permission.CASE_READ,

@@ -9,13 +9,14 @@ drill-down list, and a test checks that each drill-down list has exactly the num
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
 
-from casetrack.access import in_units, subtree_ids
+from casetrack.access import in_units_param, subtree_ids
 from casetrack.domain.report_rows import GROUPS, ROWS, Row, row_key
 from casetrack.domain.tertials import tertial_bounds
 from casetrack.extensions import db
@@ -95,8 +96,8 @@ def row_condition(key: str):
     raise ValueError(f"unknown report row {key!r}")
 
 
-def _period_columns():
-    if db.session.get_bind().dialect.name == "postgresql":
+def _period_columns(dialect: str):
+    if dialect == "postgresql":
         # date_part (double precision) rather than EXTRACT, which returns numeric since
         # PostgreSQL 14 and costs several times more per row over a förvaltning's cases.
         year = sa.cast(sa.func.date_part("year", Case.received_on), sa.Integer)
@@ -108,9 +109,9 @@ def _period_columns():
     return year.label("year"), tertial.label("tertial")
 
 
-def _category_codes():
+def _category_codes(dialect: str):
     """The category codes of each case, one row per code, from ``Case.category_codes``."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         return (
             sa.func.unnest(sa.func.string_to_array(Case.category_codes, ","))
             .table_valued("code")
@@ -119,6 +120,46 @@ def _category_codes():
     # Category codes are identifiers ([a-z_]), so "a,b" becomes the JSON array ["a","b"].
     as_json = '["' + sa.func.replace(Case.category_codes, ",", '","') + '"]'
     return sa.func.json_each(as_json).table_valued("value").alias("codes")
+
+
+@functools.cache
+def _count_statements(dialect: str) -> tuple[sa.Select, sa.Select, sa.Select]:
+    """The report's three aggregates for ``dialect``, built once: the units and the date
+    range are bound at execution (``units``, ``start``, ``end``)."""
+    year, tertial = _period_columns(dialect)
+    where = (
+        in_units_param(Case.org_unit_id, "units"),
+        Case.received_on.between(
+            sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
+        ),
+    )
+    is_praise = sa.case((Case.kind_code == "praise", 1), else_=0).label("is_praise")
+    no_category = sa.case((Case.category_codes == "", 1), else_=0).label("no_category")
+    # 1. Beröm, the source rows, återkoppling, åtgärder and the cases without a category.
+    facts = (is_praise, Case.source_code, Case.has_feedback, Case.has_done_action, no_category)
+    cases = (
+        sa.select(year, tertial, *facts, sa.func.count())
+        .where(*where)
+        .group_by(year, tertial, *facts)
+    )
+    # 2. Category rows: each case once per category.
+    codes = _category_codes(dialect)
+    code = codes.c[0]
+    categories = (
+        sa.select(year, tertial, code, sa.func.count())
+        .select_from(Case)
+        .join(codes, sa.true())
+        .where(*where, _not_praise(), Case.category_codes != "")
+        .group_by(year, tertial, code)
+    )
+    # 3. Lex Sarah / lex Maria, excluding IA incidents.
+    tracks = (
+        sa.select(year, tertial, Escalation.track, sa.func.count(sa.distinct(Case.id)))
+        .join(Escalation, Escalation.case_id == Case.id)
+        .where(*where, _not_praise(), Case.ia_reported_on.is_(None))
+        .group_by(year, tertial, Escalation.track)
+    )
+    return cases, categories, tracks
 
 
 def live_counts(unit_ids: list[int], start: date, end: date) -> dict[Period, dict[str, int]]:
@@ -130,18 +171,13 @@ def live_counts(unit_ids: list[int], start: date, end: date) -> dict[Period, dic
     tables themselves, and a test checks that the drill-down lists have exactly the
     numbers counted here.
     """
-    year, tertial = _period_columns()
-    where = (in_units(Case.org_unit_id, unit_ids), Case.received_on.between(start, end))
     counts: dict[Period, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    is_praise = sa.case((Case.kind_code == "praise", 1), else_=0).label("is_praise")
-    no_category = sa.case((Case.category_codes == "", 1), else_=0).label("no_category")
-
-    # 1. Beröm, the source rows, återkoppling, åtgärder and the cases without a category.
-    facts = (is_praise, Case.source_code, Case.has_feedback, Case.has_done_action, no_category)
+    if not unit_ids:
+        return {}
+    cases, categories, tracks = _count_statements(db.session.get_bind().dialect.name)
+    params = {"units": sorted(unit_ids), "start": start, "end": end}
     for y, t, praise, source, feedback, actions, uncategorised, n in db.session.execute(
-        sa.select(year, tertial, *facts, sa.func.count())
-        .where(*where)
-        .group_by(year, tertial, *facts)
+        cases, params
     ):
         period = counts[(y, t)]
         if praise:
@@ -154,26 +190,9 @@ def live_counts(unit_ids: list[int], start: date, end: date) -> dict[Period, dic
             period["feedback:feedback_given"] += n
         if actions:
             period["actions:actions_taken"] += n
-
-    # 2. Category rows: each case once per category.
-    codes = _category_codes()
-    code = codes.c[0]
-    for y, t, category, n in db.session.execute(
-        sa.select(year, tertial, code, sa.func.count())
-        .select_from(Case)
-        .join(codes, sa.true())
-        .where(*where, _not_praise(), Case.category_codes != "")
-        .group_by(year, tertial, code)
-    ):
+    for y, t, category, n in db.session.execute(categories, params):
         counts[(y, t)][f"category:{category}"] += n
-
-    # 3. Lex Sarah / lex Maria, excluding IA incidents.
-    for y, t, track, n in db.session.execute(
-        sa.select(year, tertial, Escalation.track, sa.func.count(sa.distinct(Case.id)))
-        .join(Escalation, Escalation.case_id == Case.id)
-        .where(*where, _not_praise(), Case.ia_reported_on.is_(None))
-        .group_by(year, tertial, Escalation.track)
-    ):
+    for y, t, track, n in db.session.execute(tracks, params):
         counts[(y, t)][f"escalation:{track}"] += n
     return {period: dict(values) for period, values in counts.items()}
 
