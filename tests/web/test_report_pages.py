@@ -169,3 +169,26 @@ def test_the_report_command_writes_xlsx_and_csv(runner, org, people, tmp_path):
     assert "Mat och måltider;2;1;0;3;st;" in csv_target.read_text("utf-8-sig")
     result = runner.invoke(args=["report", "--unit", "NOPE", "--output", str(csv_target)])
     assert result.exit_code != 0 and "Ingen enhet" in result.output
+
+
+def test_the_unit_choice_lists_the_tree_in_order_with_each_level_indented(
+    client, auth, org, make, people
+):
+    make.user([(Role.QUALITY, org["root"])], email="qroot@test.example")
+    db.session.commit()
+    _login(auth, "qroot@test.example")
+    page = client.get("/rapport/").text
+    select = page.split('name="enhet"')[1].split("</select>")[0]
+    options = [
+        (len(indent) // 2, name)
+        for indent, name in re.findall(r"<option[^>]*>((?:\xa0|&nbsp;)*)([^<]+)</option>", select)
+    ]
+    assert options == [
+        (0, "Förvaltningen"),
+        (1, "Funktionsnedsättning"),
+        (2, "Gruppbostaden"),
+        (1, "Äldreomsorg"),
+        (2, "Enhet A"),
+        (3, "Arbetsgrupp A1"),
+        (2, "Enhet B"),
+    ]
