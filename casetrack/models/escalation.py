@@ -66,6 +66,13 @@ class Escalation(Base):
         sa.UniqueConstraint("case_id", "track"),
         sa.CheckConstraint("track IN ('lex_sarah', 'lex_maria')", name="track"),
         sa.Index("ix_escalation_track_case", "track", "case_id"),
+        # The tracks still running, read on every handler's page (migration 0970).
+        sa.Index(
+            "ix_escalation_running",
+            "id",
+            postgresql_where=sa.text("completed_on IS NULL"),
+            sqlite_where=sa.text("completed_on IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

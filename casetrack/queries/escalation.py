@@ -94,7 +94,7 @@ def late_step_case_ids(today: date) -> list[int]:
                 sa.select(
                     EscalationStep.escalation_id, EscalationStep.step, EscalationStep.occurred_on
                 )
-                .where(EscalationStep.escalation_id.in_(running))
+                .where(EscalationStep.escalation_id.in_(sorted(tracks)))
                 .order_by(EscalationStep.occurred_on, EscalationStep.id)
             ):
                 if row.escalation_id in tracks:
