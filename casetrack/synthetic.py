@@ -105,7 +105,7 @@ class GenerateSummary:
     def __str__(self) -> str:
         rate = self.cases / self.seconds if self.seconds else 0
         return (
-            f"{self.units} enheter, {self.users} användare, {self.cases} ärenden "
+            f"{self.units} verksamheter, {self.users} användare, {self.cases} ärenden "
             f"på {self.seconds:.0f} s ({rate:.0f} ärenden/s)"
         )
 

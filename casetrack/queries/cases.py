@@ -339,6 +339,8 @@ class Deadline:
     due: date
     met_on: date | None
     overdue: bool
+    # The case is closed: an unmet deadline is no longer "not done yet".
+    closed: bool = False
 
 
 def deadlines_for(case: Case, today: date, is_closed: bool) -> list[Deadline]:
@@ -351,12 +353,20 @@ def deadlines_for(case: Case, today: date, is_closed: bool) -> list[Deadline]:
         due = due_date(case.received_on, deadline_days("acknowledgement"))
         met = case.acknowledged_on
         result.append(
-            Deadline("Mottagningsbekräftelse", due, met, not met and not is_closed and due < today)
-        )
+            Deadline(
+                "Mottagningsbekräftelse", due, met, not met and not is_closed and due < today,
+                closed=is_closed,
+            )
+        )  # fmt: skip
     if case.kind_code != "praise" and case.wants_feedback:
         due = due_date(case.received_on, deadline_days("feedback"))
         met = min((f.given_on for f in case.feedback), default=None)
-        result.append(Deadline("Återkoppling", due, met, not met and not is_closed and due < today))
+        result.append(
+            Deadline(
+                "Återkoppling", due, met, not met and not is_closed and due < today,
+                closed=is_closed,
+            )
+        )  # fmt: skip
     for action in case.actions:
         if action.due_on and not action.done_on:
             result.append(

@@ -183,3 +183,23 @@ def test_the_list_is_paginated(client, auth, org, people, make):
     assert first.text.count("/arenden/") >= 50
     second = client.get("/arenden/?sida=2")
     assert "Sida 2 av 2" in second.text
+
+
+def test_a_single_case_is_one_arende(client, auth, org, people, make):
+    make.case(org["a"], by=people["handler"])
+    db.session.commit()
+    auth.login("handler@test.example")
+    assert "1 ärende. Sida 1 av 1." in client.get("/arenden/").text
+
+
+def test_a_closed_case_does_not_say_its_deadlines_are_not_done_yet(client, auth, org, people, make):
+    from casetrack.services import handling
+
+    case = make.case(org["a"], by=people["handler"], submitter_phone="070-000 00 00")
+    handling.close_case(people["handler"], case, no_feedback_reason="ej_nabar")
+    db.session.commit()
+    auth.login("handler@test.example")
+    page = client.get(f"/arenden/{case.id}").text
+    assert "Mottagningsbekräftelse" in page and "Återkoppling" in page
+    assert "inte klar än" not in page
+    assert page.count("inte gjord – ärendet är avslutat") == 2

@@ -136,7 +136,7 @@ def test_a_given_e_mail_address_gets_the_receipt_e_mail_in_the_outbox(client, au
     )
     assert response.status_code == 200
     reference, code = _receipt(response)
-    assert "skickat diarienummer och kod till din e-post" in response.text
+    assert "skickar också diarienummer och kod till din e-post" in response.text
     message = db.session.scalars(sa.select(OutboxMessage)).one()
     assert message.to_address == "karin@exempel.se"
     assert message.purpose == "receipt"
