@@ -8,6 +8,7 @@ filter overdue cases in SQL with ``received_on <= cutoff``.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from casetrack.domain.workdays import add_working_days
 
@@ -23,6 +24,7 @@ def due_date(received_on: date, working_days: int) -> date:
     return add_working_days(received_on, working_days)
 
 
+@lru_cache(maxsize=4_096)
 def latest_overdue_received_on(today: date, working_days: int) -> date:
     """The latest received date whose deadline of ``working_days`` is already past."""
     candidate = today - timedelta(days=1)

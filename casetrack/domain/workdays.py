@@ -30,8 +30,13 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _holidays_for(day.year)
 
 
+@lru_cache(maxsize=65_536)
 def add_working_days(start: date, days: int) -> date:
-    """The date ``days`` working days after ``start`` (``start`` itself is not counted)."""
+    """The date ``days`` working days after ``start`` (``start`` itself is not counted).
+
+    Memoised: a pure function of its dates, asked for the same deadlines on every page
+    (each running lex track's steps for the header count, each list row's deadlines).
+    """
     if days < 0:
         raise ValueError("days must not be negative")
     current = start
