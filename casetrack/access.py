@@ -13,34 +13,23 @@ import sqlalchemy as sa
 from flask import abort, g, has_request_context
 from flask_login import current_user
 
+from casetrack import org_tree
 from casetrack.domain.roles import Permission, Role, roles_with
 from casetrack.extensions import db
-from casetrack.models import Case, OrgUnit, RoleAssignment, User
-
-
-class UnitIds(frozenset):
-    """A set of unit ids that knows whether it holds every unit there is."""
-
-    all_units: bool = False
+from casetrack.models import Case, RoleAssignment, User
+from casetrack.org_tree import UnitIds
 
 
 def subtree_ids(root_ids: set[int]) -> UnitIds:
-    """All unit ids at or below ``root_ids``, by a recursive query (any tree depth).
+    """All unit ids at or below ``root_ids`` (any tree depth), from the org tree cached
+    per process and checked against the database's tree version (casetrack/org_tree.py).
 
-    The same statement counts all units, so that a subtree that is the whole tree is
-    marked ``all_units`` (``in_units`` then needs no condition).
+    A subtree that is the whole tree is marked ``all_units`` (``in_units`` then needs no
+    condition).
     """
     if not root_ids:
         return UnitIds()
-    tree = (
-        sa.select(OrgUnit.id).where(OrgUnit.id.in_(sorted(root_ids))).cte("subtree", recursive=True)
-    )
-    tree = tree.union(sa.select(OrgUnit.id).join(tree, OrgUnit.parent_id == tree.c.id))
-    every = sa.select(sa.func.count()).select_from(OrgUnit).scalar_subquery()
-    rows = db.session.execute(sa.select(tree.c.id, every)).all()
-    ids = UnitIds(row[0] for row in rows)
-    ids.all_units = bool(rows) and len(ids) == rows[0][1]
-    return ids
+    return org_tree.current().subtree(root_ids)
 
 
 def _root_units(user: User | None, permission: Permission) -> frozenset[int]:

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from casetrack import org_tree
 from casetrack.domain import escalation as rules
 from casetrack.domain.dates import STOCKHOLM, local_date
 from casetrack.domain.reference import CATEGORIES, EFFECT_VERDICTS
@@ -267,7 +268,11 @@ def generate(
     rng = random.Random(seed)  # noqa: S311 (synthetic data, not security)
     today = today or local_date(utcnow())
     _root, leaves, handler_for, staff_for = _build_org(rng, units)
+    db.session.flush()
     loader = _Loader()
+    # The load may run with triggers off (PostgreSQL, as a superuser): give the org tree
+    # its new version token by hand, so running servers reload the tree.
+    org_tree.mark_changed()
 
     def next_id(model) -> int:
         return (db.session.scalar(sa.select(sa.func.max(model.id))) or 0) + 1

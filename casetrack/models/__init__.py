@@ -20,7 +20,13 @@ from casetrack.models.escalation import (
     InvestigationCause,
     OrgSetting,
 )
-from casetrack.models.org import OrgUnit, RoleAssignment, User, WebAuthnCredential
+from casetrack.models.org import (
+    OrgTreeVersion,
+    OrgUnit,
+    RoleAssignment,
+    User,
+    WebAuthnCredential,
+)
 from casetrack.models.outbox import OutboxMessage
 from casetrack.models.reference import CaseKind, Category, Channel, Source, Status
 from casetrack.models.report import ReportSnapshot, ReportSummaryVersion
@@ -46,6 +52,7 @@ __all__ = [
     "JobOccurrence",
     "MessageTemplate",
     "OrgSetting",
+    "OrgTreeVersion",
     "OrgUnit",
     "OutboxMessage",
     "ReferenceCounter",

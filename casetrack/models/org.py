@@ -47,6 +47,17 @@ class OrgUnit(Base):
         return f"<OrgUnit {self.code}>"
 
 
+class OrgTreeVersion(Base):
+    """One row (id 1) whose token the database replaces on every write to ``org_unit``
+    (triggers, migration 0980): processes cache the tree and reload it when the token
+    they read differs from the one they cached (casetrack/org_tree.py)."""
+
+    __tablename__ = "org_tree_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(sa.String(64))
+
+
 class User(Base):
     """A person with an individual account (SECURITY.md K3-09)."""
 

@@ -24,7 +24,6 @@ from casetrack.models import (
     CaseSearchDocument,
     Feedback,
     User,
-    case_category,
 )
 
 SORTS = {
@@ -189,11 +188,7 @@ def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
     elif flt.status:
         stmt = stmt.where(Case.status_code == flt.status)
     if flt.category:
-        stmt = stmt.where(
-            sa.exists().where(
-                case_category.c.case_id == Case.id, case_category.c.category_code == flt.category
-            )
-        )
+        stmt = stmt.where(Case.in_category(flt.category))
     if flt.source:
         stmt = stmt.where(Case.source_code == flt.source)
     if flt.handler == "none":

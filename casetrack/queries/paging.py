@@ -69,17 +69,36 @@ def capped_count(stmt: sa.Select, cap: int | None = None) -> tuple[int, bool]:
 def paginate(
     stmt: sa.Select, page: int, per_page: int, cap: int | None = None, options: tuple = ()
 ) -> Page:
-    """One page of ``stmt`` (which must be ordered) and a count capped at ``cap``.
+    """One page of ``stmt`` (which must be ordered and select one entity with an ``id``)
+    and a count capped at ``cap``.
 
-    ``options`` are loader options (eager loads) for the rows of the page; the count
-    does not need them.
+    The page is found by its ids first and its rows loaded after: the ids of a unit's
+    cases in date order come from the covering index without reading a row, where a
+    statement asking for every column reads each candidate case from the table before it
+    can sort them (thousands of scattered rows for a filter the planner cannot estimate,
+    such as a category). ``options`` are loader options (eager loads) for the rows of the
+    page; neither the ids nor the count need them.
     """
     page = max(1, page)
-    page_stmt = stmt.options(*options).limit(per_page + 1).offset((page - 1) * per_page)
-    rows = list(db.session.scalars(page_stmt).unique())
-    has_next = len(rows) > per_page
+    entity = stmt.column_descriptions[0]["entity"]
+    ids = list(
+        db.session.scalars(
+            stmt.with_only_columns(entity.id, maintain_column_froms=True)
+            .limit(per_page + 1)
+            .offset((page - 1) * per_page)
+        )
+    )
+    has_next = len(ids) > per_page
+    ids = ids[:per_page]
+    loaded = {
+        row.id: row
+        for row in db.session.scalars(
+            sa.select(entity).where(entity.id.in_(ids)).options(*options)
+        ).unique()
+    }
+    rows = [loaded[id_] for id_ in ids if id_ in loaded]
     if page == 1 and not has_next:
         total, capped = len(rows), False  # the whole list is on this page: no COUNT needed
     else:
         total, capped = capped_count(stmt, cap)
-    return Page(rows[:per_page], page, per_page, total, capped, has_next)
+    return Page(rows, page, per_page, total, capped, has_next)

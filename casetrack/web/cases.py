@@ -8,7 +8,6 @@ import io
 import secrets
 from datetime import date
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -23,12 +22,12 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from casetrack import audit, lookups
-from casetrack.access import get_case_or_404, has_permission, in_units, may_handle, unit_ids_for
+from casetrack import audit, lookups, org_tree
+from casetrack.access import get_case_or_404, has_permission, may_handle, unit_ids_for
 from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
-from casetrack.models import Case, OrgUnit, utcnow
+from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
 from casetrack.queries import paging
 from casetrack.services import cases as case_service
@@ -68,12 +67,9 @@ def my_work():
 
 def _filter_form() -> CaseFilterForm:
     form = CaseFilterForm(request.args)
-    units = db.session.execute(
-        sa.select(OrgUnit.id, OrgUnit.name)
-        .where(in_units(OrgUnit.id, unit_ids_for(current_user, Permission.CASE_READ)))
-        .order_by(OrgUnit.name)
-    ).all()
-    form.enhet.choices = [("", "Alla mina enheter"), *[(str(id_), name) for id_, name in units]]
+    # The names come from the org tree cached per process (casetrack/org_tree.py).
+    units = org_tree.current().choices(unit_ids_for(current_user, Permission.CASE_READ))
+    form.enhet.choices = [("", "Alla mina enheter"), *units]
     form.typ.choices = [("", "Alla"), *lookups.options("kind", active_only=False)]
     form.status.choices = [
         ("", "Alla"),

@@ -63,6 +63,8 @@ def _ref(data, *names) -> set[str]:
         ("", ["c1", "c2", "c3", "c4"]),
         ("typ=complaint", ["c1"]),
         ("kategori=bemotande", ["c1", "c3"]),
+        ("kategori=mat", ["c1"]),
+        ("kategori=utebliven_insats", ["c4"]),
         ("kalla=narstaende", ["c1", "c3"]),
         ("fran=2026-02-01&till=2026-03-01", ["c2", "c3"]),
         ("handlaggare=none", ["c1", "c2", "c3"]),
@@ -219,6 +221,9 @@ def test_a_long_list_says_more_than_the_cap_and_pages_on(client, auth, org, make
 
     first = client.get("/arenden/").text
     assert "Fler än 5 ärenden" in first
+    # Newest first, in page order.
+    newest = [case.reference for case in reversed(made)]
+    assert re.findall(r">((?:AO|HA)-\d{4}-\d{5})</a>", first) == newest[:3]
     assert "Nästa sida" in first and "Föregående sida" not in first
     seen = _refs(first) | _refs(client.get("/arenden/?sida=2").text)
     last = client.get("/arenden/?sida=3").text
