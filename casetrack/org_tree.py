@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from casetrack.extensions import db
 from casetrack.models import OrgTreeVersion, OrgUnit
+from casetrack.web.rendered_options import RenderedOptions
 
 _G_KEY = "_org_tree"
 _MAX_DATABASES = 8  # trees kept per process (one per database URL)
@@ -63,7 +64,7 @@ class OrgTree:
     token: str | None
     units: dict[int, Unit]
     children: dict[int | None, tuple[int, ...]]
-    _choices: dict[frozenset[int], tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    _choices: dict[frozenset[int], RenderedOptions] = field(default_factory=dict)
 
     @classmethod
     def load(cls, token: str | None) -> OrgTree:
@@ -91,13 +92,14 @@ class OrgTree:
         ids.all_units = bool(found) and len(found) == len(self.units)
         return ids
 
-    def choices(self, ids: frozenset[int]) -> tuple[tuple[str, str], ...]:
-        """(id, name) of ``ids`` in name order, for a select; memoised per set of ids."""
+    def choices(self, ids: frozenset[int]) -> RenderedOptions:
+        """(id, name) of ``ids`` in name order, for a select; memoised per set of ids,
+        with the options' HTML (built on first use)."""
         key = frozenset(ids)
         if key not in self._choices:
             if len(self._choices) > 256:
                 self._choices.clear()
-            self._choices[key] = tuple(
+            self._choices[key] = RenderedOptions(
                 (str(unit.id), unit.name) for unit in self.units.values() if unit.id in key
             )
         return self._choices[key]

@@ -70,6 +70,7 @@ def _filter_form() -> CaseFilterForm:
     # The names come from the org tree cached per process (casetrack/org_tree.py).
     units = org_tree.current().choices(unit_ids_for(current_user, Permission.CASE_READ))
     form.enhet.choices = [("", "Alla mina enheter"), *units]
+    form.enhet.rendered_options = units
     form.typ.choices = [("", "Alla"), *lookups.options("kind", active_only=False)]
     form.status.choices = [
         ("", "Alla"),

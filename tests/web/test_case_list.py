@@ -93,6 +93,21 @@ def test_the_unit_filter_takes_the_subtree(client, auth, org, data):
     assert not _refs(response.text)
 
 
+def test_the_unit_filter_keeps_the_choice_and_escapes_names(client, auth, org, data):
+    org["a1"].name = 'Grupp <b>"A1"</b>'
+    db.session.commit()
+    auth.login("h@test.example")
+    page = client.get(f"/arenden/?enhet={org['a1'].id}").text
+    assert (
+        f'<option selected value="{org["a1"].id}">Grupp &lt;b&gt;&#34;A1&#34;&lt;/b&gt;</option>'
+        in page
+    )
+    unit_select = re.search(r'<select[^>]*name="enhet".*?</select>', page, re.S).group(0)
+    assert unit_select.count("selected") == 1
+    # Without a unit chosen, "Alla mina enheter" is the one shown.
+    assert f'<option value="{org["a1"].id}">' in client.get("/arenden/").text
+
+
 def test_a_bad_filter_value_gets_a_swedish_message(client, auth, data):
     auth.login("h@test.example")
     response = client.get("/arenden/?fran=igår")
