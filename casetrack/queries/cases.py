@@ -323,7 +323,8 @@ def reminder_count(user: User, today: date) -> int:
     # cases without evaluating every overdue rule twice per case. Every open-case rule of
     # "overdue" is implied by the same rule at the (later) horizon.
     due = sa.select(Case.id).where(*mine, _due_by_horizon(today))
-    late_steps = sa.select(Case.id).where(*mine, Case.id.in_(late_step_case_ids(today)))
+    late = late_step_case_ids(today, frozenset(handle_units))
+    late_steps = sa.select(Case.id).where(*mine, Case.id.in_(late))
     stmt = sa.select(sa.func.count()).select_from(sa.union(due, late_steps).subquery())
     return db.session.scalar(stmt) or 0
 

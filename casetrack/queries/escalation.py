@@ -66,16 +66,21 @@ def _track_deadlines(track: Escalation, deadlines: list, today: date) -> list:
     return result
 
 
-def late_step_case_ids(today: date) -> list[int]:
+def late_step_case_ids(today: date, units: frozenset[int] | None = None) -> list[int]:
     """The ids of the cases with a lex Sarah / lex Maria step past its deadline.
 
     Computed from the tracks still running by the same rules as the case page shows
-    (``step_deadlines``), once per request. Running tracks are few (dozens in a
+    (``step_deadlines``), once per request. Running tracks are few (a hundred or so in a
     förvaltning, not thousands), so this reads a handful of rows; as literal ids the case
-    side of a list or count is then a primary-key lookup.
+    side of a list or count is then a primary-key lookup. ``units`` leaves out the tracks
+    of cases in other units before their steps are read and their deadlines computed (a
+    handler's header count needs one enhet's tracks). The units are compared here rather
+    than in SQL: joined with a unit list, the planner misjudges how many cases match and
+    reads every case of the units instead of the few tracks' cases.
     """
     cache = g.setdefault("_late_steps", {}) if has_request_context() else {}
-    if today not in cache:
+    key = (today, units)
+    if key not in cache:
         running = sa.select(Escalation.id).where(Escalation.completed_on.is_(None))
         tracks = {
             row.id: SimpleNamespace(**row._asdict(), completed_on=None, steps=[])
@@ -86,8 +91,12 @@ def late_step_case_ids(today: date) -> list[int]:
                     Escalation.track,
                     Escalation.reported_on,
                     Escalation.is_serious,
-                ).where(Escalation.id.in_(running))
+                    Case.org_unit_id,
+                )
+                .join(Case, Case.id == Escalation.case_id)
+                .where(Escalation.id.in_(running))
             )
+            if units is None or row.org_unit_id in units
         }
         if tracks:
             for row in db.session.execute(
@@ -100,14 +109,14 @@ def late_step_case_ids(today: date) -> list[int]:
                 if row.escalation_id in tracks:
                     tracks[row.escalation_id].steps.append(row)
         deadlines = list(_deadlines()) if tracks else []
-        cache[today] = sorted(
+        cache[key] = sorted(
             {
                 track.case_id
                 for track in tracks.values()
                 if any(d.overdue for d in _track_deadlines(track, deadlines, today))
             }
         )
-    return cache[today]
+    return cache[key]
 
 
 def steps_overdue(today: date):

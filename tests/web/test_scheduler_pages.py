@@ -3,7 +3,7 @@ the reminder count in the header, and `casetrack scheduler --run-once`."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -129,3 +129,28 @@ def test_scheduler_run_once_runs_one_job(runner, people):
     result = runner.invoke(args=["scheduler", "--run-once", "tertial-close"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("tertial-close: ")
+
+
+def test_the_header_counts_a_late_lex_step_in_my_units_only(client, auth, org, people, make):
+    """A lex Sarah track whose steps are past their deadlines makes its case overdue for
+    the handlers of its unit, and for no one else."""
+    from casetrack.domain.dates import local_date
+    from casetrack.models import utcnow
+    from casetrack.services import escalation as escalation_service
+
+    other = make.user([(Role.HANDLER, org["b"])], email="b@test.example")
+    long_ago = local_date(utcnow()) - timedelta(days=60)
+    # No återkoppling wanted: the late lex step is the only thing overdue.
+    quiet = {"kind_code": "deviation", "received_on": long_ago, "wants_feedback": False}
+    mine = make.case(org["a"], by=people["handler"], **quiet)
+    theirs = make.case(org["b"], by=other, **quiet)
+    for case, actor in ((mine, people["handler"]), (theirs, other)):
+        escalation_service.start_track(
+            actor, case, track="lex_sarah", reported_on=long_ago, reporter_name="Anna Ek",
+            text="Brukaren föll när ingen kom.",
+        )  # fmt: skip
+    db.session.commit()
+    auth.login("h@test.example")
+    page = client.get("/arenden/mina").text
+    assert 'class="badge">1<' in page
+    assert mine.reference in page and theirs.reference not in page
