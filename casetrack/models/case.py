@@ -37,9 +37,10 @@ class Case(Base):
     __tablename__ = "case_record"
     __table_args__ = (
         # The report: unit subtree × received date, grouped by kind and source, with
-        # the other facts the report reads as trailing columns, so that its statements
-        # (and a unit's list) read the index only, never the table. Trailing key columns
-        # rather than INCLUDE, which SQLite lacks (migrations 0950, 0960, 0980).
+        # the other facts the report reads and the status as trailing columns, so that
+        # its statements (and a unit's list, open cases included) read the index only,
+        # never the table. Trailing key columns rather than INCLUDE, which SQLite lacks
+        # (migrations 0950, 0960, 0980).
         sa.Index(
             "ix_case_record_unit_received",
             "org_unit_id",
@@ -50,6 +51,7 @@ class Case(Base):
             "has_feedback",
             "has_done_action",
             "category_codes",
+            "status_code",
             postgresql_include=["id"],
         ),
         sa.Index("ix_case_record_received_on", "received_on"),

@@ -8,7 +8,8 @@
 2. ``ix_case_record_unit_received`` carries the report's per-case facts as trailing key
    columns instead of PostgreSQL's INCLUDE, so SQLite (which has no INCLUDE, and keeps the
    row id in every index) can also answer the report and a unit's list from the index
-   alone. The leading columns are unchanged, so PostgreSQL plans the same.
+   alone; and the status, so that a unit's open cases are found in the index too. The
+   leading columns are unchanged, so PostgreSQL plans the same.
 
 Revision ID: 0980
 Revises: 0970
@@ -33,6 +34,7 @@ BUMP = ("INSERT INTO org_tree_version (id, token) VALUES (1, {token}) "
 
 REPORT_KEYS = ['org_unit_id', 'received_on', 'kind_code', 'source_code']
 FACTS = ['ia_reported_on', 'has_feedback', 'has_done_action', 'category_codes']
+LIST = ['status_code']
 
 
 def _report_index(columns, include):
@@ -72,7 +74,7 @@ def upgrade():
                 f"CREATE TRIGGER org_unit_tree_version_{op_name.lower()} AFTER {op_name} "
                 f"ON org_unit FOR EACH ROW BEGIN {bump}; END"
             )
-    _report_index(REPORT_KEYS + FACTS, include=['id'])
+    _report_index(REPORT_KEYS + FACTS + LIST, include=['id'])
 
 
 def downgrade():
