@@ -85,6 +85,7 @@ def bench_report(app, repeats: int, year: int) -> dict:
                 out.append((statement, parameters))
 
             build_report(unit, year, 3)  # warm caches and statement preparation
+            db.session.rollback()  # as a request ends (the next one checks the org tree)
             sa.event.listen(db.engine, "before_cursor_execute", capture)
             build_report(unit, year, 3)
             sa.event.remove(db.engine, "before_cursor_execute", capture)

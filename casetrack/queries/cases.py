@@ -167,6 +167,9 @@ def _due_by_horizon(today: date):
     )
 
 
+SQLITE_MANY_MATCHES = 2_000
+
+
 def _search_clause(text: str, dialect: str):
     """Full-text match: PostgreSQL's swedish configuration, SQLite's FTS5."""
     if dialect == "postgresql":
@@ -178,11 +181,20 @@ def _search_clause(text: str, dialect: str):
     if not terms:
         return sa.false()
     match = " ".join('"' + term.replace('"', "") + '"*' for term in terms)
-    return Case.id.in_(
+    matches = (
         sa.select(sa.literal_column("rowid"))
         .select_from(sa.table("case_search_fts"))
         .where(sa.literal_column("case_search_fts").op("MATCH")(match))
     )
+    # SQLite looks each match up by its id and sorts them all by date: fine for a street
+    # address, 0.1 s for a common word with 90,000 matches at 1M cases. With many matches
+    # it is cheaper to read the cases newest first and test each against the matches
+    # (the first page fills after a few thousand cases); ``id + 0`` keeps the planner
+    # from the lookups. Counting up to the threshold costs 1-6 ms (docs/BENCHMARKS.md).
+    capped = db.session.scalar(
+        sa.select(sa.func.count()).select_from(matches.limit(SQLITE_MANY_MATCHES + 1).subquery())
+    )
+    return ((Case.id + 0) if capped > SQLITE_MANY_MATCHES else Case.id).in_(matches)
 
 
 def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
