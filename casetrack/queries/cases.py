@@ -167,34 +167,48 @@ def _due_by_horizon(today: date):
     )
 
 
-SQLITE_MANY_MATCHES = 2_000
+# Above this many matches a search reads the cases newest first and tests each one;
+# at or below it, it looks each match up and sorts them (docs/BENCHMARKS.md).
+MANY_MATCHES = 5_000
 
 
 def _search_clause(text: str, dialect: str):
-    """Full-text match: PostgreSQL's swedish configuration, SQLite's FTS5."""
+    """Full-text match: PostgreSQL's swedish configuration, SQLite's FTS5.
+
+    Which plan is fast depends on how many cases match, which neither planner can know:
+    looking up each match and sorting them by date is quick for a street address and
+    slow for a common word with 90,000 matches at 1M cases; reading the cases newest
+    first until a page is full is the reverse, and worse when the matches are old (a
+    place name of a closed unit: PostgreSQL read 400,000 cases for "Kista larmet"). So
+    the matches are counted first, up to ``MANY_MATCHES`` (3-10 ms), and the plan is
+    chosen: below it the matches are fenced in a subquery with a LIMIT (PostgreSQL then
+    starts from them) and SQLite looks them up as it does by default; above it
+    PostgreSQL chooses freely and SQLite is kept from the lookups with ``id + 0``.
+    """
     if dialect == "postgresql":
         # The stored generated column (migration 0950), indexed by GIN.
         vector = sa.literal_column("case_search.case_search_fts_vector")
         query = sa.func.websearch_to_tsquery(sa.literal_column("'swedish'::regconfig"), text)
-        return Case.id.in_(sa.select(CaseSearchDocument.case_id).where(vector.op("@@")(query)))
-    terms = re.findall(r"\w+", text)
-    if not terms:
-        return sa.false()
-    match = " ".join('"' + term.replace('"', "") + '"*' for term in terms)
-    matches = (
-        sa.select(sa.literal_column("rowid"))
-        .select_from(sa.table("case_search_fts"))
-        .where(sa.literal_column("case_search_fts").op("MATCH")(match))
-    )
-    # SQLite looks each match up by its id and sorts them all by date: fine for a street
-    # address, 0.1 s for a common word with 90,000 matches at 1M cases. With many matches
-    # it is cheaper to read the cases newest first and test each against the matches
-    # (the first page fills after a few thousand cases); ``id + 0`` keeps the planner
-    # from the lookups. Counting up to the threshold costs 1-6 ms (docs/BENCHMARKS.md).
+        matches = sa.select(CaseSearchDocument.case_id).where(vector.op("@@")(query))
+    else:
+        terms = re.findall(r"\w+", text)
+        if not terms:
+            return sa.false()
+        match = " ".join('"' + term.replace('"', "") + '"*' for term in terms)
+        matches = (
+            sa.select(sa.literal_column("rowid"))
+            .select_from(sa.table("case_search_fts"))
+            .where(sa.literal_column("case_search_fts").op("MATCH")(match))
+        )
     capped = db.session.scalar(
-        sa.select(sa.func.count()).select_from(matches.limit(SQLITE_MANY_MATCHES + 1).subquery())
+        sa.select(sa.func.count()).select_from(matches.limit(MANY_MATCHES + 1).subquery())
     )
-    return ((Case.id + 0) if capped > SQLITE_MANY_MATCHES else Case.id).in_(matches)
+    if capped > MANY_MATCHES:
+        return ((Case.id + 0) if dialect == "sqlite" else Case.id).in_(matches)
+    if dialect == "postgresql":
+        fenced = matches.limit(MANY_MATCHES + 1).subquery("matches")
+        return Case.id.in_(sa.select(fenced.c[0]))
+    return Case.id.in_(matches)
 
 
 def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:

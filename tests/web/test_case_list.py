@@ -145,8 +145,8 @@ def _search(client, text: str, query: str = ""):
 def test_full_text_search_stays_inside_the_scope(
     client, auth, data, text, expected, many_matches, monkeypatch
 ):
-    if many_matches:  # SQLite's plan for common words: cases newest first, each tested
-        monkeypatch.setattr("casetrack.queries.cases.SQLITE_MANY_MATCHES", 0)
+    if many_matches:  # the plan for common words: cases newest first, each tested
+        monkeypatch.setattr("casetrack.queries.cases.MANY_MATCHES", 0)
     auth.login("h@test.example")
     response = _search(client, text)
     assert _refs(response.text) == _ref(data, *expected)
