@@ -242,6 +242,13 @@ def _wrk(base: str, script: Path, seconds: int, connections: int, env: dict) -> 
     return result
 
 
+# The entries of benchmarks/wrk_mixed.lua, in order: (weight, name).
+MIX = [(30, "case page"), (15, "list (handläggare)"), (10, "mina ärenden"),
+       (10, "list, open (kvalitet)"), (10, "list, complaints (kvalitet)"),
+       (5, "list, category (kvalitet)"), (10, "search"), (5, "report page (enhet)"),
+       (5, "health check")]  # fmt: skip
+
+
 def bench_load(app, url: str, seconds: int, workers: int, connections: int, year: int) -> dict:
     from casetrack.extensions import db
     from casetrack.models import Case, OrgUnit
@@ -287,28 +294,53 @@ def bench_load(app, url: str, seconds: int, workers: int, connections: int, year
                 + f'pick = function() return "/tillganglighet", "{cookie}" end\n'
             )
             results["page"] = _wrk(base, page, seconds, connections, env)
-            mixed = Path(tmp) / "mixed.lua"
-            mixed.write_text(
-                (HERE / "wrk_common.lua").read_text()
-                + (HERE / "wrk_mixed.lua")
-                .read_text()
-                .replace("@COOKIE@", cookie)
-                .replace("@HANDLER_COOKIE@", handler_cookie)
-                .replace("@YEAR@", str(year))
-                .replace("@MAX_CASE@", str(max_case))
-                .replace("@ENHET@", str(enhet_id))
-                .replace("@SEARCH@", search)
-            )
-            results["mixed"] = _wrk(base, mixed, seconds, connections, env)
+
+            def mix_script(only: int) -> Path:
+                path = Path(tmp) / f"mixed{only}.lua"
+                path.write_text(
+                    (HERE / "wrk_common.lua").read_text()
+                    + (HERE / "wrk_mixed.lua")
+                    .read_text()
+                    .replace("@COOKIE@", cookie)
+                    .replace("@HANDLER_COOKIE@", handler_cookie)
+                    .replace("@YEAR@", str(year))
+                    .replace("@MAX_CASE@", str(max_case))
+                    .replace("@ENHET@", str(enhet_id))
+                    .replace("@SEARCH@", search)
+                    .replace("@ONLY@", str(only))
+                )
+                return path
+
+            results["mixed"] = _wrk(base, mix_script(0), seconds, connections, env)
+            # Each request type of the mix alone: its throughput on this machine, and
+            # the mix's ceiling if every type ran at that rate (weighted harmonic mean).
+            results["alone"] = {}
+            for position, (weight, name) in enumerate(MIX, start=1):
+                alone = _wrk(base, mix_script(position), max(5, seconds // 2), connections, env)
+                results["alone"][name] = alone | {"weight": weight}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    for name, r in results.items():
+    for name in ("hello", "page", "mixed"):
+        r = results[name]
         print(
             f"load {name:<6} {r['requests_per_second']:8.1f} req/s   p50 {r['p50_ms']:6.1f} ms   "
             f"p95 {r['p95_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms   errors {r['errors']}   "
             f"({r['requests']} requests, {connections} connections, {workers} workers)"
         )
+    total_weight = sum(weight for weight, _ in MIX)
+    cores = os.cpu_count() or 1
+    for name, r in results["alone"].items():
+        print(
+            f"  alone {name:<28} {r['requests_per_second']:8.1f} req/s "
+            f"({1000 * cores / r['requests_per_second']:5.1f} ms of {cores} cores each)   "
+            f"p95 {r['p95_ms']:6.1f} ms   errors {r['errors']}   weight {r['weight']}"
+        )
+    ceiling = total_weight / sum(
+        r["weight"] / r["requests_per_second"] for r in results["alone"].values()
+    )
+    results["mix_ceiling"] = ceiling
+    print(f"  the mix's ceiling from the rates alone: {ceiling:.1f} req/s")
     return results
 
 
