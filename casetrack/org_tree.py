@@ -64,7 +64,7 @@ class OrgTree:
     token: str | None
     units: dict[int, Unit]
     children: dict[int | None, tuple[int, ...]]
-    _choices: dict[frozenset[int], RenderedOptions] = field(default_factory=dict)
+    _choices: dict[tuple[str, frozenset[int]], RenderedOptions] = field(default_factory=dict)
 
     @classmethod
     def load(cls, token: str | None) -> OrgTree:
@@ -95,14 +95,32 @@ class OrgTree:
     def choices(self, ids: frozenset[int]) -> RenderedOptions:
         """(id, name) of ``ids`` in name order, for a select; memoised per set of ids,
         with the options' HTML (built on first use)."""
-        key = frozenset(ids)
+        return self._memo("by_name", ids, self._by_name)
+
+    def tree_choices(self, ids: frozenset[int]) -> RenderedOptions:
+        """(id, name indented by depth) of ``ids`` in tree order: each unit after its
+        parent, siblings by name; a unit whose parent is not in ``ids`` starts a tree."""
+        return self._memo("tree", ids, self._in_tree_order)
+
+    def _memo(self, kind: str, ids: frozenset[int], build) -> RenderedOptions:
+        key = (kind, frozenset(ids))
         if key not in self._choices:
             if len(self._choices) > 256:
                 self._choices.clear()
-            self._choices[key] = RenderedOptions(
-                (str(unit.id), unit.name) for unit in self.units.values() if unit.id in key
-            )
+            self._choices[key] = RenderedOptions(build(key[1]))
         return self._choices[key]
+
+    def _by_name(self, ids: frozenset[int]):
+        return ((str(unit.id), unit.name) for unit in self.units.values() if unit.id in ids)
+
+    def _in_tree_order(self, ids: frozenset[int]):
+        roots = [u.id for u in self.units.values() if u.id in ids and u.parent_id not in ids]
+        stack = [(unit_id, 0) for unit_id in reversed(roots)]
+        while stack:
+            unit_id, depth = stack.pop()
+            yield str(unit_id), "\u00a0\u00a0" * depth + self.units[unit_id].name
+            below = [child for child in self.children.get(unit_id, ()) if child in ids]
+            stack.extend((child, depth + 1) for child in reversed(below))
 
 
 _lock = threading.Lock()

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from casetrack import audit
+from casetrack import audit, org_tree
 from casetrack.access import unit_ids_for
 from casetrack.domain.dates import local_date
 from casetrack.domain.report_rows import (
@@ -41,30 +39,13 @@ from casetrack.web.report_forms import (
 bp = Blueprint("reports", __name__, url_prefix="/rapport")
 
 
-def _units_in_scope() -> list[OrgUnit]:
-    """The units the viewer may see reports for, in tree order, each with its depth.
-
-    Linear in the number of units (a förvaltning has ~1,650): children are grouped by
-    parent once, instead of searching every unit for the children of each.
-    """
+def _units_in_scope():
+    """The units the viewer may see reports for, in tree order, indented by depth: the
+    org tree cached per process (casetrack/org_tree.py), memoised per set of units."""
     ids = unit_ids_for(current_user, Permission.REPORT_READ)
     if not ids:
-        return []
-    units = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.id.in_(sorted(ids)))).all()
-    by_id = {unit.id: unit for unit in units}
-    children: dict[int | None, list[OrgUnit]] = defaultdict(list)
-    for unit in units:
-        children[unit.parent_id if unit.parent_id in by_id else None].append(unit)
-    # Tree order: each unit after its parent, indented in the select by depth.
-    ordered: list[OrgUnit] = []
-    stack = [(unit, 0) for unit in sorted(children[None], key=lambda u: u.name, reverse=True)]
-    while stack:
-        unit, depth = stack.pop()
-        unit.depth = depth
-        ordered.append(unit)
-        below = sorted(children[unit.id], key=lambda u: u.name, reverse=True)
-        stack.extend((child, depth + 1) for child in below)
-    return ordered
+        return ()
+    return org_tree.current().tree_choices(ids)
 
 
 def _unit_or_404(unit_id, permission: Permission = Permission.REPORT_READ) -> OrgUnit:
@@ -83,12 +64,14 @@ def _choice() -> tuple[ReportChoiceForm, OrgUnit | None, int, int]:
         abort(404)
     today = local_date(utcnow())
     form = ReportChoiceForm(request.args)
-    form.enhet.choices = [(str(unit.id), "\u00a0\u00a0" * unit.depth + unit.name) for unit in units]
+    form.enhet.choices = list(units)
+    form.enhet.rendered_options = units
     if not request.args:
-        form.enhet.data = str(units[0].id)
+        first = db.session.get(OrgUnit, int(units[0][0]))
+        form.enhet.data = str(first.id)
         form.ar.data = today.year
         form.tertial.data = str(tertial_of(today))
-        return form, units[0], today.year, tertial_of(today)
+        return form, first, today.year, tertial_of(today)
     if form.enhet.data:
         _unit_or_404(form.enhet.data)  # out of scope or unknown: 404, not a form error
     if not form.validate():
