@@ -132,12 +132,31 @@ def add_role(user_id: int):
     return _render_user(account, form, 422)
 
 
-@bp.route("/anvandare/<int:user_id>/roller/<int:assignment_id>/ta-bort", methods=["POST"])
-def remove_role(user_id: int, assignment_id: int):
+def _assignment_of(user_id: int, assignment_id: int) -> tuple[User, RoleAssignment]:
     account = _get_or_404(User, user_id)
     assignment = _get_or_404(RoleAssignment, assignment_id)
     if assignment.user_id != account.id:
         abort(404)
+    return account, assignment
+
+
+@bp.route("/anvandare/<int:user_id>/roller/<int:assignment_id>/ta-bort")
+def confirm_remove_role(user_id: int, assignment_id: int):
+    """Ask before removing a role: the person is logged out at once (a misclick would
+    end a care worker's session mid-shift)."""
+    account, assignment = _assignment_of(user_id, assignment_id)
+    return render_template(
+        "admin/confirm_remove_role.html",
+        user=account,
+        assignment=assignment,
+        role_labels=ROLE_LABELS,
+        button_form=PostForm(),
+    )
+
+
+@bp.route("/anvandare/<int:user_id>/roller/<int:assignment_id>/ta-bort", methods=["POST"])
+def remove_role(user_id: int, assignment_id: int):
+    account, assignment = _assignment_of(user_id, assignment_id)
     return _post_action(
         account,
         lambda: admin_service.remove_role(current_user, assignment),

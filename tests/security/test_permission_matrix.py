@@ -172,6 +172,9 @@ EXPECTED: dict[str, list[tuple]] = {
     "admin.new_user": [("GET", "/admin/anvandare/ny", ADMIN_ONLY)],
     "admin.user": [("GET", "/admin/anvandare/{target}", ADMIN_ONLY)],
     "admin.add_role": [("POST", "/admin/anvandare/{target}/roller", row(*[404] * 6, 422, 302))],
+    "admin.confirm_remove_role": [
+        ("GET", "/admin/anvandare/{target}/roller/{target_role}/ta-bort", ADMIN_ONLY)
+    ],
     "admin.remove_role": [
         ("POST", "/admin/anvandare/{target}/roller/{target_role}/ta-bort", ADMIN_POST)
     ],

@@ -152,7 +152,15 @@ def test_removing_a_role_takes_effect_at_the_next_request(app, admin_client, mak
     assert other.get(f"/arenden/{case.id}").status_code == 200
     assignment = people["handler"].role_assignments[0]
     user_url = f"/admin/anvandare/{people['handler'].id}"
-    _button(admin_client, user_url, f"{user_url}/roller/{assignment.id}/ta-bort")
+    confirm_url = f"{user_url}/roller/{assignment.id}/ta-bort"
+    # The account page links to a question first; asking removes nothing.
+    assert f'href="{confirm_url}"' in admin_client.get(user_url).text
+    question = admin_client.get(confirm_url)
+    assert question.status_code == 200
+    assert "Ta bort rollen ”Biträdande enhetschef / handläggare” på Enhet A?" in question.text
+    assert "Alla inloggningar för" in question.text and "enda roll" in question.text
+    assert other.get(f"/arenden/{case.id}").status_code == 200
+    _button(admin_client, confirm_url, confirm_url)
     entry = _last_audit()
     assert entry.action == "role.removed"
     assert other.get(f"/arenden/{case.id}").status_code in (302, 404)
