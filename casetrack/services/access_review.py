@@ -73,7 +73,7 @@ def review_scope(reviewer: User):
     )
 
 
-def find(reviewer: User, filters: Filters, now: datetime) -> list[Row]:
+def find(reviewer: User, filters: Filters) -> list[Row]:
     """Entries matching ``filters`` in the reviewer's scope, newest first, with flags."""
     stmt = (
         sa.select(AccessLogEntry, Case.reference)

@@ -62,9 +62,9 @@ def access_log():
     status = 200
     if request.method == "GET":
         form.date_from.data = local_date(utcnow())
-        rows = access_review.find(current_user, _filters(form), utcnow())
+        rows = access_review.find(current_user, _filters(form))
     elif form.validate_on_submit():
-        rows = access_review.find(current_user, _filters(form), utcnow())
+        rows = access_review.find(current_user, _filters(form))
     else:
         rows, status = [], 422
     return render_template(
@@ -81,7 +81,7 @@ def export():
     form = _form()
     if not form.validate_on_submit():
         abort(400)
-    rows = access_review.find(current_user, _filters(form), utcnow())
+    rows = access_review.find(current_user, _filters(form))
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(["Tid", "Användare", "E-post", "Vad", "Diarienummer", "IP-adress", "Flaggor"])
