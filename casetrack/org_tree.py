@@ -40,6 +40,9 @@ from casetrack.web.rendered_options import RenderedOptions
 
 _G_KEY = "_org_tree"
 _MAX_DATABASES = 8  # trees kept per process (one per database URL)
+# Option lists kept per tree (one per distinct set of units asked for; a förvaltning-wide
+# list with its HTML is about half a megabyte, an enhet's a few kB).
+MAX_MEMOISED_CHOICES = 64
 
 
 class UnitIds(frozenset):
@@ -105,7 +108,7 @@ class OrgTree:
     def _memo(self, kind: str, ids: frozenset[int], build) -> RenderedOptions:
         key = (kind, frozenset(ids))
         if key not in self._choices:
-            if len(self._choices) > 256:
+            if len(self._choices) >= MAX_MEMOISED_CHOICES:
                 self._choices.clear()
             self._choices[key] = RenderedOptions(build(key[1]))
         return self._choices[key]
