@@ -95,11 +95,6 @@ class OrgTree:
         ids.all_units = bool(found) and len(found) == len(self.units)
         return ids
 
-    def choices(self, ids: frozenset[int]) -> RenderedOptions:
-        """(id, name) of ``ids`` in name order, for a select; memoised per set of ids,
-        with the options' HTML (built on first use)."""
-        return self._memo("by_name", ids, self._by_name)
-
     def tree_choices(self, ids: frozenset[int]) -> RenderedOptions:
         """(id, name indented by depth) of ``ids`` in tree order: each unit after its
         parent, siblings by name; a unit whose parent is not in ``ids`` starts a tree."""
@@ -112,9 +107,6 @@ class OrgTree:
                 self._choices.clear()
             self._choices[key] = RenderedOptions(build(key[1]))
         return self._choices[key]
-
-    def _by_name(self, ids: frozenset[int]):
-        return ((str(unit.id), unit.name) for unit in self.units.values() if unit.id in ids)
 
     def _in_tree_order(self, ids: frozenset[int]):
         roots = [u.id for u in self.units.values() if u.id in ids and u.parent_id not in ids]

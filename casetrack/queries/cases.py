@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from casetrack.access import case_scope, in_units, subtree_ids, unit_ids_for
 from casetrack.domain.deadlines import DEFAULT_DEADLINES, latest_overdue_received_on
+from casetrack.domain.references import REFERENCE_PATTERN
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import (
@@ -239,7 +240,11 @@ def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
     if flt.overdue:
         stmt = stmt.where(any_overdue(today, (scope,)))
     if flt.text:
-        stmt = stmt.where(_search_clause(flt.text, db.session.get_bind().dialect.name))
+        reference = flt.text.strip().upper()
+        if REFERENCE_PATTERN.match(reference):  # a diarienummer: that case, if in scope
+            stmt = stmt.where(Case.reference == reference)
+        else:
+            stmt = stmt.where(_search_clause(flt.text, db.session.get_bind().dialect.name))
     if flt.report_row:
         from casetrack.reports.synpunkter import row_condition
 

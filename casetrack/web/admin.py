@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
+from casetrack import org_tree
 from casetrack.access import is_admin
 from casetrack.domain.roles import ROLE_LABELS, Role
 from casetrack.extensions import db
@@ -47,6 +48,12 @@ def _field_error(form, error: DomainError) -> None:
 
 def _units() -> list[OrgUnit]:
     return list(db.session.scalars(sa.select(OrgUnit).order_by(OrgUnit.name)))
+
+
+def _active_units_in_tree_order() -> list[tuple[str, str]]:
+    """The units a role can be given on, indented under their parents (the cached tree)."""
+    tree = org_tree.current()
+    return list(tree.tree_choices(frozenset(u.id for u in tree.units.values() if u.active)))
 
 
 def _get_or_404(model, ident):
@@ -96,7 +103,7 @@ def new_user():
 
 def _render_user(user: User, role_form: RoleForm | None = None, status: int = 200):
     role_form = role_form or RoleForm()
-    role_form.org_unit_id.choices = [(u.id, u.name) for u in _units() if u.active]
+    role_form.org_unit_id.choices = _active_units_in_tree_order()
     return render_template(
         "admin/user.html",
         user=user,
@@ -116,7 +123,7 @@ def user(user_id: int):
 def add_role(user_id: int):
     account = _get_or_404(User, user_id)
     form = RoleForm()
-    form.org_unit_id.choices = [(u.id, u.name) for u in _units() if u.active]
+    form.org_unit_id.choices = _active_units_in_tree_order()
     if form.validate_on_submit():
         try:
             admin_service.add_role(

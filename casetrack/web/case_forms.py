@@ -168,7 +168,7 @@ class SearchForm(SwedishForm):
     """Free-text search, sent by POST so the words never appear in a URL (K3-54)."""
 
     text = StringField(
-        "Sök i rubrik, beskrivning och anteckningar",
+        "Sök i rubrik, beskrivning och anteckningar, eller på diarienummer",
         validators=[
             DataRequired("Skriv något att söka efter."),
             Length(max=200, message="Högst 200 tecken."),

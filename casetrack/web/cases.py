@@ -67,8 +67,8 @@ def my_work():
 
 def _filter_form() -> CaseFilterForm:
     form = CaseFilterForm(request.args)
-    # The names come from the org tree cached per process (casetrack/org_tree.py).
-    units = org_tree.current().choices(unit_ids_for(current_user, Permission.CASE_READ))
+    # In tree order, indented, from the org tree cached per process (casetrack/org_tree.py).
+    units = org_tree.current().tree_choices(unit_ids_for(current_user, Permission.CASE_READ))
     form.enhet.choices = [("", "Alla mina enheter"), *units]
     form.enhet.rendered_options = units
     form.typ.choices = [("", "Alla"), *lookups.options("kind", active_only=False)]
@@ -144,6 +144,10 @@ def list_cases():
     flt = _current_filter(form)
     search_key = request.args.get("sokning")
     search_form = SearchForm(text=_saved_search(search_key))
+    if search_key and _saved_search(search_key) is None:
+        # Search words live in the session only (never in a URL): an old link, or one
+        # from another login, shows the list without them, and says so.
+        flash("Sökningen finns inte längre, så listan visas utan den. Sök igen.", "info")
     pagination = None
     if flt is not None:
         stmt = case_queries.filtered(current_user, flt, _today())

@@ -98,14 +98,17 @@ def test_the_unit_filter_keeps_the_choice_and_escapes_names(client, auth, org, d
     db.session.commit()
     auth.login("h@test.example")
     page = client.get(f"/arenden/?enhet={org['a1'].id}").text
+    # Under its enhet, indented (two no-break spaces per level), escaped.
     assert (
-        f'<option selected value="{org["a1"].id}">Grupp &lt;b&gt;&#34;A1&#34;&lt;/b&gt;</option>'
-        in page
+        f'<option selected value="{org["a1"].id}">\xa0\xa0Grupp &lt;b&gt;&#34;A1&#34;&lt;/b&gt;'
+        "</option>" in page
     )
     unit_select = re.search(r'<select[^>]*name="enhet".*?</select>', page, re.S).group(0)
     assert unit_select.count("selected") == 1
-    # Without a unit chosen, "Alla mina enheter" is the one shown.
-    assert f'<option value="{org["a1"].id}">' in client.get("/arenden/").text
+    # Without a unit chosen, "Alla mina enheter" is the one shown; the handler's enhet
+    # comes first, its arbetsgrupp under it.
+    options = re.findall(r'<option value="(\d*)"', client.get("/arenden/").text)
+    assert options[:3] == ["", str(org["a"].id), str(org["a1"].id)]
 
 
 def test_a_bad_filter_value_gets_a_swedish_message(client, auth, data):
@@ -150,6 +153,21 @@ def test_full_text_search_stays_inside_the_scope(
     auth.login("h@test.example")
     response = _search(client, text)
     assert _refs(response.text) == _ref(data, *expected)
+
+
+def test_a_search_link_that_is_gone_says_so(client, auth, data):
+    auth.login("h@test.example")
+    page = client.get("/arenden/?sokning=finns-inte").text
+    assert "Sökningen finns inte längre" in page
+    assert _refs(page) == _ref(data, "c1", "c2", "c3", "c4")
+
+
+def test_a_diarienummer_finds_its_case_within_the_scope(client, auth, data):
+    auth.login("h@test.example")
+    reference = data["c2"].reference
+    assert _refs(_search(client, reference.lower()).text) == {reference}
+    # Another unit's case is not found by its number either.
+    assert _refs(_search(client, data["c5"].reference).text) == set()
 
 
 def test_search_combines_with_filters(client, auth, data):
