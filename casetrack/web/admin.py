@@ -7,7 +7,7 @@ they may not see. None of these pages shows case content (SECURITY.md K3-22).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -147,17 +147,46 @@ def _assignment_of(user_id: int, assignment_id: int) -> tuple[User, RoleAssignme
     return account, assignment
 
 
+def _question(question: str, paragraphs: list[str], action: str, button: str, **page):
+    """A question page before an action that is hard to undo or ends someone's sessions:
+    asking changes nothing; the button posts the action (with CSRF)."""
+    return render_template(
+        "admin/confirm.html", question=question, paragraphs=paragraphs, action=action,
+        button=button, button_form=PostForm(), **page,
+    )  # fmt: skip
+
+
+def _user_crumbs(account: User) -> dict:
+    user_url = url_for("admin.user", user_id=account.id)
+    return {
+        "breadcrumbs": [("Användare", url_for("admin.users")), (account.name, user_url)],
+        "cancel_href": user_url,
+    }
+
+
 @bp.route("/anvandare/<int:user_id>/roller/<int:assignment_id>/ta-bort")
 def confirm_remove_role(user_id: int, assignment_id: int):
     """Ask before removing a role: the person is logged out at once (a misclick would
     end a care worker's session mid-shift)."""
     account, assignment = _assignment_of(user_id, assignment_id)
-    return render_template(
-        "admin/confirm_remove_role.html",
-        user=account,
-        assignment=assignment,
-        role_labels=ROLE_LABELS,
-        button_form=PostForm(),
+    role, unit = ROLE_LABELS[Role(assignment.role)], assignment.org_unit.name
+    only = len(account.role_assignments) == 1
+    return _question(
+        f"Ta bort rollen ”{role}” på {unit}?",
+        [
+            f"{account.name} förlorar rollen ”{role}” på {unit} och alla enheter under den.",
+            f"Alla inloggningar för {account.name} avslutas direkt. Nästa gång gäller bara "
+            "de roller som finns kvar.",
+        ],
+        url_for("admin.remove_role", user_id=account.id, assignment_id=assignment.id),
+        "Ta bort rollen",
+        warning=(
+            f"Det här är kontots enda roll. Utan roll kan {account.name} inte se något i casetrack."
+        )
+        if only
+        else None,
+        cancel="Avbryt, behåll rollen",
+        **_user_crumbs(account),
     )
 
 
@@ -168,6 +197,24 @@ def remove_role(user_id: int, assignment_id: int):
         account,
         lambda: admin_service.remove_role(current_user, assignment),
         "Rollen är borttagen. Personen loggas ut och får den nya behörigheten direkt.",
+    )
+
+
+@bp.route("/anvandare/<int:user_id>/inaktivera")
+def confirm_deactivate_user(user_id: int):
+    """Ask before deactivating: every session of the account ends at once."""
+    account = _get_or_404(User, user_id)
+    return _question(
+        f"Inaktivera kontot för {account.name}?",
+        [
+            f"{account.name} loggas ut direkt och kan inte logga in igen förrän kontot "
+            "aktiveras. Rollerna finns kvar och gäller igen om kontot aktiveras.",
+            "Ärenden och historik påverkas inte.",
+        ],
+        url_for("admin.deactivate_user", user_id=account.id),
+        "Inaktivera kontot",
+        cancel="Avbryt, behåll kontot aktivt",
+        **_user_crumbs(account),
     )
 
 
@@ -255,6 +302,13 @@ def units():
 def new_unit():
     form = NewUnitForm()
     form.parent_id.choices = _parent_choices()
+    if request.method == "GET":
+        # A new unit usually goes inside the organisation: under the förvaltning when
+        # there is one, as an enhet. A second top level is a deliberate choice.
+        roots = [unit for unit in org_tree.current().units.values() if unit.parent_id is None]
+        if len(roots) == 1:
+            form.parent_id.data = roots[0].id
+        form.level.data = "enhet"
     if form.validate_on_submit():
         try:
             unit = admin_service.create_unit(
@@ -292,6 +346,27 @@ def edit_unit(unit_id: int):
             return redirect(url_for("admin.units"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("admin/unit_form.html", form=form, unit=unit), status
+
+
+@bp.route("/organisation/<int:unit_id>/ta-bort")
+def confirm_delete_unit(unit_id: int):
+    """Ask before deleting a unit (only an empty unit can be deleted; the service says
+    so at the button)."""
+    unit = _get_or_404(OrgUnit, unit_id)
+    units_url = url_for("admin.units")
+    return _question(
+        f"Ta bort enheten {unit.name}?",
+        [
+            "Enheten tas bort för gott. Det går bara för en enhet utan ärenden, "
+            "underenheter och roller; en enhet som har använts inaktiveras i stället "
+            "(under Ändra), så att dess ärenden och historik finns kvar.",
+        ],
+        url_for("admin.delete_unit", unit_id=unit.id),
+        "Ta bort enheten",
+        cancel="Avbryt, behåll enheten",
+        breadcrumbs=[("Organisation", units_url)],
+        cancel_href=units_url,
+    )
 
 
 @bp.route("/organisation/<int:unit_id>/ta-bort", methods=["POST"])

@@ -178,6 +178,7 @@ EXPECTED: dict[str, list[tuple]] = {
     "admin.remove_role": [
         ("POST", "/admin/anvandare/{target}/roller/{target_role}/ta-bort", ADMIN_POST)
     ],
+    "admin.confirm_deactivate_user": [("GET", "/admin/anvandare/{target}/inaktivera", ADMIN_ONLY)],
     "admin.deactivate_user": [("POST", "/admin/anvandare/{target}/inaktivera", ADMIN_POST)],
     "admin.activate_user": [("POST", "/admin/anvandare/{target}/aktivera", ADMIN_POST)],
     "admin.reset_second_factor": [
@@ -186,6 +187,7 @@ EXPECTED: dict[str, list[tuple]] = {
     "admin.units": [("GET", "/admin/organisation", ADMIN_ONLY)],
     "admin.new_unit": [("GET", "/admin/organisation/ny", ADMIN_ONLY)],
     "admin.edit_unit": [("GET", "/admin/organisation/{unit_b}", ADMIN_ONLY)],
+    "admin.confirm_delete_unit": [("GET", "/admin/organisation/{unit_b}/ta-bort", ADMIN_ONLY)],
     "admin.delete_unit": [("POST", "/admin/organisation/{unit_b}/ta-bort", ADMIN_POST)],
     "admin.settings": [("GET", "/admin/installningar", ADMIN_ONLY)],
     "admin.edit_setting": [("GET", "/admin/installningar/legal.lex_sarah", ADMIN_ONLY)],

@@ -136,7 +136,10 @@ def test_deactivating_a_user_ends_their_session_at_the_next_request(app, admin_c
     Auth(other).login("lena@test.example")
     assert other.get("/arenden/").status_code == 200
     user_url = f"/admin/anvandare/{people['handler'].id}"
-    page = _button(admin_client, user_url, f"{user_url}/inaktivera")
+    question = admin_client.get(f"{user_url}/inaktivera")
+    assert "loggas ut direkt" in question.text  # asking changes nothing
+    assert other.get("/arenden/").status_code == 200
+    page = _button(admin_client, f"{user_url}/inaktivera", f"{user_url}/inaktivera")
     assert "Kontot är inaktiverat" in page.text
     assert other.get("/arenden/").status_code == 302
     assert _last_audit().action == "user.deactivated"
@@ -216,6 +219,15 @@ def test_units_are_created_renamed_moved_and_deactivated(admin_client, auth, org
     assert entry.after == {"name": "Enhet C-huset", "parent_id": org["a"].id, "active": False}
 
 
+def test_a_new_unit_starts_under_the_forvaltning_as_an_enhet(admin_client, org):
+    page = admin_client.get("/admin/organisation/ny").text
+    parent = re.search(r'<select[^>]*name="parent_id".*?</select>', page, re.S).group(0)
+    assert re.search(rf'<option selected value="{org["root"].id}">', parent)
+    level = re.search(r'<select[^>]*name="level".*?</select>', page, re.S).group(0)
+    assert '<option selected value="enhet">' in level
+    assert "bara för en ny förvaltning" in page
+
+
 def test_a_unit_cannot_be_moved_below_itself(admin_client, auth, org):
     response = auth.post(
         f"/admin/organisation/{org['dept'].id}",
@@ -234,7 +246,11 @@ def test_a_unit_with_cases_can_only_be_deactivated(admin_client, make, org, peop
     )
     assert "Enheten har ärenden och kan inte tas bort" in page.text
     assert db.session.get(OrgUnit, org["b"].id) is not None
-    page = _button(admin_client, "/admin/organisation", f"/admin/organisation/{empty.id}/ta-bort")
+    question_url = f"/admin/organisation/{empty.id}/ta-bort"
+    assert f'href="{question_url}"' in admin_client.get("/admin/organisation").text
+    assert "Ta bort enheten Tom enhet?" in admin_client.get(question_url).text
+    assert db.session.get(OrgUnit, empty.id) is not None  # asking changes nothing
+    page = _button(admin_client, question_url, question_url)
     assert "Enheten Tom enhet är borttagen." in page.text
     assert _last_audit().action == "unit.deleted"
 
