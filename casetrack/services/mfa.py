@@ -33,7 +33,10 @@ from casetrack.extensions import db
 from casetrack.models import User, utcnow
 from casetrack.services.errors import DomainError
 
-WRONG_CODE = "Koden stämmer inte. Skriv de sex siffrorna som appen visar just nu."
+WRONG_CODE = (
+    "Koden stämmer inte, eller har redan använts. Vänta tills appen visar en ny kod och skriv "
+    "de sex siffrorna."
+)
 KEY_UNAVAILABLE = (
     "Tvåstegsverifieringen kan inte användas just nu eftersom krypteringsnyckeln saknas "
     "eller är fel på servern. Kontakta systemförvaltningen."

@@ -158,6 +158,9 @@ def list_cases():
             per_page=PAGE_SIZE,
             options=(joinedload(Case.org_unit), joinedload(Case.assigned_handler)),
         )
+        if page > 1 and not pagination.items:  # an old link, or a page typed in by hand
+            flash(f"Listan har ingen sida {page}. Här är första sidan.", "info")
+            return redirect(url_for("cases.list_cases", **_query_args(sida=None)))
     status = 200 if flt is not None else 422
     return (
         render_template(

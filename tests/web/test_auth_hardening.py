@@ -167,7 +167,7 @@ def test_an_enrolled_account_needs_a_fresh_code_every_login(client, auth, people
         "/logga-in/kod", data={"code": replay, "csrf_token": csrf_from(page.text)}
     )
     assert response.status_code == 422
-    assert "Koden stämmer inte" in response.text
+    assert "Koden stämmer inte, eller har redan använts" in response.text  # a replay
     assert "auth.mfa_failed" in _actions()
     assert auth.give_code("/logga-in/kod", "admin@test.example").status_code == 302
     assert "Administration" in client.get("/").text

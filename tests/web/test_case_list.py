@@ -269,6 +269,10 @@ def test_a_long_list_says_more_than_the_cap_and_pages_on(client, auth, org, make
     assert "Nästa sida" not in last and "Föregående sida" in last
     assert seen == {case.reference for case in made}
 
+    past_the_end = client.get("/arenden/?fran=2026-01-01&sida=9", follow_redirects=True)
+    assert "Listan har ingen sida 9. Här är första sidan." in past_the_end.text
+    assert _refs(past_the_end.text) == _refs(first)
+
     narrow = client.get("/arenden/?fran=2026-01-07").text  # two cases: one page, exact
     assert "2 ärenden. Sida 1 av 1." in narrow
     assert "Nästa sida" not in narrow

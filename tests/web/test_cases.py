@@ -170,7 +170,8 @@ def test_roles_without_registration_right_cannot_register(client, auth, org, peo
 def test_the_admin_start_page_says_there_is_no_case_access(client, auth, people):
     auth.login("admin@test.example")
     page = client.get("/", follow_redirects=True)
-    assert "inga roller som ger tillgång till ärenden" in page.text
+    assert "Ärenden ser du bara om du också har en roll som ger tillgång till dem" in page.text
+    assert "Kontakta din systemadministratör" not in page.text  # they are the one
 
 
 def test_the_list_is_paginated(client, auth, org, people, make):
