@@ -13,6 +13,7 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -62,6 +63,8 @@ def my_work():
     if not has_permission(current_user, Permission.CASE_HANDLE):
         return redirect(url_for("cases.list_cases"))
     sections = case_queries.my_work(current_user, _today())
+    # "Försenade" and "Frist snart" are disjoint and together exactly the header's count.
+    g.reminder_count = sum(s.total for s in sections if s.key in ("overdue", "due_soon"))
     return render_template("cases/my_work.html", sections=sections, labels=lookups.labels())
 
 

@@ -3,6 +3,7 @@ the reminder count in the header, and `casetrack scheduler --run-once`."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -154,3 +155,36 @@ def test_the_header_counts_a_late_lex_step_in_my_units_only(client, auth, org, p
     page = client.get("/arenden/mina").text
     assert 'class="badge">1<' in page
     assert mine.reference in page and theirs.reference not in page
+
+
+def test_mina_arenden_shows_the_same_count_as_every_other_page(client, auth, org, people, make):
+    """Mina ärenden passes its own "Försenade" + "Frist snart" to the header instead of
+    counting again; over a spread of deadlines, late lex steps and other people's cases,
+    that is the number every other page counts."""
+    from casetrack.domain.dates import local_date
+    from casetrack.models import utcnow
+    from casetrack.services import escalation as escalation_service
+    from casetrack.services import handling
+
+    today = local_date(utcnow())
+    colleague = make.user([(Role.HANDLER, org["a"])], email="kollega@test.example")
+    for days in range(0, 40, 3):  # overdue, due soon and not yet due återkoppling
+        make.case(org["a"], by=people["handler"], received_on=today - timedelta(days=days))
+    theirs = make.case(org["a"], by=colleague, received_on=today - timedelta(days=30))
+    handling.assign_handler(colleague, theirs, colleague)  # a colleague's: not mine
+    quiet = {"kind_code": "deviation", "wants_feedback": False}
+    lex = make.case(org["a"], by=people["handler"], received_on=today - timedelta(days=60), **quiet)
+    escalation_service.start_track(
+        people["handler"], lex, track="lex_sarah", reported_on=today - timedelta(days=60),
+        reporter_name="Anna Ek", text="Brukaren föll.",
+    )  # fmt: skip
+    db.session.commit()
+    auth.login("h@test.example")
+
+    def badge(url: str) -> int:
+        found = re.search(r'class="badge">(\d+)<', client.get(url).text)
+        return int(found.group(1)) if found else 0
+
+    counted = badge("/arenden/")
+    assert counted > 1
+    assert badge("/arenden/mina") == counted
