@@ -56,7 +56,14 @@ class Case(Base):
         ),
         sa.Index("ix_case_record_received_on", "received_on"),
         sa.Index("ix_case_record_kind_received", "kind_code", "received_on"),
-        sa.Index("ix_case_record_handler_status", "assigned_handler_id", "status_code"),
+        # "Mina ärenden": a handler's (or the unassigned) open cases, in their units
+        # (migration 0990).
+        sa.Index(
+            "ix_case_record_handler_status_unit",
+            "assigned_handler_id",
+            "status_code",
+            "org_unit_id",
+        ),
         # Lists filtered by status ("Alla öppna"), newest first (migration 0970).
         sa.Index("ix_case_record_status_received", "status_code", "received_on"),
         sa.Index("ix_case_record_created_by", "created_by_id"),
