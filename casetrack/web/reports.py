@@ -63,7 +63,14 @@ def _choice() -> tuple[ReportChoiceForm, OrgUnit | None, int, int]:
     if not units:
         abort(404)
     today = local_date(utcnow())
-    form = ReportChoiceForm(request.args)
+    # A link with only some of the choices (say ?ar=2025) means the defaults for the
+    # rest: the first unit, this year, the current tertial.
+    args = request.args.copy()
+    if args:
+        args.setdefault("enhet", units[0][0])
+        args.setdefault("ar", str(today.year))
+        args.setdefault("tertial", str(tertial_of(today)))
+    form = ReportChoiceForm(args)
     form.enhet.choices = list(units)
     form.enhet.rendered_options = units
     if not request.args:

@@ -192,3 +192,15 @@ def test_the_unit_choice_lists_the_tree_in_order_with_each_level_indented(
         (3, "Arbetsgrupp A1"),
         (2, "Enhet B"),
     ]
+
+
+def test_a_link_with_only_the_year_shows_that_year_for_the_first_unit(client, auth, people):
+    _login(auth, "q@test.example")
+    page = client.get("/rapport/?ar=2025&tertial=3")
+    assert page.status_code == 200
+    assert "Äldreomsorg, 2025, till och med" in page.text
+    assert "Inte ett giltigt val" not in page.text
+    # A wrong year still gets its own message, and only that one.
+    page = client.get("/rapport/?ar=1999")
+    assert "Ange ett år mellan 2000 och 2100." in page.text
+    assert "Inte ett giltigt val" not in page.text
