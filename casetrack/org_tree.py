@@ -67,7 +67,7 @@ class OrgTree:
     token: str | None
     units: dict[int, Unit]
     children: dict[int | None, tuple[int, ...]]
-    _choices: dict[tuple[str, frozenset[int]], RenderedOptions] = field(default_factory=dict)
+    _choices: dict[frozenset[int], RenderedOptions] = field(default_factory=dict)
 
     @classmethod
     def load(cls, token: str | None) -> OrgTree:
@@ -97,15 +97,13 @@ class OrgTree:
 
     def tree_choices(self, ids: frozenset[int]) -> RenderedOptions:
         """(id, name indented by depth) of ``ids`` in tree order: each unit after its
-        parent, siblings by name; a unit whose parent is not in ``ids`` starts a tree."""
-        return self._memo("tree", ids, self._in_tree_order)
-
-    def _memo(self, kind: str, ids: frozenset[int], build) -> RenderedOptions:
-        key = (kind, frozenset(ids))
+        parent, siblings by name; a unit whose parent is not in ``ids`` starts a tree.
+        Memoised per set of ids, with the options' HTML (built on first use)."""
+        key = frozenset(ids)
         if key not in self._choices:
             if len(self._choices) >= MAX_MEMOISED_CHOICES:
                 self._choices.clear()
-            self._choices[key] = RenderedOptions(build(key[1]))
+            self._choices[key] = RenderedOptions(self._in_tree_order(key))
         return self._choices[key]
 
     def _in_tree_order(self, ids: frozenset[int]):

@@ -359,7 +359,7 @@ def confirm_delete_unit(unit_id: int):
         [
             "Enheten tas bort för gott. Det går bara för en enhet utan ärenden, "
             "underenheter och roller; en enhet som har använts inaktiveras i stället "
-            "(under Ändra), så att dess ärenden och historik finns kvar.",
+            "(på enhetens sida), så att dess ärenden och historik finns kvar.",
         ],
         url_for("admin.delete_unit", unit_id=unit.id),
         "Ta bort enheten",
