@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 
@@ -21,6 +20,7 @@ from casetrack.domain.report_rows import (
     TOTAL_COLUMN,
     UNIT,
 )
+from casetrack.reports.spreadsheet import CsvExport, append_row
 from casetrack.reports.synpunkter import Report
 
 
@@ -43,16 +43,12 @@ def to_rows(report: Report) -> list[list]:
 
 
 def to_csv(report: Report) -> str:
-    """Semicolon-separated UTF-8 with BOM, numbers as plain integers."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(
-        [f"{TITLE} – {report.unit.name} {report.year}, t.o.m. {TERTIAL_NAMES[report.up_to]}"]
-    )
+    """Semicolon-separated UTF-8 with BOM, numbers as plain integers, text formula-safe."""
+    out = CsvExport()
+    out.row([f"{TITLE} – {report.unit.name} {report.year}, t.o.m. {TERTIAL_NAMES[report.up_to]}"])
     for line in to_rows(report):
-        writer.writerow(["" if value is None else value for value in line])
-    return buffer.getvalue()
+        out.row(line)
+    return out.text()
 
 
 def to_xlsx(report: Report, exported_at: datetime) -> bytes:
@@ -60,14 +56,14 @@ def to_xlsx(report: Report, exported_at: datetime) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = f"{TERTIAL_NAMES[report.up_to]} {report.year}"
-    sheet.append([TITLE])
+    append_row(sheet, [TITLE])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([f"{report.unit.name}, {report.year}, t.o.m. {TERTIAL_NAMES[report.up_to]}"])
+    append_row(sheet, [f"{report.unit.name}, {report.year}, t.o.m. {TERTIAL_NAMES[report.up_to]}"])
     sheet.append([])
     header_row = sheet.max_row + 1
     group_fill = PatternFill("solid", fgColor="DDE4EE")
     for index, line in enumerate(to_rows(report)):
-        sheet.append(line)
+        append_row(sheet, line)
         current = sheet.max_row
         if index == 0:
             for cell in sheet[current]:
@@ -83,15 +79,15 @@ def to_xlsx(report: Report, exported_at: datetime) -> bytes:
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = sheet.cell(header_row + 1, 2)
     rules = book.create_sheet("Så räknas tabellen")
-    rules.append(["Så räknas tabellen"])
+    append_row(rules, ["Så räknas tabellen"])
     rules["A1"].font = Font(bold=True, size=14)
     for rule in COUNTING_RULES:
-        rules.append([rule])
+        append_row(rules, [rule])
     rules.append([])
-    rules.append(["Exporterad", local_datetime(exported_at).strftime("%Y-%m-%d %H:%M")])
-    rules.append(["Enhet", report.unit.name])
+    append_row(rules, ["Exporterad", local_datetime(exported_at).strftime("%Y-%m-%d %H:%M")])
+    append_row(rules, ["Enhet", report.unit.name])
     frozen = ", ".join(TERTIAL_NAMES[t] for t in sorted(report.snapshots)) or "ingen"
-    rules.append(["Fastställda tertialer", frozen])
+    append_row(rules, ["Fastställda tertialer", frozen])
     rules.column_dimensions[get_column_letter(1)].width = 110
     for row in rules.iter_rows(min_row=2):
         row[0].alignment = Alignment(wrap_text=True, vertical="top")

@@ -3,8 +3,6 @@ case page and its history."""
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from datetime import date
 
@@ -31,6 +29,7 @@ from casetrack.extensions import db
 from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
 from casetrack.queries import paging
+from casetrack.reports.spreadsheet import CsvExport
 from casetrack.services import cases as case_service
 from casetrack.services.errors import DomainError
 from casetrack.web.case_forms import CaseFilterForm, RegisterCaseForm, SearchForm
@@ -199,15 +198,6 @@ def search():
     return redirect(url_for("cases.list_cases", sokning=key, **args))
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value) -> str:
-    """Text a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 @bp.route("/export.csv")
 @login_required
 def export_csv():
@@ -227,10 +217,8 @@ def export_csv():
         selectinload(Case.feedback),
         selectinload(Case.actions),
     )
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(
+    out = CsvExport()
+    out.row(
         [
             "Diarienummer",
             "Ärendetyp",
@@ -248,9 +236,8 @@ def export_csv():
     exported = 0
     for case in db.session.scalars(stmt):
         exported += 1
-        writer.writerow(
-            spreadsheet_safe(value)
-            for value in (
+        out.row(
+            (
                 case.reference,
                 labels["kind"].get(case.kind_code),
                 case.org_unit.name,
@@ -267,7 +254,7 @@ def export_csv():
     audit.log_access(current_user, "cases.export", detail=f"{exported} ärenden")
     filename = f"arenden-{_today().isoformat()}.csv"
     return Response(
-        buffer.getvalue(),
+        out.text(),
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -6,9 +6,6 @@ itself access-logged.
 
 from __future__ import annotations
 
-import csv
-import io
-
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
@@ -19,6 +16,7 @@ from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import OrgUnit, utcnow
+from casetrack.reports.spreadsheet import CsvExport
 from casetrack.services import access_review
 from casetrack.web.log_forms import AccessLogFilterForm
 from casetrack.web.template_helpers import format_datetime
@@ -82,12 +80,11 @@ def export():
     if not form.validate_on_submit():
         abort(400)
     rows = access_review.find(current_user, _filters(form))
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["Tid", "Användare", "E-post", "Vad", "Diarienummer", "IP-adress", "Flaggor"])
+    out = CsvExport()
+    out.row(["Tid", "Användare", "E-post", "Vad", "Diarienummer", "IP-adress", "Flaggor"])
     for row in rows:
         entry = row.entry
-        writer.writerow(
+        out.row(
             [
                 format_datetime(entry.occurred_at),
                 entry.user.name if entry.user else "",
@@ -101,7 +98,7 @@ def export():
     audit.log_access(current_user, "accesslog.export", detail=f"rader: {len(rows)}")
     db.session.commit()
     return Response(
-        "\ufeff" + out.getvalue(),
+        out.text(),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="loggkontroll.csv"'},
     )

@@ -11,8 +11,8 @@ import pytest
 
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
+from casetrack.reports.spreadsheet import safe_text as spreadsheet_safe
 from casetrack.services import handling
-from casetrack.web.cases import spreadsheet_safe
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 
