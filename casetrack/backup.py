@@ -216,11 +216,54 @@ def _target_problems(attachment_dir: Path) -> list[str]:
     return problems
 
 
+class _TarSource:
+    """The decrypted stream as the tar reader sees it: counts the bytes handed out and
+    keeps the last ones, so the bytes the reader buffered but never parsed can be checked.
+
+    A tar archive ends with two zero blocks, and ``tarfile`` pads it with zeros to a whole
+    record (``RECORDSIZE``, 10 KiB). The reader stops at the first zero block; how much of
+    the rest it has already pulled into its buffer depends on how the decrypted chunks
+    (1 MiB) happened to fall, so the end-of-archive check must look at both."""
+
+    _KEEP = 2 * tarfile.RECORDSIZE
+
+    def __init__(self, inner: DecryptingReader):
+        self._inner = inner
+        self.position = 0
+        self.tail = b""
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._inner.read(size)
+        self.position += len(data)
+        self.tail = (self.tail + data)[-self._KEEP :]
+        return data
+
+
+# After the last member: the two end-of-archive blocks plus the padding to a whole record.
+_MAX_TRAILER = 2 * tarfile.BLOCKSIZE + tarfile.RECORDSIZE
+
+
+def _check_end_of_archive(source: _TarSource, end: int) -> None:
+    """Everything after the last member (plaintext offset ``end``) must be the archive's
+    zero trailer: anything else is data appended after the archive, which is refused."""
+    consumed = source.position - end
+    if consumed > len(source.tail) or source.tail[len(source.tail) - consumed :].strip(b"\0"):
+        raise BackupError("Säkerhetskopian har data efter arkivet.")
+    # Read to the end (so the last chunk's authentication is checked), one decrypted chunk
+    # at a time, but never more than a trailer's length.
+    rest = bytearray()
+    while len(rest) <= _MAX_TRAILER and (data := source.read(_MAX_TRAILER + 1 - len(rest))):
+        rest += data
+    total = source.position
+    if rest.strip(b"\0") or total - end > _MAX_TRAILER or total % tarfile.BLOCKSIZE:
+        raise BackupError("Säkerhetskopian har data efter arkivet.")
+
+
 def _unpack(source: Path, key: bytes, folder: Path) -> dict:
     """Decrypt and unpack into ``folder``, checking every member against the manifest."""
     try:
         with source.open("rb") as raw:
-            reader = DecryptingReader(raw, key)
+            reader = _TarSource(DecryptingReader(raw, key))
             with tarfile.open(fileobj=reader, mode="r|") as archive:
                 for member in archive:
                     name = member.name
@@ -234,9 +277,9 @@ def _unpack(source: Path, key: bytes, folder: Path) -> dict:
                     target.parent.mkdir(exist_ok=True, mode=0o700)
                     with archive.extractfile(member) as data, target.open("wb") as handle:  # type: ignore[union-attr]
                         shutil.copyfileobj(data, handle)
-            # Read to the end so the final chunk's authentication is checked.
-            if reader.read(1):
-                raise BackupError("Säkerhetskopian har data efter arkivet.")
+                # The reader stopped at the first end-of-archive block, at this offset.
+                end = archive.offset
+            _check_end_of_archive(reader, end)
     except (ValueError, tarfile.TarError) as error:
         raise BackupError(str(error)) from error
     try:
