@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
         intake,
         logs,
         main,
+        passwords,
         privacy,
         reports,
         role_review,
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(passwords.bp)
     app.register_blueprint(logs.bp)
     app.register_blueprint(privacy.bp)
     app.register_blueprint(role_review.bp)

@@ -151,6 +151,11 @@ def demo_command(seed: int | None, if_empty: bool) -> None:
     """Load the demo organisation, one user per role and about two years of cases."""
     from casetrack.demo import load_demo
 
+    if current_app.config["CASETRACK"]["ENV"] == "production":
+        raise click.ClickException(
+            "Demodata laddas inte i produktion: demokontona har ett känt lösenord. "
+            "Kör demon med CASETRACK_ENV=development (eller casetrack run)."
+        )
     if not schema_is_current():
         raise click.ClickException("Databasen är inte uppgraderad. Kör: casetrack db upgrade")
     if not database_is_empty():
@@ -208,25 +213,98 @@ def generate_command(case_count: int, units: int, seed: int, allow_existing: boo
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--unit", "unit_code", required=True, help="Code of the org unit.")
-@click.password_option(help="At least 12 characters. Prompted for if not given.")
+@click.option(
+    "--password",
+    default=None,
+    help="Only for an admin account (the first administrator, a break-glass account) that "
+    "the operator will use personally. Without it the person gets a one-time link by "
+    "e-mail and chooses their own password.",
+)
 @with_appcontext
-def create_user_command(email: str, name: str, role: str, unit_code: str, password: str) -> None:
+def create_user_command(
+    email: str, name: str, role: str, unit_code: str, password: str | None
+) -> None:
     """Create an account and give it a role on an org unit (audited as 'cli')."""
     from casetrack.models import OrgUnit
-    from casetrack.services import users
+    from casetrack.services import account_links, users
     from casetrack.services.errors import DomainError
 
     unit = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == unit_code)).one_or_none()
     if unit is None:
         raise click.ClickException(f"Ingen enhet har koden {unit_code!r}.")
+    if password is not None and Role(role) != Role.ADMIN:
+        raise click.ClickException(
+            "Ett lösenord kan bara anges för ett administratörskonto (den första "
+            "administratören eller ett nödkonto). Andra får en länk med e-post och väljer "
+            "själva sitt lösenord: utelämna --password."
+        )
     try:
         user = users.create_user(None, email=email, name=name, password=password, actor_label="cli")
         users.assign_role(None, user, Role(role), unit, actor_label="cli")
+        if password is None:
+            account_links.send_password_link(None, user, new_account=True, actor_label="cli")
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"Kontot {user.email} skapades med rollen {ROLE_LABELS[Role(role)]} på {unit.name}.")
+    if password is None:
+        click.echo(_LINK_QUEUED.format(email=user.email))
+
+
+_LINK_QUEUED = (
+    "En engångslänk ligger i utkorgen till {email} och skickas av schedulern "
+    "(eller med 'casetrack send-mail'). Länken visas inte här."
+)
+
+
+def _account(email: str):
+    from casetrack.services import users
+
+    user = users.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException("Det finns inget konto med den e-postadressen.")
+    return user
+
+
+@click.command("password-link")
+@click.option("--email", required=True)
+@with_appcontext
+def password_link_command(email: str) -> None:
+    """E-mail a person a one-time link to choose a new password (audited as 'cli').
+
+    Break-glass for an administrator who has forgotten the password and has no other
+    administrator to ask; the link goes only to the account's own address."""
+    from casetrack.services import account_links
+    from casetrack.services.errors import DomainError
+
+    user = _account(email)
+    try:
+        account_links.send_password_link(None, user, actor_label="cli")
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(_LINK_QUEUED.format(email=user.email))
+
+
+@click.command("request-second-factor-reset")
+@click.option("--email", required=True)
+@with_appcontext
+def request_second_factor_reset_command(email: str) -> None:
+    """Ask for a person's second factor to be reset (audited as 'cli'): nothing changes
+    until the person confirms with the e-mailed link, or an administrator approves."""
+    from casetrack.services import account_links
+    from casetrack.services.errors import DomainError
+
+    user = _account(email)
+    try:
+        account_links.request_mfa_reset(None, user, actor_label="cli")
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(_LINK_QUEUED.format(email=user.email))
 
 
 @click.command("send-mail")
@@ -472,6 +550,8 @@ def init_app(app) -> None:
         demo_command,
         generate_command,
         create_user_command,
+        password_link_command,
+        request_second_factor_reset_command,
         send_mail_command,
         retention_command,
         backup_command,

@@ -16,9 +16,11 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when ``password`` matches; an absent hash still costs one verification."""
+    """True when ``password`` matches; an absent or unusable hash (an account whose person
+    has not chosen a password yet) still costs one verification, and never matches."""
+    usable = bool(password_hash) and password_hash.startswith("$argon2")
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash if usable else _DUMMY_HASH, password) and usable
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

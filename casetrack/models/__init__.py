@@ -1,6 +1,7 @@
 """All models, importable from one place (DESIGN §7)."""
 
 from casetrack.models.access_log import AccessLogEntry
+from casetrack.models.account_link import AccountLink
 from casetrack.models.audit import AuditEntry
 from casetrack.models.base import Base, UTCDateTime, utcnow
 from casetrack.models.case import (
@@ -34,6 +35,7 @@ from casetrack.models.scheduler import JobOccurrence, MessageTemplate
 
 __all__ = [
     "AccessLogEntry",
+    "AccountLink",
     "Action",
     "Attachment",
     "AuditEntry",

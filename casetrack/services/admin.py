@@ -26,7 +26,7 @@ from casetrack.models import (
     User,
 )
 from casetrack.models.org import UNIT_LEVELS
-from casetrack.services import security_keys, users
+from casetrack.services import account_links, users
 from casetrack.services.errors import DomainError
 
 REFERENCE_TABLES = {
@@ -52,9 +52,12 @@ def _active_admin_ids() -> set[int]:
 # --- accounts ----------------------------------------------------------------------------
 
 
-def create_account(actor: User, *, email: str, name: str, password: str) -> User:
-    """Create an account with an initial password (audited by users.create_user)."""
-    return users.create_user(actor, email=email, name=name, password=password)
+def create_account(actor: User, *, email: str, name: str) -> User:
+    """Create an account without a password (audited by users.create_user): the person
+    gets a one-time link by e-mail and chooses their own (services.account_links)."""
+    user = users.create_user(actor, email=email, name=name)
+    account_links.send_password_link(actor, user, new_account=True)
+    return user
 
 
 # Why an account is blocked on the incident page (K3-17): a category, never free text,
@@ -139,23 +142,20 @@ def remove_role(actor: User, assignment: RoleAssignment) -> None:
     users.end_all_sessions(user)
 
 
-def reset_second_factor(actor: User, user: User) -> None:
-    """Remove ``user``'s second factors — the TOTP app and any security keys (a lost phone
-    or key ring); they enrol again at the next login."""
-    had_factor = user.mfa_enabled_at is not None
-    user.mfa_secret = None
-    user.mfa_enabled_at = None
-    user.mfa_last_step = None
-    removed_keys = security_keys.remove_all_keys(user)
-    users.end_all_sessions(user)
-    audit.record(
-        "user.mfa_reset",
-        entity_type="user",
-        entity_id=user.id,
-        actor=actor,
-        before={"mfa": had_factor, "webauthn_keys": removed_keys},
-        after={"mfa": False, "webauthn_keys": 0},
-    )
+def send_password_link(actor: User, user: User) -> None:
+    """ "Skicka länk för nytt lösenord": only the person sees the link (in the e-mail)."""
+    account_links.send_password_link(actor, user)
+
+
+def request_second_factor_reset(actor: User, user: User) -> None:
+    """Ask for ``user``'s second factors to be removed (a lost phone or key ring). Nothing
+    changes until the person confirms by e-mail or another administrator approves."""
+    account_links.request_mfa_reset(actor, user)
+
+
+def approve_second_factor_reset(actor: User, user: User) -> None:
+    """A second administrator approves the pending request; the person enrols again."""
+    account_links.approve_mfa_reset(actor, user)
 
 
 # --- org tree ----------------------------------------------------------------------------

@@ -6,8 +6,10 @@ and testing. Accounts with the admin role always need it, whatever the setting s
 an account that has enrolled keeps using it.
 
 A code is accepted for the current step and one step either side (clock drift), and only
-once: the accepted step is stored, so a code seen over someone's shoulder cannot be
-replayed. Recovery from a lost phone is an admin resetting the factor (services.admin).
+once: the accepted step is stored with a compare-and-set UPDATE, so a code seen over
+someone's shoulder cannot be replayed, not even by logins at the same moment. Recovery
+from a lost phone is a reset that the person confirms by e-mail or a second administrator
+approves (services.account_links).
 
 The secret is stored encrypted with the attachment key ring (casetrack.attachment_keys,
 Fernet; K3-41, K3-45, K3-47), so a copy of the database alone does not give anyone the
@@ -26,6 +28,7 @@ from typing import Any
 import pyotp
 import sqlalchemy as sa
 from cryptography.fernet import InvalidToken
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casetrack import attachment_keys, audit
 from casetrack.domain.roles import Role
@@ -153,6 +156,25 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
+def _claim_step(user: User, step: int) -> bool:
+    """Record ``step`` as used, atomically: a compare-and-set on the row, so of several
+    logins with the same code at the same moment exactly one wins (the others' UPDATE
+    finds the step already taken once the winner's row lock is released)."""
+    result = db.session.execute(
+        sa.update(User)
+        .where(
+            User.id == user.id,
+            sa.or_(User.mfa_last_step.is_(None), User.mfa_last_step < step),
+        )
+        .values(mfa_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    set_committed_value(user, "mfa_last_step", step)
+    return True
+
+
 def check_code(user: User, code: str, *, now: datetime | None = None) -> bool:
     """True for a fresh, valid code; remembers its step so it is not accepted again.
 
@@ -164,7 +186,8 @@ def check_code(user: User, code: str, *, now: datetime | None = None) -> bool:
     step = _matching_step(secret, code, now or utcnow())
     if step is None or (user.mfa_last_step is not None and step <= user.mfa_last_step):
         return False
-    user.mfa_last_step = step
+    if not _claim_step(user, step):
+        return False
     if not _is_encrypted(user.mfa_secret):
         with contextlib.suppress(SecretUnavailable):
             user.mfa_secret = _encrypt(secret)
@@ -185,6 +208,11 @@ def confirm_enrolment(user: User, code: str, *, now: datetime | None = None) -> 
         entity_id=user.id,
         actor=user,
         after={"mfa": True},
+    )
+    from casetrack.services.account_links import notify_second_factor_changed
+
+    notify_second_factor_changed(
+        user, "En app för engångskoder har just aktiverats som tvåstegsverifiering."
     )
 
 

@@ -280,6 +280,9 @@ def add_key(
         actor=user,
         after={"webauthn_credential_id": key.id},
     )
+    from casetrack.services.account_links import notify_second_factor_changed
+
+    notify_second_factor_changed(user, f"Säkerhetsnyckeln ”{key.name}” har just lagts till.")
     return key
 
 
@@ -295,6 +298,9 @@ def remove_key(user: User, key_id: int) -> None:
         actor=user,
         before={"webauthn_credential_id": key.id},
     )
+    from casetrack.services.account_links import notify_second_factor_changed
+
+    notify_second_factor_changed(user, f"Säkerhetsnyckeln ”{key.name}” har just tagits bort.")
     db.session.delete(key)
 
 
@@ -377,4 +383,7 @@ def verify_login(
         actor=user,
         after={"webauthn_credential_id": key.id},
     )
+    from casetrack.services.account_links import notify_second_factor_changed
+
+    notify_second_factor_changed(user, f"Säkerhetsnyckeln ”{key.name}” har just lagts till.")
     return key

@@ -17,8 +17,9 @@ from casetrack.domain.roles import ROLE_LABELS, Role
 from casetrack.extensions import db
 from casetrack.models import OrgUnit, RoleAssignment, User
 from casetrack.models.org import UNIT_LEVEL_LABELS
+from casetrack.services import account_links, security_keys
 from casetrack.services import admin as admin_service
-from casetrack.services import security_keys
+from casetrack.services import users as users_service
 from casetrack.services.errors import DomainError
 from casetrack.web.admin_forms import NewUnitForm, ReferenceForm, RoleForm, UnitForm, UserForm
 from casetrack.web.auth_forms import PostForm
@@ -87,15 +88,19 @@ def new_user():
     if form.validate_on_submit():
         try:
             user = admin_service.create_account(
-                current_user, email=form.email.data, name=form.name.data,
-                password=form.password.data,
-            )  # fmt: skip
+                current_user, email=form.email.data, name=form.name.data
+            )
         except DomainError as error:
             db.session.rollback()
             _field_error(form, error)
         else:
             db.session.commit()
-            flash(f"Kontot för {user.name} är skapat. Ge det en roll nedan.", "success")
+            flash(
+                f"Kontot för {user.name} är skapat. {user.name} får ett e-postmeddelande med "
+                f"en länk för att välja sitt lösenord (giltig i "
+                f"{account_links.NEW_ACCOUNT_HOURS} timmar). Ge kontot en roll nedan.",
+                "success",
+            )
             return redirect(url_for("admin.user", user_id=user.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("admin/user_new.html", form=form), status
@@ -111,6 +116,9 @@ def _render_user(user: User, role_form: RoleForm | None = None, status: int = 20
         button_form=PostForm(),
         role_labels=ROLE_LABELS,
         security_key_count=len(security_keys.keys_of(user)),
+        has_password=users_service.has_password(user),
+        has_second_factor=account_links.has_second_factor(user),
+        pending_reset=account_links.pending_mfa_reset(user),
     ), status
 
 
@@ -238,14 +246,55 @@ def activate_user(user_id: int):
     )
 
 
-@bp.route("/anvandare/<int:user_id>/tvastegsverifiering", methods=["POST"])
-def reset_second_factor(user_id: int):
+@bp.route("/anvandare/<int:user_id>/losenordslank", methods=["POST"])
+def send_password_link(user_id: int):
+    """ "Skicka länk för nytt lösenord": the link goes only to the person's e-mail."""
     account = _get_or_404(User, user_id)
     return _post_action(
         account,
-        lambda: admin_service.reset_second_factor(current_user, account),
-        "Tvåstegsverifieringen är återställd. Personen aktiverar den på nytt vid nästa inloggning.",
+        lambda: admin_service.send_password_link(current_user, account),
+        f"En länk för nytt lösenord är skickad till {account.name} (giltig i "
+        f"{account_links.RESET_HOURS} timmar). Det nuvarande lösenordet fungerar tills "
+        "personen har valt ett nytt.",
     )
+
+
+@bp.route("/anvandare/<int:user_id>/tvastegsverifiering", methods=["POST"])
+def reset_second_factor(user_id: int):
+    """Ask for a second-factor reset: the person confirms, or another admin approves."""
+    account = _get_or_404(User, user_id)
+    return _post_action(
+        account,
+        lambda: admin_service.request_second_factor_reset(current_user, account),
+        f"Återställningen är begärd. Inget ändras förrän {account.name} bekräftar med länken "
+        "i e-posten, eller en annan systemadministratör godkänner den här på kontots sida.",
+    )
+
+
+@bp.route("/anvandare/<int:user_id>/tvastegsverifiering/godkann", methods=["POST"])
+def approve_second_factor_reset(user_id: int):
+    """Four eyes: a second administrator approves someone else's reset request."""
+    account = _get_or_404(User, user_id)
+    if not PostForm().validate_on_submit():
+        abort(400)
+    try:
+        admin_service.approve_second_factor_reset(current_user, account)
+    except account_links.SelfApproval as error:
+        db.session.rollback()
+        account_links.record_self_approval_refused(current_user, account)
+        db.session.commit()
+        flash(error.message, "error")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            f"Tvåstegsverifieringen är återställd. {account.name} har fått e-post om det och "
+            "aktiverar den på nytt vid nästa inloggning.",
+            "success",
+        )
+    return redirect(url_for("admin.user", user_id=account.id))
 
 
 def _post_action(account: User, action, message: str):

@@ -6,7 +6,6 @@ from wtforms import (
     BooleanField,
     EmailField,
     IntegerField,
-    PasswordField,
     SelectField,
     StringField,
 )
@@ -15,7 +14,6 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from casetrack.domain.roles import ROLE_LABELS
 from casetrack.models.org import UNIT_LEVEL_LABELS
 from casetrack.services.admin import BLOCK_REASONS
-from casetrack.services.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from casetrack.web.case_forms import SwedishForm
 
 
@@ -39,18 +37,6 @@ class UserForm(SwedishForm):
             Email("Ange en giltig e-postadress, t.ex. namn@kommun.se.", check_deliverability=False),
         ],
         render_kw={"spellcheck": "false", "autocomplete": "off"},
-    )
-    password = PasswordField(
-        "Startlösenord",
-        validators=[
-            DataRequired("Ange ett startlösenord."),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=MAX_PASSWORD_LENGTH,
-                message=f"Lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken.",
-            ),
-        ],
-        render_kw={"autocomplete": "new-password"},
     )
 
 

@@ -69,6 +69,16 @@ EXPECTED: dict[str, list[tuple]] = {
         ("POST", "/konto/sakerhetsnyckel/1/ta-bort", row(*[404] * 7, 302))
     ],
     "auth.keep_alive": [("POST", "/session/fortsatt", row(*[204] * 7, 302))],
+    # Byt lösenord: every logged-in person; an empty form is refused at the fields.
+    "passwords.change_password": [
+        ("GET", "/konto/losenord", row(*[200] * 7, 302)),
+        ("POST", "/konto/losenord", row(*[422] * 7, 302)),
+    ],
+    # The one-time link pages need no login; an unknown token is 410 for everyone.
+    "passwords.choose_password": [("GET", "/konto/nytt-losenord?kod=okand", row(*[410] * 8))],
+    "passwords.confirm_mfa_reset": [
+        ("GET", "/konto/tvastegsverifiering?kod=okand", row(*[410] * 8))
+    ],
     "cases.list_cases": [("GET", "/arenden/", row(200, 200, 200, 200, 200, 200, 404, 302))],
     "cases.register": [("GET", "/arenden/nytt", row(302, 200, 200, 302, 302, 302, 302, 302))],
     "cases.detail": [
@@ -181,8 +191,12 @@ EXPECTED: dict[str, list[tuple]] = {
     "admin.confirm_deactivate_user": [("GET", "/admin/anvandare/{target}/inaktivera", ADMIN_ONLY)],
     "admin.deactivate_user": [("POST", "/admin/anvandare/{target}/inaktivera", ADMIN_POST)],
     "admin.activate_user": [("POST", "/admin/anvandare/{target}/aktivera", ADMIN_POST)],
+    "admin.send_password_link": [("POST", "/admin/anvandare/{target}/losenordslank", ADMIN_POST)],
     "admin.reset_second_factor": [
         ("POST", "/admin/anvandare/{target}/tvastegsverifiering", ADMIN_POST)
+    ],
+    "admin.approve_second_factor_reset": [
+        ("POST", "/admin/anvandare/{target}/tvastegsverifiering/godkann", ADMIN_POST)
     ],
     "admin.units": [("GET", "/admin/organisation", ADMIN_ONLY)],
     "admin.new_unit": [("GET", "/admin/organisation/ny", ADMIN_ONLY)],

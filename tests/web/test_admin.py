@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import AuditEntry, Category, OrgUnit, RoleAssignment, User
+from casetrack.models import AuditEntry, Category, OrgUnit, OutboxMessage, RoleAssignment, User
 from tests.conftest import Auth, csrf_from
 
 
@@ -48,35 +48,30 @@ def test_only_administrators_reach_the_admin_pages(client, auth, people, who):
         assert client.get("/admin/").status_code == 302
 
 
-def test_the_admin_creates_an_account_with_a_strong_password(admin_client, auth):
-    response = auth.post(
-        "/admin/anvandare/ny",
-        {"name": "Nils Nyman", "email": "Nils@Test.Example", "password": "sommar2026"},
-    )
+def test_the_admin_creates_an_account_and_the_person_gets_a_link(admin_client, auth):
+    """No start password any more (issue 16): the person chooses one through the link."""
+    response = auth.post("/admin/anvandare/ny", {"name": "Nils Nyman", "email": "not-an-address"})
     assert response.status_code == 422
-    assert "minst 12 tecken" in response.text
+    assert "Ange en giltig e-postadress" in response.text
     response = auth.post(
-        "/admin/anvandare/ny",
-        {"name": "Nils Nyman", "email": "nils@test.example", "password": "password1234"},
-    )
-    assert response.status_code == 422
-    assert "för vanligt" in response.text
-    response = auth.post(
-        "/admin/anvandare/ny",
-        {"name": "Nils Nyman", "email": "nils@test.example", "password": "tre gröna äpplen i en"},
+        "/admin/anvandare/ny", {"name": "Nils Nyman", "email": "Nils@Test.Example"}
     )
     assert response.status_code == 302
     user = db.session.scalars(sa.select(User).where(User.email == "nils@test.example")).one()
     entry = _last_audit()
-    assert (entry.action, entry.entity_id) == ("user.created", user.id)
-    assert entry.actor_id is not None
+    assert (entry.action, entry.entity_id) == ("user.password_link_sent", user.id)
+    created = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "user.created")
+    ).one()
+    assert created.entity_id == user.id and created.actor_id is not None
+    letter = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.to_address == "nils@test.example")
+    ).one()
+    assert "/konto/nytt-losenord?kod=" in letter.body
 
 
 def test_a_duplicate_address_is_refused_at_the_field(admin_client, auth):
-    response = auth.post(
-        "/admin/anvandare/ny",
-        {"name": "Lena", "email": "lena@test.example", "password": "tre gröna äpplen i en"},
-    )
+    response = auth.post("/admin/anvandare/ny", {"name": "Lena", "email": "lena@test.example"})
     assert response.status_code == 422
     assert "Det finns redan ett konto med den e-postadressen." in response.text
 
@@ -186,16 +181,24 @@ def test_the_last_administrator_can_be_neither_deactivated_nor_demoted(admin_cli
     assert db.session.get(RoleAssignment, assignment.id) is not None
 
 
-def test_resetting_the_second_factor_is_audited(admin_client, make, org, people):
+def test_resetting_the_second_factor_is_audited(admin_client, auth, make, org, people):
+    """Asked for by one administrator, approved by another (issue 16)."""
     second = make.user([(Role.ADMIN, org["root"])], email="admin2@test.example")
     second.mfa_secret = "JBSWY3DPEHPK3PXP"
     db.session.commit()
     user_url = f"/admin/anvandare/{second.id}"
     page = _button(admin_client, user_url, f"{user_url}/tvastegsverifiering")
+    assert "Återställningen är begärd" in page.text
+    assert _last_audit().action == "user.mfa_reset_requested"
+    third = make.user([(Role.ADMIN, org["root"])], email="admin3@test.example")
+    db.session.commit()
+    auth.logout()
+    auth.login(third.email)
+    page = _button(admin_client, user_url, f"{user_url}/tvastegsverifiering/godkann")
     assert "Tvåstegsverifieringen är återställd" in page.text
     db.session.expire_all()
     assert db.session.get(User, second.id).mfa_secret is None
-    assert _last_audit().action == "user.mfa_reset"
+    assert "user.mfa_reset" in db.session.scalars(sa.select(AuditEntry.action)).all()
 
 
 def test_units_are_created_renamed_moved_and_deactivated(admin_client, auth, org):

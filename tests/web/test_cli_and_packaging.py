@@ -15,12 +15,14 @@ import sqlalchemy as sa
 
 from casetrack.demo import DEMO_PASSWORD, load_demo
 from casetrack.extensions import db
-from casetrack.models import AuditEntry, Case, OrgUnit, RoleAssignment, User
+from casetrack.models import AuditEntry, Case, OrgUnit, OutboxMessage, RoleAssignment, User
 from casetrack.passwords import verify_password
+from casetrack.services import users
 from tests.conftest import repo_root
 
 
 def test_create_user_creates_an_account_with_a_role(runner, org):
+    """The person gets a one-time link by e-mail; the operator never sees it (issue 16)."""
     result = runner.invoke(
         args=[
             "create-user",
@@ -28,31 +30,89 @@ def test_create_user_creates_an_account_with_a_role(runner, org):
             "--name", "Ny Chef",
             "--role", "manager",
             "--unit", "A",
-            "--password", "ett-långt-lösenord",
         ]
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "skapades" in result.output
     user = db.session.scalars(sa.select(User).where(User.email == "ny.chef@test.example")).one()
-    assert verify_password(user.password_hash, "ett-långt-lösenord")
+    assert not users.has_password(user)
     assert [(a.role, a.org_unit.code) for a in user.role_assignments] == [("manager", "A")]
     actions = db.session.scalars(sa.select(AuditEntry.action)).all()
-    assert actions == ["user.created", "role.assigned"]
+    assert actions == ["user.created", "role.assigned", "user.password_link_sent"]
+    letter = db.session.scalars(sa.select(OutboxMessage)).one()
+    assert letter.to_address == "ny.chef@test.example"
+    token = letter.body.split("/konto/nytt-losenord?kod=")[1].split()[0]
+    assert token not in result.output
+
+
+def test_only_an_admin_account_gets_a_password_from_the_command_line(runner, org):
+    """The first administrator / break-glass path: the operator is the person."""
+    base = ["create-user", "--name", "Ada Admin", "--unit", "ROOT"]
+    refused = runner.invoke(
+        args=[
+            *base,
+            "--email",
+            "h@test.example",
+            "--role",
+            "handler",
+            "--password",
+            "ett-långt-lösenord",
+        ]
+    )
+    assert refused.exit_code != 0
+    assert "Ett lösenord kan bara anges för ett administratörskonto" in refused.output
+    result = runner.invoke(
+        args=[
+            *base,
+            "--email",
+            "ada@test.example",
+            "--role",
+            "admin",
+            "--password",
+            "ett-långt-lösenord",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalars(sa.select(User)).one()
+    assert verify_password(user.password_hash, "ett-långt-lösenord")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
 
 
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--unit", "FINNS-INTE", "--password", "ett-långt-lösenord"], "Ingen enhet"),
-        (["--unit", "A", "--password", "kort"], "minst 12 tecken"),
+        (["--role", "handler", "--unit", "FINNS-INTE"], "Ingen enhet"),
+        (["--role", "admin", "--unit", "ROOT", "--password", "kort"], "minst 12 tecken"),
+        (["--role", "admin", "--unit", "ROOT", "--password", "Sommar2026!!"], "lätt att gissa"),
     ],
 )
 def test_create_user_refuses_bad_input_and_saves_nothing(runner, org, extra, message):
-    args = ["create-user", "--email", "x@test.example", "--name", "X", "--role", "handler"]
+    args = ["create-user", "--email", "x@test.example", "--name", "X"]
     result = runner.invoke(args=args + extra)
     assert result.exit_code != 0
     assert message in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_break_glass_links_go_only_to_the_person(runner, org, make):
+    from casetrack.domain.roles import Role
+
+    admin = make.user([(Role.ADMIN, org["root"])], email="ensam.admin@test.example")
+    admin_secret = "JBSWY3DPEHPK3PXP"  # pragma: allowlist secret
+    admin.mfa_secret = admin_secret
+    db.session.commit()
+    for command in ("password-link", "request-second-factor-reset"):
+        result = runner.invoke(args=[command, "--email", "Ensam.Admin@test.example"])
+        assert result.exit_code == 0, result.output
+        assert "Länken visas inte här" in result.output
+    letters = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [m.purpose for m in letters] == ["password_link", "mfa_reset_link"]
+    assert {m.to_address for m in letters} == {"ensam.admin@test.example"}
+    db.session.expire_all()
+    secret = db.session.get(User, admin.id).mfa_secret
+    assert secret == admin_secret  # not reset yet: the person has not confirmed
+    unknown = runner.invoke(args=["password-link", "--email", "ingen@test.example"])
+    assert unknown.exit_code != 0 and "Det finns inget konto" in unknown.output
 
 
 def test_an_admin_account_cannot_also_hold_a_case_role(runner, org):

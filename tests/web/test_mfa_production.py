@@ -217,3 +217,13 @@ def test_the_user_row_has_room_for_the_encrypted_secret(production_app, world):
     db.session.commit()
     assert 100 < len(_raw_secret(user.id)) <= User.__table__.c.mfa_secret.type.length
     assert totp_code(user)  # the test helper decrypts it too
+
+
+def test_demo_accounts_with_their_known_password_are_never_loaded_in_production(
+    production_app,
+):
+    """The demo password is documented; the demo is for development only (issue 16)."""
+    result = production_app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code != 0
+    assert "Demodata laddas inte i produktion" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0

@@ -237,12 +237,22 @@ def test_only_administrators_have_the_security_key_page(client, auth, people):
     assert client.get(KEY_PAGE).status_code == 404
 
 
-def test_resetting_the_second_factor_removes_the_keys(client, auth, registered, people):
-    auth.login("admin@test.example")
+def test_resetting_the_second_factor_removes_the_keys(client, auth, registered, people, make, org):
+    """A reset asked for by one administrator and approved by another (issue 16)."""
+    make.user([(Role.ADMIN, org["root"])], email="admin2@test.example")
+    db.session.commit()
+    auth.login("admin2@test.example")
     user_url = f"/admin/anvandare/{people['admin'].id}"
     page = client.get(user_url)
-    assert "och ta bort säkerhetsnycklarna" in page.text
+    assert "och säkerhetsnycklar" in page.text
     client.post(f"{user_url}/tvastegsverifiering", data={"csrf_token": csrf_from(page.text)})
+    assert len(_keys()) == 1  # only asked for: nothing changes yet
+    auth.logout()
+    auth.login("admin@test.example", second_factor=True)
+    page = client.get(user_url)
+    client.post(
+        f"{user_url}/tvastegsverifiering/godkann", data={"csrf_token": csrf_from(page.text)}
+    )
     assert _keys() == []
     entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert (entry.action, entry.before) == ("user.mfa_reset", {"mfa": True, "webauthn_keys": 1})
