@@ -38,8 +38,14 @@ DEFAULTS: dict[str, Any] = {
     # Public e-tjänst abuse protection (Flask-Limiter syntax, per client address).
     "PUBLIC_RATE_LIMIT": "5 per minute;30 per day",
     "FOLLOW_RATE_LIMIT": "10 per minute;50 per day",
-    # Failed receipt-code attempts per case reference before it is locked for a while.
+    # Wrong receipt codes for one reference from one client address before that address
+    # is refused for that reference for the rest of the window (issue 16).
     "FOLLOW_REFERENCE_FAILURES": "10 per 15 minutes",
+    # Backstop: wrong codes for one reference from all addresses together. Above it the
+    # reference is under attack, and an address may fail only FOLLOW_GUARDED_FAILURES
+    # times for it; an address that has not failed (the submitter) still gets in.
+    "FOLLOW_REFERENCE_BACKSTOP": "30 per 15 minutes",
+    "FOLLOW_GUARDED_FAILURES": "1 per 15 minutes",
     # Where the limits are counted; several workers or hosts need a shared store,
     # e.g. redis://127.0.0.1:6379.
     "RATELIMIT_STORAGE_URI": "memory://",

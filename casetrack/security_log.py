@@ -78,9 +78,9 @@ SECURITY_READS = frozenset(
     {"registerutdrag", "export", "cases.export", "report.export", "accesslog.export"}
 )
 
-FAILURE_ACTIONS = frozenset({"auth.login_failed", "auth.mfa_failed"})
+FAILURE_ACTIONS = frozenset({"auth.login_failed", "auth.mfa_failed", "security.follow_failed"})
 DENIED_PREFIXES = ("access.",)
-DENIED_ACTIONS = frozenset({"auth.login_throttled", "auth.mfa_throttled"})
+DENIED_ACTIONS = frozenset({"auth.login_throttled", "auth.mfa_throttled", "security.follow_locked"})
 
 # Detail keys that may be copied from an audit entry's before/after values: ids, codes,
 # flags and counts. Never names, e-mail addresses, texts or setting values.

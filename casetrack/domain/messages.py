@@ -24,6 +24,35 @@ PLACEHOLDERS = {
 }
 
 
+# Placeholders that carry case text (or a list of cases) and so never go into a subject:
+# subjects are shown in mail clients' lists and notifications, and were shown on Utkorg.
+CASE_TEXT_PLACEHOLDERS = frozenset({"text", "lista"})
+_CASE_VALUES = frozenset({"diarienummer", "enhet", "handlaggare", "frist", "lank"})
+# What the code gives each template (casetrack/jobs, services/messages.py).
+TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "acknowledgement": _CASE_VALUES,
+    "feedback_letter": frozenset({"diarienummer", "enhet", "handlaggare", "text", "lank"}),
+    "reminder_acknowledgement": _CASE_VALUES | {"mottagare"},
+    "reminder_feedback_due": _CASE_VALUES | {"mottagare"},
+    "reminder_feedback_overdue": _CASE_VALUES | {"mottagare"},
+    "reminder_action_due": _CASE_VALUES | {"mottagare"},
+    "reminder_effect_followup": _CASE_VALUES | {"mottagare"},
+    "reminder_lex_step": _CASE_VALUES | {"mottagare", "steg"},
+    "reminder_lex_step_overdue": _CASE_VALUES | {"mottagare", "steg"},
+    "digest": frozenset({"mottagare", "antal", "lista", "lank"}),
+    "unassigned_alarm": _CASE_VALUES | {"mottagare"},
+    "tertial_close": frozenset({"mottagare", "tertial", "lank"}),
+    "role_review_due": frozenset({"mottagare", "antal", "lank"}),
+}
+
+
+def subject_placeholders(code: str) -> frozenset[str]:
+    """The placeholders template ``code`` may use in its subject: what it is given, never
+    case text. A template the code does not know gets none of the case-text ones."""
+    given = TEMPLATE_PLACEHOLDERS.get(code, frozenset(PLACEHOLDERS))
+    return given - CASE_TEXT_PLACEHOLDERS
+
+
 def placeholders_in(text: str) -> set[str]:
     """The {names} used in ``text``; raises ValueError on a malformed brace."""
     names = set()
@@ -45,6 +74,13 @@ class _Blank(dict):
 def render(text: str, values: dict) -> str:
     """Fill in placeholders; one that has no value becomes empty."""
     return string.Formatter().vformat(text, (), _Blank(values))
+
+
+def render_subject(code: str, text: str, values: dict) -> str:
+    """A subject filled in only with the values its subject may carry: a template stored
+    with {text} (before the check, or written into the table) renders it empty."""
+    allowed = subject_placeholders(code)
+    return render(text, {key: value for key, value in values.items() if key in allowed})
 
 
 # code -> (name shown to admins, subject, body). Also copied into the migration.

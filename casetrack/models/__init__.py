@@ -32,6 +32,7 @@ from casetrack.models.outbox import OutboxMessage
 from casetrack.models.reference import CaseKind, Category, Channel, Source, Status
 from casetrack.models.report import ReportSnapshot, ReportSummaryVersion
 from casetrack.models.scheduler import JobOccurrence, MessageTemplate
+from casetrack.models.session_state import FollowGrant, SavedSearch
 
 __all__ = [
     "AccessLogEntry",
@@ -49,6 +50,7 @@ __all__ = [
     "Escalation",
     "EscalationStep",
     "Feedback",
+    "FollowGrant",
     "Investigation",
     "InvestigationCause",
     "JobOccurrence",
@@ -61,6 +63,7 @@ __all__ = [
     "ReportSnapshot",
     "ReportSummaryVersion",
     "RoleAssignment",
+    "SavedSearch",
     "Source",
     "Status",
     "UTCDateTime",

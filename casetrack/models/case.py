@@ -236,12 +236,17 @@ class CaseNote(Base):
 
 
 class CaseSearchDocument(Base):
-    """The searchable text of a case (title, description, notes), kept by the services.
+    """The searchable text of a case, kept by the services, in two parts by who may read
+    it (issue 16): ``document`` holds what every reader of the case sees on its page
+    (title, description, immediate action, the "annat" note, the submitter's additions);
+    ``internal_document`` holds the internal notes, which only those who handle the
+    case's unit see, and is searched only for them (casetrack.queries.cases).
 
-    PostgreSQL stores ``to_tsvector('swedish', document)`` in the generated column
-    ``case_search_fts_vector`` with a GIN index (migration 0950; not mapped, the database
-    computes it); SQLite mirrors the text into the FTS5 table ``case_search_fts`` by
-    triggers (migration 0002).
+    PostgreSQL stores ``to_tsvector('swedish', ...)`` of each in the generated columns
+    ``case_search_fts_vector`` (migration 0950) and ``case_search_fts_internal_vector``
+    (migration 1020), each with a GIN index (not mapped, the database computes them);
+    SQLite mirrors the texts into the FTS5 tables ``case_search_fts`` (migration 0002) and
+    ``case_search_fts_internal`` (migration 1020) by triggers.
     """
 
     __tablename__ = "case_search"
@@ -250,3 +255,4 @@ class CaseSearchDocument(Base):
         sa.ForeignKey("case_record.id", ondelete="CASCADE"), primary_key=True
     )
     document: Mapped[str] = mapped_column(sa.Text)
+    internal_document: Mapped[str] = mapped_column(sa.Text, default="", server_default="")

@@ -173,8 +173,32 @@ def _due_by_horizon(today: date):
 MANY_MATCHES = 5_000
 
 
-def _search_clause(text: str, dialect: str):
+def _text_matches(text: str, dialect: str, internal: bool):
+    """SELECT of the ids of the cases whose shared (or internal) search text matches."""
+    if dialect == "postgresql":
+        # The stored generated columns (migrations 0950 and 1020), indexed by GIN.
+        column = "case_search_fts_internal_vector" if internal else "case_search_fts_vector"
+        vector = sa.literal_column(f"case_search.{column}")
+        query = sa.func.websearch_to_tsquery(sa.literal_column("'swedish'::regconfig"), text)
+        return sa.select(CaseSearchDocument.case_id).where(vector.op("@@")(query))
+    terms = re.findall(r"\w+", text)
+    if not terms:
+        return None
+    match = " ".join('"' + term.replace('"', "") + '"*' for term in terms)
+    table = "case_search_fts_internal" if internal else "case_search_fts"
+    return (
+        sa.select(sa.literal_column(f"{table}.rowid"))
+        .select_from(sa.table(table))
+        .where(sa.literal_column(table).op("MATCH")(match))
+    )
+
+
+def _search_clause(user: User, text: str, dialect: str):
     """Full-text match: PostgreSQL's swedish configuration, SQLite's FTS5.
+
+    Only what the searcher may read on the case page is searched (issue 16): the shared
+    text of every case, and the internal notes only of the cases in the units the searcher
+    handles (``case_scope`` for CASE_HANDLE), the ones whose page shows them.
 
     Which plan is fast depends on how many cases match, which neither planner can know:
     looking up each match and sorting them by date is quick for a street address and
@@ -186,21 +210,14 @@ def _search_clause(text: str, dialect: str):
     starts from them) and SQLite looks them up as it does by default; above it
     PostgreSQL chooses freely and SQLite is kept from the lookups with ``id + 0``.
     """
-    if dialect == "postgresql":
-        # The stored generated column (migration 0950), indexed by GIN.
-        vector = sa.literal_column("case_search.case_search_fts_vector")
-        query = sa.func.websearch_to_tsquery(sa.literal_column("'swedish'::regconfig"), text)
-        matches = sa.select(CaseSearchDocument.case_id).where(vector.op("@@")(query))
-    else:
-        terms = re.findall(r"\w+", text)
-        if not terms:
-            return sa.false()
-        match = " ".join('"' + term.replace('"', "") + '"*' for term in terms)
-        matches = (
-            sa.select(sa.literal_column("rowid"))
-            .select_from(sa.table("case_search_fts"))
-            .where(sa.literal_column("case_search_fts").op("MATCH")(match))
-        )
+    matches = _text_matches(text, dialect, internal=False)
+    if matches is None:
+        return sa.false()
+    if unit_ids_for(user, Permission.CASE_HANDLE):
+        internal = _text_matches(text, dialect, internal=True)
+        handled = sa.select(Case.id).where(case_scope(user, Permission.CASE_HANDLE))
+        internal = internal.where(internal.selected_columns[0].in_(handled))
+        matches = sa.union(matches, internal)
     capped = db.session.scalar(
         sa.select(sa.func.count()).select_from(matches.limit(MANY_MATCHES + 1).subquery())
     )
@@ -244,7 +261,7 @@ def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
         if REFERENCE_PATTERN.match(reference):  # a diarienummer: that case, if in scope
             stmt = stmt.where(Case.reference == reference)
         else:
-            stmt = stmt.where(_search_clause(flt.text, db.session.get_bind().dialect.name))
+            stmt = stmt.where(_search_clause(user, flt.text, db.session.get_bind().dialect.name))
     if flt.report_row:
         from casetrack.reports.synpunkter import row_condition
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from casetrack import audit
-from casetrack.domain.messages import PLACEHOLDERS, render, unknown_placeholders
+from casetrack.domain.messages import (
+    PLACEHOLDERS,
+    placeholders_in,
+    render,
+    render_subject,
+    subject_placeholders,
+    unknown_placeholders,
+)
 from casetrack.extensions import db
 from casetrack.models import MessageTemplate, User, utcnow
 from casetrack.services.errors import DomainError
@@ -20,7 +27,7 @@ def compose(code: str, values: dict) -> tuple[str, str]:
     template = db.session.get(MessageTemplate, code)
     if template is None:
         raise LookupError(f"message template {code!r} is missing; run casetrack db upgrade")
-    subject = " ".join(render(template.subject, values).split())[:200]
+    subject = " ".join(render_subject(code, template.subject, values).split())[:200]
     return subject, render(template.body, values)
 
 
@@ -40,6 +47,20 @@ def _check(text: str, field: str) -> None:
         )
 
 
+def _check_subject(code: str, subject: str) -> None:
+    """The subject uses only placeholders its message is given, and never case text."""
+    refused = placeholders_in(subject) - subject_placeholders(code)
+    if refused:
+        names = ", ".join("{" + name + "}" for name in sorted(refused))
+        allowed = ", ".join("{" + name + "}" for name in sorted(subject_placeholders(code)))
+        raise DomainError(
+            f"Ämnesraden får inte innehålla {names}. Ämnesraden syns i mejlprogrammens "
+            "listor och aviseringar, så den får aldrig bära ärendets text. "
+            f"I ämnesraden för det här meddelandet kan du använda {allowed}.",
+            "subject",
+        )
+
+
 def update_template(
     actor: User, code: str, *, subject: str, body: str, now: datetime | None = None
 ) -> MessageTemplate:
@@ -56,6 +77,7 @@ def update_template(
     if not body.strip():
         raise DomainError("Skriv en text.", "body")
     _check(subject, "subject")
+    _check_subject(code, subject)
     _check(body, "body")
     before = {"subject": template.subject, "body_length": len(template.body)}
     template.subject, template.body = subject, body

@@ -1,31 +1,13 @@
-"""The outbox admin page's actions: list waiting and failed e-mail, send a failed one again."""
+"""The outbox admin page's action: send a failed message again (the list: queries/outbox.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
-
 from casetrack import audit
 from casetrack.extensions import db
 from casetrack.models import OutboxMessage, User, utcnow
 from casetrack.services.errors import DomainError
-
-
-def waiting_and_failed(limit: int = 200) -> list[OutboxMessage]:
-    """Pending and failed messages, failed first, newest first."""
-    return list(
-        db.session.scalars(
-            sa.select(OutboxMessage)
-            .where(OutboxMessage.status.in_(["pending", "failed"]))
-            .order_by(
-                sa.case((OutboxMessage.status == "failed", 0), else_=1),
-                OutboxMessage.created_at.desc(),
-                OutboxMessage.id.desc(),
-            )
-            .limit(limit)
-        )
-    )
 
 
 def retry(actor: User, message_id: int, now: datetime | None = None) -> OutboxMessage:

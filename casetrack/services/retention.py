@@ -76,7 +76,7 @@ def anonymise(case: Case, now: datetime) -> None:
         note.body = REMOVED
     search = db.session.get(CaseSearchDocument, case.id)
     if search is not None:
-        search.document = ""
+        search.document = search.internal_document = ""
     for message in db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.case_id == case.id)
     ):

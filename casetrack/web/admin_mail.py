@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 from casetrack.domain.messages import PLACEHOLDERS
 from casetrack.extensions import db
 from casetrack.models import MessageTemplate
+from casetrack.queries import outbox as outbox_queries
 from casetrack.services import messages as message_service
 from casetrack.services import outbox as outbox_service
 from casetrack.services.errors import DomainError
@@ -71,7 +72,7 @@ def edit_message_template(code: str):
 def outbox():
     return render_template(
         "admin/outbox.html",
-        messages=outbox_service.waiting_and_failed(),
+        messages=outbox_queries.waiting_and_failed(),
         smtp_configured=bool(current_app.config["CASETRACK"].get("SMTP_HOST")),
         form=PostForm(),
     )

@@ -3,7 +3,6 @@ case page and its history."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 
 from flask import (
@@ -31,6 +30,7 @@ from casetrack.queries import cases as case_queries
 from casetrack.queries import paging
 from casetrack.reports.spreadsheet import CsvExport
 from casetrack.services import cases as case_service
+from casetrack.services import saved_searches
 from casetrack.services.errors import DomainError
 from casetrack.web.case_forms import CaseFilterForm, RegisterCaseForm, SearchForm
 from casetrack.web.handling_page import render_case_page
@@ -39,8 +39,9 @@ from casetrack.web.history import describe
 bp = Blueprint("cases", __name__, url_prefix="/arenden")
 
 PAGE_SIZE = 50
-SEARCH_SESSION_KEY = "case_searches"
-MAX_SAVED_SEARCHES = 10
+# The session holds only a random id for this login's saved searches; the words are kept
+# on the server (casetrack.services.saved_searches), never in the cookie.
+SEARCH_SESSION_KEY = "case_search_owner"
 
 
 def _today() -> date:
@@ -106,9 +107,12 @@ def report_row_choices() -> list[tuple[str, str]]:
 
 
 def _saved_search(key: str | None) -> str | None:
-    if not key:
-        return None
-    return session.get(SEARCH_SESSION_KEY, {}).get(key)
+    """The saved words under ``key`` (looked up once per request)."""
+    cache = g.setdefault("_saved_searches", {})
+    if key not in cache:
+        owner = session.get(SEARCH_SESSION_KEY)
+        cache[key] = saved_searches.text_for(current_user, owner, key)
+    return cache[key]
 
 
 def _current_filter(form: CaseFilterForm) -> case_queries.CaseFilter | None:
@@ -147,7 +151,7 @@ def list_cases():
     search_key = request.args.get("sokning")
     search_form = SearchForm(text=_saved_search(search_key))
     if search_key and _saved_search(search_key) is None:
-        # Search words live in the session only (never in a URL): an old link, or one
+        # Search words live on the server only (never in a URL): an old link, or one
         # from another login, shows the list without them, and says so.
         flash("Sökningen finns inte längre, så listan visas utan den. Sök igen.", "info")
     pagination = None
@@ -182,19 +186,24 @@ def list_cases():
 @bp.route("/sok", methods=["POST"])
 @login_required
 def search():
-    """Keep the search words in the session and show the list under an opaque key."""
+    """Keep the search words on the server and show the list under an opaque key."""
     _require_reader()
     form = SearchForm()
     args = {k: v for k, v in request.args.items() if v and k not in ("sokning", "sida")}
     if not form.validate_on_submit():
         flash(form.text.errors[0] if form.text.errors else "Skriv något att söka efter.", "error")
         return redirect(url_for("cases.list_cases", **args))
-    saved = dict(session.get(SEARCH_SESSION_KEY, {}))
-    while len(saved) >= MAX_SAVED_SEARCHES:
-        saved.pop(next(iter(saved)))
-    key = secrets.token_urlsafe(8)
-    saved[key] = form.text.data.strip()
-    session[SEARCH_SESSION_KEY] = saved
+    owner = session.get(SEARCH_SESSION_KEY)
+    if not isinstance(owner, str) or not owner:
+        owner = saved_searches.new_owner()
+    try:
+        key = saved_searches.save(current_user, owner, form.text.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("cases.list_cases", **args))
+    db.session.commit()
+    session[SEARCH_SESSION_KEY] = owner
     return redirect(url_for("cases.list_cases", sokning=key, **args))
 
 

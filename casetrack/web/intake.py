@@ -5,20 +5,42 @@ when an address was given, typed back into a POST form to follow the case, and n
 in a URL or a log line. Abuse protection without CAPTCHA: rate limits per client address
 (Flask-Limiter), a honeypot field, size limits, and a lock on a reference after repeated
 wrong codes.
+
+The lock (issue 16). References are sequential, so a lock on the reference alone let
+anyone shut a submitter out of their case with ten wrong codes from ten addresses. Wrong
+codes are counted three ways in the limiter storage:
+
+- per (reference, client address), FOLLOW_REFERENCE_FAILURES (10 per 15 minutes): that
+  address is then refused for that reference for the rest of the window;
+- per reference from all addresses, FOLLOW_REFERENCE_BACKSTOP (30 per 15 minutes): above
+  it the reference is under attack, and each address may fail only
+  FOLLOW_GUARDED_FAILURES (1 per 15 minutes) times for it;
+- the page's own per-address rate limit (FOLLOW_RATE_LIMIT) stays as it was.
+
+So the backstop never refuses an address that has not failed: the submitter, typing the
+right code from their own address, always gets in; an attacker gets one guess per address
+per window against a 78-bit code. Every wrong code is audited and security-logged
+("security.follow_failed", without the code); a refused attempt is too
+("security.follow_locked").
+
+The grant that opens the case page is kept on the server (casetrack.services.follow);
+the session holds only its random token.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from limits import parse_many
 
-from casetrack import lookups
+from casetrack import audit, lookups
+from casetrack.domain.references import REFERENCE_PATTERN
 from casetrack.extensions import db, limiter
 from casetrack.models import Case, OrgUnit
+from casetrack.services import follow as follow_service
 from casetrack.services import intake
 from casetrack.services.errors import DomainError
 from casetrack.web.intake_forms import AddInformationForm, FollowCaseForm, PublicSubmissionForm
@@ -26,9 +48,10 @@ from casetrack.web.intake_forms import AddInformationForm, FollowCaseForm, Publi
 bp = Blueprint("intake", __name__)
 log = logging.getLogger(__name__)
 
-# The session remembers a correct reference and code for this long (add information).
-FOLLOW_SESSION_KEY = "_follow_case"
-FOLLOW_SESSION_SECONDS = 15 * 60
+# The session holds the token of the server-side grant (casetrack.services.follow),
+# which opens the case for 15 minutes after a correct reference and code.
+FOLLOW_SESSION_KEY = "_follow_grant"
+FOLLOW_SESSION_SECONDS = follow_service.GRANT_SECONDS
 # Levels a member of the public chooses among (enheter and their verksamheter).
 PUBLIC_LEVELS = ("enhet", "verksamhet")
 
@@ -45,7 +68,7 @@ INVALID_RECEIPT = (
 )
 REFERENCE_LOCKED = (
     "Det har gjorts för många felaktiga försök för det här diarienumret. "
-    "Vänta 15 minuter och försök igen."
+    "Vänta 15 minuter och försök igen. Kopiera gärna koden från kvittensen eller mejlet."
 )
 
 
@@ -127,32 +150,57 @@ def submit():
     return render_template("intake/submit.html", form=form), status
 
 
-def _reference_lock():
-    """(limiter, limit items) counting failed codes per reference in the limiter storage."""
-    items = parse_many(current_app.config["CASETRACK"]["FOLLOW_REFERENCE_FAILURES"])
-    return limiter.limiter, items
+def _limits(setting: str):
+    return parse_many(current_app.config["CASETRACK"][setting])
 
 
-def _reference_locked(reference: str) -> bool:
-    strategy, items = _reference_lock()
-    return any(not strategy.test(item, "follow-reference", reference) for item in items)
+def _refused(reference: str, address: str) -> bool:
+    """True when ``address`` may not try a code for ``reference`` now (see the module)."""
+    strategy = limiter.limiter
+    if any(
+        not strategy.test(item, "follow-reference", reference, address)
+        for item in _limits("FOLLOW_REFERENCE_FAILURES")
+    ):
+        return True
+    under_attack = any(
+        not strategy.test(item, "follow-reference-all", reference)
+        for item in _limits("FOLLOW_REFERENCE_BACKSTOP")
+    )
+    return under_attack and any(
+        not strategy.test(item, "follow-reference-guarded", reference, address)
+        for item in _limits("FOLLOW_GUARDED_FAILURES")
+    )
 
 
-def _count_failure(reference: str) -> None:
-    strategy, items = _reference_lock()
-    for item in items:
-        strategy.hit(item, "follow-reference", reference)
+def _count_failure(reference: str, address: str) -> None:
+    strategy = limiter.limiter
+    for item in _limits("FOLLOW_REFERENCE_FAILURES"):
+        strategy.hit(item, "follow-reference", reference, address)
+    for item in _limits("FOLLOW_GUARDED_FAILURES"):
+        strategy.hit(item, "follow-reference-guarded", reference, address)
+    for item in _limits("FOLLOW_REFERENCE_BACKSTOP"):
+        strategy.hit(item, "follow-reference-all", reference)
+
+
+def _log_attempt(action: str, reference: str) -> None:
+    """Audit (and so security-log) a wrong or refused attempt: the case it names, if any,
+    and the client address; never the code that was typed."""
+    # Only a well-formed reference is looked up (a typed NUL must never reach the database).
+    case_id = (
+        db.session.scalar(sa.select(Case.id).where(Case.reference == reference))
+        if REFERENCE_PATTERN.fullmatch(reference)
+        else None
+    )
+    audit.record(
+        action, entity_type="case", entity_id=case_id, actor=None, actor_label=intake.PUBLIC_ACTOR
+    )
+    db.session.commit()
 
 
 def _authorised_case() -> Case | None:
     """The case this browser proved it has the code for, within the last 15 minutes."""
-    grant = session.get(FOLLOW_SESSION_KEY)
-    if not isinstance(grant, dict):
-        return None
-    if time.time() - float(grant.get("at", 0)) > FOLLOW_SESSION_SECONDS:
-        session.pop(FOLLOW_SESSION_KEY, None)
-        return None
-    case = db.session.get(Case, grant.get("id"))
+    case_id = follow_service.granted_case_id(session.get(FOLLOW_SESSION_KEY))
+    case = db.session.get(Case, case_id) if case_id is not None else None
     if case is None or case.receipt_code_hash is None:
         session.pop(FOLLOW_SESSION_KEY, None)
         return None
@@ -167,16 +215,22 @@ def follow():
     status = 200
     if form.validate_on_submit():
         reference = intake.normalise_reference(form.reference.data)
-        if _reference_locked(reference):
+        address = get_remote_address() or "-"
+        if _refused(reference, address):
+            _log_attempt("security.follow_locked", reference)
             form.receipt_code.errors.append(REFERENCE_LOCKED)
             status = 429
         else:
             case = intake.find_by_receipt(reference, form.receipt_code.data)
             if case is None:
-                _count_failure(reference)
+                _count_failure(reference, address)
+                _log_attempt("security.follow_failed", reference)
                 form.receipt_code.errors.append(INVALID_RECEIPT)
             else:
-                session[FOLLOW_SESSION_KEY] = {"id": case.id, "at": time.time()}
+                follow_service.end(session.get(FOLLOW_SESSION_KEY))
+                token = follow_service.grant(case)
+                db.session.commit()
+                session[FOLLOW_SESSION_KEY] = token
                 return redirect(url_for("intake.followed_case"))
     if form.errors and status == 200:
         status = 422
@@ -207,7 +261,9 @@ def followed_case():
 
 @bp.route("/folj-arende/avsluta", methods=["POST"])
 def stop_following():
-    """Forget the case in this browser (e.g. on a shared computer). CSRFProtect has
-    already checked the token."""
-    session.pop(FOLLOW_SESSION_KEY, None)
+    """Forget the case in this browser (e.g. on a shared computer): the grant is deleted
+    on the server, so a copy of the cookie opens nothing. CSRFProtect has already checked
+    the token."""
+    follow_service.end(session.pop(FOLLOW_SESSION_KEY, None))
+    db.session.commit()
     return redirect(url_for("intake.follow"))

@@ -163,5 +163,8 @@ def test_internal_notes_are_searchable_but_not_copied_into_the_audit(setup):
     db.session.commit()
     entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "note.added")).one()
     assert entry.after == {"kind": "internal"}
-    document = db.session.scalar(sa.text("SELECT document FROM case_search"))
-    assert "nyckelskåpet" in document
+    # Searchable for those who see internal notes only (issue 16: the internal text).
+    shared, internal = db.session.execute(
+        sa.text("SELECT document, internal_document FROM case_search")
+    ).one()
+    assert "nyckelskåpet" in internal and "nyckelskåpet" not in shared

@@ -122,7 +122,8 @@ def test_report_and_search_use_their_indexes(generated, client, auth):
 
     from casetrack.queries.cases import _search_clause
 
-    clause = _search_clause("Kista larmet", db.engine.dialect.name)
+    # No user: the shared text only (internal notes are searched for handlers).
+    clause = _search_clause(None, "Kista larmet", db.engine.dialect.name)
     compiled = sa.select(Case.id).where(clause).compile(db.engine)
     raw_sql = str(compiled)
     params = compiled.params
