@@ -32,6 +32,7 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
         hops = settings["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_security(app)
     register_errorhandlers(app)
@@ -55,6 +56,12 @@ def register_extensions(app: Flask) -> None:
     throttle.init_app(app)
 
     auth.init_login_manager(login_manager)
+
+
+def register_url_converters(app: Flask) -> None:
+    from casetrack.web import converters
+
+    converters.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

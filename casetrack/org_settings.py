@@ -14,6 +14,7 @@ from flask import g, has_request_context
 
 from casetrack import audit
 from casetrack.domain.escalation import default_settings
+from casetrack.domain.numbers import ascii_int
 from casetrack.extensions import db
 from casetrack.models import OrgSetting, User, utcnow
 from casetrack.services.errors import DomainError
@@ -47,6 +48,12 @@ def get_int(key: str) -> int:
         return int(default_settings()[key])
 
 
+def version(key: str) -> int:
+    """The stored setting's version (optimistic locking on its form); 0 for a default."""
+    row = db.session.get(OrgSetting, key)
+    return row.version if row is not None else 0
+
+
 def all_settings() -> dict[str, str]:
     """Every known setting with its current value."""
     values = default_settings()
@@ -65,7 +72,7 @@ def set_setting(actor: User, key: str, value: str, *, now: datetime | None = Non
     value = (value or "").strip()
     if not value:
         raise DomainError("Ange ett värde.", "value")
-    if defaults[key].isdigit() and (not value.isdigit() or int(value) > 100_000_000_000):
+    if defaults[key].isdigit() and ascii_int(value, maximum=100_000_000_000) is None:
         raise DomainError("Ange ett heltal.", "value")
     row = db.session.get(OrgSetting, key)
     before = row.value if row is not None else defaults[key]

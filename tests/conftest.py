@@ -187,9 +187,14 @@ class Auth:
         return self.client.post("/logga-ut", data={"csrf_token": token})
 
     def post(self, url: str, data: dict, **kwargs):
-        """GET the form at ``url`` for its CSRF token, then POST ``data`` to it."""
+        """GET the form at ``url`` for its CSRF token (and, as a browser would post it, the
+        version an edit form was opened at), then POST ``data`` to it."""
         page = self.client.get(url)
-        return self.client.post(url, data={**data, "csrf_token": csrf_from(page.text)}, **kwargs)
+        hidden = {"csrf_token": csrf_from(page.text)}
+        version = re.search(r'<input[^>]*name="version"[^>]*value="([^"]*)"', page.text)
+        if version:
+            hidden["version"] = version.group(1)
+        return self.client.post(url, data={**hidden, **data}, **kwargs)
 
 
 @pytest.fixture

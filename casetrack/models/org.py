@@ -39,9 +39,14 @@ class OrgUnit(Base):
     # Prefix of case references for cases in this subtree (nearest ancestor's wins).
     reference_prefix: Mapped[str | None] = mapped_column(sa.String(6))
     active: Mapped[bool] = mapped_column(default=True)
+    # Optimistic locking (migration 1030): bumped on every update; an edit form carries
+    # the version it was opened at, and a save from an older one is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[OrgUnit]] = relationship(back_populates="parent")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     def __repr__(self) -> str:
         return f"<OrgUnit {self.code}>"

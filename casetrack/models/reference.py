@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from casetrack.models.base import Base
 
@@ -13,6 +13,13 @@ class _RefMixin:
     label: Mapped[str] = mapped_column(sa.String(200))
     sort_order: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Optimistic locking (migration 1030): bumped on every update; an edit form carries
+    # the version it was opened at, and a save from an older one is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.version}
 
 
 class CaseKind(_RefMixin, Base):

@@ -40,3 +40,8 @@ class MessageTemplate(Base):
     body: Mapped[str] = mapped_column(sa.Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # Optimistic locking (migration 1030): bumped on every update; an edit form carries
+    # the version it was opened at, and a save from an older one is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

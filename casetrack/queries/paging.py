@@ -19,6 +19,9 @@ import sqlalchemy as sa
 from casetrack.extensions import db
 
 COUNT_CAP = 1_000
+# No list has more pages than this (the count is capped far below it); a larger page
+# number asked for in a URL is treated as past the end.
+MAX_PAGE = 1_000_000
 
 
 @dataclass

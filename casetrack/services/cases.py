@@ -142,7 +142,7 @@ def register_case(
     passes ``actor_label``). Raises ``DomainError`` naming the field at fault.
     """
     now = now or utcnow()
-    unit = db.session.get(OrgUnit, data.org_unit_id)
+    unit = db.session.get(OrgUnit, data.org_unit_id) if data.org_unit_id is not None else None
     if unit is None or not unit.active:
         raise DomainError("Välj en enhet som finns i listan.", "org_unit_id")
     if actor is not None and unit.id not in unit_ids_for(actor, permission):

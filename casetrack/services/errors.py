@@ -26,3 +26,22 @@ class StaleCase(DomainError):
         )
         self.expected_version = expected_version
         self.current_version = current_version
+
+
+class StaleRecord(DomainError):
+    """Someone else saved the unit, reference row, template or setting after the form
+    was opened (optimistic locking on the admin forms): nothing is overwritten."""
+
+    MESSAGE = (
+        "Någon annan har ändrat det här sedan du öppnade sidan. Din ändring sparades inte, "
+        "så att ingenting skrivs över. Öppna sidan på nytt och gör om ändringen."
+    )
+
+    def __init__(self):
+        super().__init__(self.MESSAGE)
+
+    @classmethod
+    def check(cls, current_version: int, expected_version: int | None) -> None:
+        """Refuse a save from a form opened at another version, or with none."""
+        if expected_version is None or expected_version != current_version:
+            raise cls()

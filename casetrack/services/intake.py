@@ -73,7 +73,7 @@ def submit_public(data: PublicSubmission, *, now: datetime | None = None) -> tup
     now = now or utcnow()
     if data.kind_code not in PUBLIC_KINDS:
         raise DomainError("Välj om det är en synpunkt, ett klagomål eller ett beröm.", "kind_code")
-    unit = db.session.get(OrgUnit, data.org_unit_id)
+    unit = db.session.get(OrgUnit, data.org_unit_id) if data.org_unit_id is not None else None
     if unit is None or not unit.active:
         raise DomainError("Välj en verksamhet i listan.", "org_unit_id")
     if len((data.description or "").strip()) > PUBLIC_MAX_TEXT:

@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from casetrack import org_tree
 from casetrack.access import is_admin
+from casetrack.domain.numbers import ascii_int
 from casetrack.domain.roles import ROLE_LABELS, Role
 from casetrack.extensions import db
 from casetrack.models import OrgUnit, RoleAssignment, User
@@ -20,8 +22,14 @@ from casetrack.models.org import UNIT_LEVEL_LABELS
 from casetrack.services import account_links, security_keys
 from casetrack.services import admin as admin_service
 from casetrack.services import users as users_service
-from casetrack.services.errors import DomainError
-from casetrack.web.admin_forms import NewUnitForm, ReferenceForm, RoleForm, UnitForm, UserForm
+from casetrack.services.errors import DomainError, StaleRecord
+from casetrack.web.admin_forms import (
+    EditUnitForm,
+    NewUnitForm,
+    ReferenceForm,
+    RoleForm,
+    UserForm,
+)
 from casetrack.web.auth_forms import PostForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -45,6 +53,27 @@ def require_admin():
 def _field_error(form, error: DomainError) -> None:
     field = getattr(form, error.field or "", None)
     (field.errors if field is not None else form.form_errors).append(error.message)
+
+
+def save_versioned(form, current_version: int, change) -> int | None:
+    """Save an edit form that carries the version it was opened at: None when saved (and
+    flushed), else the status to answer with the message on the form: 409 when someone
+    else saved in between (or the version is missing), 422 for a refused value."""
+    try:
+        # What was posted, not the value the form was filled with from the row.
+        posted = form.version.raw_data[0] if form.version.raw_data else None
+        StaleRecord.check(current_version, ascii_int(posted))
+        change()
+        db.session.flush()  # the UPDATE checks the version too, for a save racing this one
+    except (StaleRecord, StaleDataError):
+        db.session.rollback()
+        form.form_errors.append(StaleRecord.MESSAGE)
+        return 409
+    except DomainError as error:
+        db.session.rollback()
+        _field_error(form, error)
+        return 422
+    return None
 
 
 def _units() -> list[OrgUnit]:
@@ -378,22 +407,24 @@ def new_unit():
 @bp.route("/organisation/<int:unit_id>", methods=["GET", "POST"])
 def edit_unit(unit_id: int):
     unit = _get_or_404(OrgUnit, unit_id)
-    form = UnitForm(obj=unit)
+    form = EditUnitForm(obj=unit)
     form.parent_id.choices = _parent_choices(exclude=unit)
+    status = 200
     if form.validate_on_submit():
-        try:
-            admin_service.update_unit(
+        status = save_versioned(
+            form,
+            unit.version,
+            lambda: admin_service.update_unit(
                 current_user, unit, name=form.name.data, parent_id=form.parent_id.data,
                 reference_prefix=form.reference_prefix.data, active=form.active.data,
-            )  # fmt: skip
-        except DomainError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
+            ),
+        )  # fmt: skip
+        if status is None:
             db.session.commit()
             flash("Ändringarna är sparade.", "success")
             return redirect(url_for("admin.units"))
-    status = 422 if form.errors or form.form_errors else 200
+    elif form.errors:
+        status = 422
     return render_template("admin/unit_form.html", form=form, unit=unit), status
 
 
@@ -455,21 +486,23 @@ def edit_reference(table: str, code: str):
     form = ReferenceForm(obj=row)
     if table != "kind":
         del form.retention_years
+    status = 200
     if form.validate_on_submit():
-        try:
-            admin_service.update_reference(
+        status = save_versioned(
+            form,
+            row.version,
+            lambda: admin_service.update_reference(
                 current_user, table, code, label=form.label.data, active=form.active.data,
                 sort_order=form.sort_order.data,
                 retention_years=form.retention_years.data if table == "kind" else None,
-            )  # fmt: skip
-        except DomainError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
+            ),
+        )  # fmt: skip
+        if status is None:
             db.session.commit()
             flash("Ändringen är sparad.", "success")
             return redirect(url_for("admin.reference_data"))
-    status = 422 if form.errors or form.form_errors else 200
+    elif form.errors:
+        status = 422
     return render_template(
         "admin/reference_edit.html", form=form, row=row, title=REFERENCE_TITLES[table]
     ), status

@@ -5,6 +5,7 @@ from __future__ import annotations
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -67,6 +68,10 @@ class UnitForm(SwedishForm):
     active = BooleanField("Aktiv – nya ärenden kan registreras på enheten", default=True)
 
 
+class EditUnitForm(UnitForm):
+    version = HiddenField()  # the unit's version when the form was opened
+
+
 class NewUnitForm(UnitForm):
     code = StringField(
         "Kod",
@@ -98,6 +103,7 @@ class ReferenceForm(SwedishForm):
         ],
     )
     active = BooleanField("Aktiv – kan väljas för nya ärenden")
+    version = HiddenField()  # the row's version when the form was opened
     retention_years = IntegerField(
         "Gallras (anonymiseras) antal år efter avslut",
         validators=[

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from casetrack.domain.messages import PLACEHOLDERS
@@ -16,7 +16,7 @@ from casetrack.queries import outbox as outbox_queries
 from casetrack.services import messages as message_service
 from casetrack.services import outbox as outbox_service
 from casetrack.services.errors import DomainError
-from casetrack.web.admin import _field_error, bp
+from casetrack.web.admin import bp, save_versioned
 from casetrack.web.auth_forms import PostForm
 from casetrack.web.case_forms import SwedishForm
 
@@ -34,6 +34,7 @@ class TemplateForm(SwedishForm):
         validators=[DataRequired("Skriv en text."), Length(max=5000, message="Högst 5000 tecken.")],
         render_kw={"rows": 12},
     )
+    version = HiddenField()  # the template's version when the form was opened
 
 
 @bp.route("/meddelanden")
@@ -48,24 +49,27 @@ def edit_message_template(code: str):
     if template is None:
         abort(404)
     form = TemplateForm(obj=template)
+    status = 200
     if form.validate_on_submit():
-        try:
-            message_service.update_template(
+        status = save_versioned(
+            form,
+            template.version,
+            lambda: message_service.update_template(
                 current_user, code, subject=form.subject.data, body=form.body.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
+            ),
+        )
+        if status is None:
             db.session.commit()
             flash(f"Meddelandet ”{template.name}” är sparat.", "success")
             return redirect(url_for("admin.message_templates"))
+    elif form.errors:
+        status = 422
     return render_template(
         "admin/message_template_edit.html",
         template=template,
         form=form,
         placeholders=PLACEHOLDERS,
-    ), (422 if form.errors else 200)
+    ), status
 
 
 @bp.route("/utkorg")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from wtforms import TextAreaField
+from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from casetrack import org_settings
@@ -14,7 +14,7 @@ from casetrack.domain import escalation as rules
 from casetrack.domain.escalation import default_settings
 from casetrack.extensions import db
 from casetrack.services.errors import DomainError
-from casetrack.web.admin import _field_error, bp
+from casetrack.web.admin import bp, save_versioned
 from casetrack.web.case_forms import SwedishForm
 
 LEGAL_LABELS = {
@@ -50,6 +50,15 @@ class SettingForm(SwedishForm):
         ],
         render_kw={"rows": 3},
     )
+    version = HiddenField()  # the setting's version when opened; 0 while only a default
+
+
+def _set(key: str, value: str) -> None:
+    try:
+        org_settings.set_setting(current_user, key, value)
+    except DomainError as error:
+        error.field = "value"
+        raise
 
 
 @bp.route("/installningar")
@@ -65,20 +74,17 @@ def edit_setting(key: str):
     defaults = default_settings()
     if key not in defaults:
         abort(404)
-    form = SettingForm(value=org_settings.get(key))
+    form = SettingForm(value=org_settings.get(key), version=org_settings.version(key))
     form.value.label.text = describe(key)
+    status = 200
     if form.validate_on_submit():
-        try:
-            org_settings.set_setting(current_user, key, form.value.data)
-        except DomainError as error:
-            db.session.rollback()
-            error.field = "value"
-            _field_error(form, error)
-        else:
+        status = save_versioned(form, org_settings.version(key), lambda: _set(key, form.value.data))
+        if status is None:
             db.session.commit()
             flash(f"Inställningen ”{describe(key)}” är sparad.", "success")
             return redirect(url_for("admin.settings"))
-    status = 422 if form.errors else 200
+    elif form.errors:
+        status = 422
     return render_template(
         "admin/setting_edit.html", form=form, key=key, default=defaults[key]
     ), status

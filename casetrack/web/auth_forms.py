@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from casetrack.services import users
+from casetrack.web.form_base import CasetrackForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CasetrackForm):
     email = EmailField(
         "E-postadress",
         validators=[
@@ -31,7 +31,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class CodeForm(FlaskForm):
+class CodeForm(CasetrackForm):
     code = StringField(
         "Engångskod",
         validators=[
@@ -46,13 +46,13 @@ class CodeForm(FlaskForm):
     )
 
 
-class SecurityKeyLoginForm(FlaskForm):
+class SecurityKeyLoginForm(CasetrackForm):
     """Logging in with a security key: the script puts the browser's signed answer here."""
 
     credential = HiddenField("Säkerhetsnyckel")
 
 
-class SecurityKeyForm(FlaskForm):
+class SecurityKeyForm(CasetrackForm):
     """Registering a security key: a name, and the browser's answer from the script."""
 
     name = StringField(
@@ -63,5 +63,5 @@ class SecurityKeyForm(FlaskForm):
     credential = HiddenField("Säkerhetsnyckel")
 
 
-class PostForm(FlaskForm):
+class PostForm(CasetrackForm):
     """POST-only form for buttons (CSRF protected): logout, keep-alive."""

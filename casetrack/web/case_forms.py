@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
@@ -26,9 +25,10 @@ from wtforms.validators import (
 )
 
 from casetrack.services.cases import MAX_TEXT, MAX_TITLE
+from casetrack.web.form_base import CasetrackForm
 
 
-class SwedishForm(FlaskForm):
+class SwedishForm(CasetrackForm):
     class Meta:
         locales = ("sv_SE", "sv")
 

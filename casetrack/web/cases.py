@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from casetrack import audit, lookups, org_tree
 from casetrack.access import get_case_or_404, has_permission, may_handle, unit_ids_for
 from casetrack.domain.dates import local_date
+from casetrack.domain.numbers import ascii_int
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import Case, utcnow
@@ -157,7 +158,9 @@ def list_cases():
     pagination = None
     if flt is not None:
         stmt = case_queries.filtered(current_user, flt, _today())
-        page = request.args.get("sida", 1, type=int)
+        # A page number that is not plain digits, or is absurdly large, is page 1 (a
+        # huge OFFSET overflows the database's 64-bit integer).
+        page = ascii_int(request.args.get("sida", "1"), maximum=paging.MAX_PAGE) or 1
         pagination = paging.paginate(
             stmt,
             page=page,

@@ -5,15 +5,15 @@ from __future__ import annotations
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from casetrack.domain.numbers import ascii_int
 from casetrack.services.cases import MAX_TEXT
 from casetrack.web.case_forms import MultiCheckboxField, SwedishForm
 
 
 def _unit_id(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """Coerce the chosen unit; anything but an id in the schema's range becomes None (the
+    service then refuses it with a clear message, never a 500)."""
+    return value if isinstance(value, int) else ascii_int(value)
 
 
 class _DateField(DateField):

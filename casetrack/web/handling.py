@@ -5,7 +5,7 @@ version answers 409 with what changed since the form was opened."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from casetrack import audit, lookups
 from casetrack.access import get_case_or_404
+from casetrack.domain.numbers import ascii_int
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import Action, Case, User
@@ -35,6 +36,8 @@ def _conflict(case: Case, opened_at: str | None):
         since = datetime.fromisoformat(opened_at) if opened_at else None
     except ValueError:
         since = None
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)  # the page writes UTC; a hand-made value may not
     if since is not None:
         entries = [entry for entry in entries if entry.occurred_at > since]
     return (
@@ -57,12 +60,17 @@ def _handle(
 ):
     case = get_case_or_404(case_id, permission, options=CASE_PAGE_OPTIONS)
     form = form_cls()
+    expected = None
+    if hasattr(form, "version"):
+        # A form that changes the case says which version it was opened at; without a
+        # readable one the change could overwrite anything, so it is refused as stale.
+        expected = ascii_int(form.version.data)
+        if expected is None:
+            return _conflict(case, getattr(getattr(form, "opened_at", None), "data", None))
     fill_choices(name, form, case)
     submitted_key = key or name
     if not form.validate_on_submit():
         return render_case_page(case, 422, {submitted_key: form})
-    version = getattr(form, "version", None)
-    expected = int(version.data) if version is not None and version.data.isdigit() else None
     try:
         change(case, form, expected)
         db.session.flush()
@@ -150,7 +158,8 @@ def feedback(case_id: int):
 def _cause_id(value: str | None) -> int | None:
     if not value:
         return None
-    return int(value) if value.isdigit() else -1  # unknown: the service refuses it
+    cause_id = ascii_int(value)
+    return -1 if cause_id is None else cause_id  # unknown: the service refuses it
 
 
 @bp.route("/atgarder", methods=["POST"])

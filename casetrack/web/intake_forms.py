@@ -5,16 +5,15 @@ from __future__ import annotations
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
+from casetrack.domain.numbers import ascii_int
 from casetrack.services.intake import PUBLIC_MAX_TEXT, TOO_LONG
 from casetrack.web.case_forms import SwedishForm
 
 
 def _unit_id(value) -> int | None:
-    """Coerce the chosen unit; anything that is not a number becomes None (not a 500)."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """Coerce the chosen unit; anything but an id in the schema's range becomes None (the
+    service then refuses it with a clear message, never a 500)."""
+    return value if isinstance(value, int) else ascii_int(value)
 
 
 class PublicSubmissionForm(SwedishForm):

@@ -10,8 +10,10 @@ from flask_login import current_user, login_required
 from casetrack import audit, org_tree
 from casetrack.access import unit_ids_for
 from casetrack.domain.dates import local_date
+from casetrack.domain.numbers import ascii_int
 from casetrack.domain.report_rows import (
     COUNTING_RULES,
+    ROW_KEYS,
     SUMMARY_COLUMN,
     TERTIAL_COLUMNS,
     TERTIAL_NAMES,
@@ -49,11 +51,8 @@ def _units_in_scope():
 
 
 def _unit_or_404(unit_id, permission: Permission = Permission.REPORT_READ) -> OrgUnit:
-    try:
-        unit_id = int(unit_id)
-    except (TypeError, ValueError):
-        abort(404)
-    if unit_id not in unit_ids_for(current_user, permission):
+    unit_id = ascii_int(unit_id)
+    if unit_id is None or unit_id not in unit_ids_for(current_user, permission):
         abort(404)
     return db.session.get(OrgUnit, unit_id)
 
@@ -141,11 +140,20 @@ def show():
 
 
 def _posted_period(form: PeriodForm, permission: Permission) -> tuple[OrgUnit, int, int]:
+    """The unit, year and tertial of a POST (hidden fields the page wrote): 404 for a
+    unit out of scope, 400 for a year or tertial the page never offers."""
     unit = _unit_or_404(form.unit_id.data, permission)
-    try:
-        return unit, int(form.year.data), int(form.tertial.data)
-    except (TypeError, ValueError):
+    year, tertial = ascii_int(form.year.data), ascii_int(form.tertial.data)
+    if year is None or not 2000 <= year <= 2100 or tertial not in TERTIAL_NAMES:
         abort(400)
+    return unit, year, tertial
+
+
+def _row_anchor(row_key: str | None) -> str | None:
+    """The report row's anchor on the page; only for rows the report has."""
+    if row_key not in ROW_KEYS and row_key not in (MISSING_SOURCE, MISSING_CATEGORY):
+        return None
+    return f"rad-{row_key.replace(':', '-')}"
 
 
 def _after_post(unit: OrgUnit, year: int, tertial: int, anchor: str | None = None):
@@ -159,7 +167,7 @@ def save_summary():
     unit, year, tertial = _posted_period(form, Permission.REPORT_WRITE)
     if not form.validate_on_submit():
         flash(next(iter(form.errors.values()))[0], "error")
-        return _after_post(unit, year, tertial, f"rad-{form.row_key.data}")
+        return _after_post(unit, year, tertial, _row_anchor(form.row_key.data))
     try:
         report_service.save_summary(
             current_user, unit, year, tertial, form.row_key.data, form.text.data
@@ -170,7 +178,7 @@ def save_summary():
     else:
         db.session.commit()
         flash("Texten är sparad.", "success")
-    return _after_post(unit, year, tertial, f"rad-{form.row_key.data.replace(':', '-')}")
+    return _after_post(unit, year, tertial, _row_anchor(form.row_key.data))
 
 
 @bp.route("/faststall", methods=["POST"])

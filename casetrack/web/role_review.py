@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 
 from casetrack.access import has_permission, is_admin
 from casetrack.domain.dates import local_date
+from casetrack.domain.numbers import ascii_int
 from casetrack.domain.role_review import ReviewStatus
 from casetrack.domain.roles import PRIVILEGED_ROLES, ROLE_LABELS, Permission, Role
 from casetrack.extensions import db
@@ -43,7 +44,7 @@ def _back():
     """Back to the list with the filters the buttons were pressed under (ids only)."""
     args = {}
     unit = request.form.get("enhet", "")
-    if unit.isdigit():
+    if ascii_int(unit) is not None:
         args["enhet"] = unit
     if request.form.get("att_granska"):
         args["att_granska"] = "1"

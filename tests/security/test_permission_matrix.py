@@ -34,17 +34,19 @@ ADMIN_POST = row(404, 404, 404, 404, 404, 404, 302, 302)
 REVIEWERS = row(404, 404, 200, 200, 404, 404, 404, 302)
 ROLE_REVIEWERS = row(404, 404, 200, 404, 404, 404, 200, 302)
 ROLE_REVIEWERS_POST = row(404, 404, 302, 404, 404, 404, 302, 302)
-# Those who may handle cases in unit A: the handler and the manager. An empty form is
-# refused with 422 (nothing saved); everyone else gets 404 for the case.
-HANDLERS_POST = row(404, 422, 422, 404, 404, 404, 404, 302)
+# Those who may handle cases in unit A: the handler and the manager. An empty form has
+# no version, so it is refused as stale with 409 (nothing saved); a form without a
+# version (the note) is refused with 422; everyone else gets 404 for the case.
+HANDLERS_POST = row(404, 409, 409, 404, 404, 404, 404, 302)
+HANDLERS_POST_UNVERSIONED = row(404, 422, 422, 404, 404, 404, 404, 302)
 REPORT_READERS = row(404, 404, 200, 200, 200, 200, 404, 302)
 REPORT_WRITERS_POST = row(404, 404, 302, 302, 404, 404, 404, 302)
 PUBLIC = row(*[200] * 8)
 DEVIATION_FILERS = row(200, 200, 200, 302, 302, 302, 302, 302)
 REPORT_PERIOD = {"unit_id": "{unit_a}", "year": "2025", "tertial": "3"}
 # Those who record utredning and lex steps in unit A (handler, manager, MAS, SAS): an
-# empty form is refused with 422; the others get 404 for the case.
-RECORDERS_POST = row(404, 422, 422, 404, 422, 422, 404, 302)
+# empty form has no version and is refused as stale (409); the others get 404.
+RECORDERS_POST = row(404, 409, 409, 404, 409, 409, 404, 302)
 
 # endpoint -> (method, url template, expected status per role). For cases.detail the
 # targets are: own = filed by the staff member in unit A (the staff member's own case),
@@ -104,7 +106,7 @@ EXPECTED: dict[str, list[tuple]] = {
         ("POST", "/arenden/{same}/atgarder/{action}", HANDLERS_POST),
         ("POST", "/arenden/{other}/atgarder/{action}", row(*[404] * 7, 302)),
     ],
-    "handling.note": [("POST", "/arenden/{same}/anteckningar", HANDLERS_POST)],
+    "handling.note": [("POST", "/arenden/{same}/anteckningar", HANDLERS_POST_UNVERSIONED)],
     "handling.acknowledge": [("POST", "/arenden/{same}/mottagningsbekraftelse", HANDLERS_POST)],
     "handling.close": [("POST", "/arenden/{same}/avsluta", HANDLERS_POST)],
     "handling.reopen": [("POST", "/arenden/{same}/oppna", HANDLERS_POST)],
@@ -123,17 +125,17 @@ EXPECTED: dict[str, list[tuple]] = {
         (
             "POST",
             "/arenden/{same}/lex/{track}/stallningstagande",
-            row(404, 403, 422, 404, 403, 422, 404, 302),
+            row(404, 403, 409, 404, 403, 409, 404, 302),
         ),
     ],
     "escalation.ivo_report": [
-        ("POST", "/arenden/{same}/lex/{track}/ivo", row(404, 403, 422, 404, 403, 422, 404, 302)),
+        ("POST", "/arenden/{same}/lex/{track}/ivo", row(404, 403, 409, 404, 403, 409, 404, 302)),
     ],
     "escalation.no_ivo_report": [
         (
             "POST",
             "/arenden/{same}/lex/{track}/ingen-anmalan",
-            row(404, 403, 422, 404, 403, 422, 404, 302),
+            row(404, 403, 409, 404, 403, 409, 404, 302),
         ),
     ],
     "escalation.mark_ia": [("POST", "/arenden/{same}/ia", HANDLERS_POST)],
