@@ -119,14 +119,27 @@ def _print_demo_logins() -> None:
 
 @click.command("serve")
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
-@click.option("--workers", default=None, type=int, help="Default: 2 × CPU cores + 1.")
+@click.option(
+    "--workers", default=None, type=click.IntRange(min=1),
+    help="Default: CASETRACK_WORKERS, else 2 × CPU cores + 1.",
+)  # fmt: skip
 @click.option("--threads", default=1, show_default=True, type=int)
 def serve_command(bind: str, workers: int | None, threads: int) -> None:
     """Production server: gunicorn with the app factory. Run `casetrack db upgrade` first."""
     from gunicorn.app.base import BaseApplication
 
-    workers = workers or (os.cpu_count() or 1) * 2 + 1
-    _create_app()  # fail fast on bad configuration before forking workers
+    from casetrack import throttle
+
+    app = _create_app()  # fail fast on bad configuration before forking workers
+    settings = app.config["CASETRACK"]
+    workers = throttle.workers(settings, workers)
+    # Several workers with a per-process limiter would each count failed logins for
+    # themselves (issue 16); development keeps memory:// whatever the worker count.
+    problem = (
+        throttle.storage_problem(settings, workers) if settings["ENV"] == "production" else None
+    )
+    if problem:
+        raise click.ClickException(f"casetrack startar inte: {problem}")
 
     class Server(BaseApplication):
         def load_config(self):
@@ -135,7 +148,8 @@ def serve_command(bind: str, workers: int | None, threads: int) -> None:
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
             # Only the path is logged, never query strings (SECURITY.md K3-54).
-            self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms')
+            # The worker's pid shows which process answered (per-process state, issue 16).
+            self.cfg.set("access_log_format", '%(h)s %(p)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms')
 
         def load(self):
             return create_app()

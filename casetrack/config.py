@@ -29,6 +29,10 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_USERNAME": None,
     "SMTP_PASSWORD": None,
     "MAIL_FROM": "casetrack@localhost",
+    # Seconds to wait for each SMTP reply. A server that does not answer in time ends the
+    # run of `send-mail` (the rest waits for the next run), so one slow reply holds the
+    # batch for at most this long.
+    "SMTP_TIMEOUT": 15,
     "TIMEZONE": "Europe/Stockholm",
     "REFERENCE_PREFIX": "CT",
     # Deadlines in Swedish working days after the received date (DESIGN §4).
@@ -46,9 +50,16 @@ DEFAULTS: dict[str, Any] = {
     # times for it; an address that has not failed (the submitter) still gets in.
     "FOLLOW_REFERENCE_BACKSTOP": "30 per 15 minutes",
     "FOLLOW_GUARDED_FAILURES": "1 per 15 minutes",
-    # Where the limits are counted; several workers or hosts need a shared store,
-    # e.g. redis://127.0.0.1:6379.
+    # Where the limits are counted. memory:// counts inside one process: fine for
+    # development and for one gunicorn worker (CASETRACK_WORKERS=1, more --threads).
+    # Several workers or hosts need a shared store, e.g. redis://127.0.0.1:6379/0 (the
+    # `redis` extra); `casetrack serve` refuses several workers with memory://.
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Prefix of the limiter's keys in a shared store (several installations on one Redis).
+    "RATELIMIT_KEY_PREFIX": "casetrack",
+    # gunicorn worker processes for `casetrack serve` (its --workers option wins);
+    # 0: 2 × CPU cores + 1. check-deploy judges the limiter storage by this number.
+    "WORKERS": 0,
     # Number of reverse proxies in front of casetrack that set X-Forwarded-For/-Proto.
     "PROXY_COUNT": 0,
     # Login throttling (Flask-Limiter): failed attempts per account and per IP address.
@@ -192,5 +203,5 @@ def flask_config(settings: dict[str, Any], instance_path: Path) -> dict[str, Any
         "RATELIMIT_ENABLED": bool(settings["RATELIMIT_ENABLED"]),
         "RATELIMIT_STORAGE_URI": settings["RATELIMIT_STORAGE_URI"],
         "RATELIMIT_HEADERS_ENABLED": True,
-        "RATELIMIT_KEY_PREFIX": "casetrack",
+        "RATELIMIT_KEY_PREFIX": settings["RATELIMIT_KEY_PREFIX"],
     }

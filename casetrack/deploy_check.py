@@ -81,9 +81,14 @@ def _debug(settings: dict[str, Any], flask_debug: bool) -> str | None:
 
 
 def _rate_limit(settings: dict[str, Any]) -> str | None:
+    """On, counted in one place for all of serve's workers (issue 16), and reachable."""
+    from casetrack import throttle
+
     if not settings.get("RATELIMIT_ENABLED"):
         return "Spärren mot lösenordsgissning är avstängd (CASETRACK_RATELIMIT_ENABLED)."
-    return None
+    return throttle.storage_unreachable(settings) or throttle.storage_problem(
+        settings, throttle.workers(settings)
+    )
 
 
 def _mfa(settings: dict[str, Any]) -> str | None:

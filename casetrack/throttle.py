@@ -4,13 +4,20 @@ The views ask ``blocked`` before checking a password or code and call ``failed``
 failed attempt, so the limits count failures, not successful logins from a shared office
 address. Accounts are keyed by a hash of the normalised e-mail address, so the limiter's
 storage (memory, or Redis via ``CASETRACK_RATELIMIT_STORAGE_URI``) holds no addresses.
+
+memory:// counts inside one process. gunicorn's workers are processes, so with several of
+them every worker counted for itself (five workers: about 25 guesses before the first
+refusal). ``storage_problem`` says when a configuration has that flaw; `casetrack serve`
+refuses to start and `casetrack check-deploy` fails on it (issue 16).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
@@ -28,9 +35,13 @@ def init_app(app: Flask) -> None:
 def _limits(scope: str, account: str):
     settings = current_app.config["CASETRACK"]
     digest = hashlib.sha256(account.strip().lower().encode()).hexdigest()[:32]
+    prefix = settings["RATELIMIT_KEY_PREFIX"]
     return [
-        (parse(settings["LOGIN_LIMIT_PER_ACCOUNT"]), (f"{scope}-account", digest)),
-        (parse(settings["LOGIN_LIMIT_PER_IP"]), (f"{scope}-ip", request.remote_addr or "-")),
+        (parse(settings["LOGIN_LIMIT_PER_ACCOUNT"]), (prefix, f"{scope}-account", digest)),
+        (
+            parse(settings["LOGIN_LIMIT_PER_IP"]),
+            (prefix, f"{scope}-ip", request.remote_addr or "-"),
+        ),
     ]
 
 
@@ -66,3 +77,76 @@ def succeeded(scope: str, account: str) -> None:
     if strategy is not None:
         item, key = _limits(scope, account)[0]
         strategy.clear(item, *key)
+
+
+# Storages that live inside one process; every other scheme limits supports (redis,
+# rediss, redis+sentinel, redis+cluster, valkey, memcached, mongodb) is shared.
+PROCESS_LOCAL_SCHEMES = {"memory"}
+REDIS_SCHEMES = {"redis", "rediss", "redis+unix", "valkey", "valkeys", "valkey+unix"}
+
+
+def default_workers() -> int:
+    """gunicorn's usual 2 × CPU cores + 1."""
+    return (os.cpu_count() or 1) * 2 + 1
+
+
+def workers(settings: dict[str, Any], option: int | None = None) -> int:
+    """The worker count `casetrack serve` uses: --workers, CASETRACK_WORKERS, the default."""
+    return option or int(settings.get("WORKERS") or 0) or default_workers()
+
+
+def _scheme(uri: str) -> str:
+    return uri.partition("://")[0].lower()
+
+
+def storage_problem(settings: dict[str, Any], worker_count: int) -> str | None:
+    """Why this limiter storage does not count every attempt with ``worker_count`` workers,
+    or None. Swedish, for the operator (serve and check-deploy)."""
+    if not settings.get("RATELIMIT_ENABLED"):
+        return None
+    uri = settings.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if _scheme(uri) in PROCESS_LOCAL_SCHEMES and worker_count > 1:
+        return (
+            f"Spärren räknas i minnet ({uri}) och gunicorn kör {worker_count} processer som "
+            "räknar var för sig: gränsen för misslyckade inloggningar gäller då per process, "
+            f"inte per person (i praktiken {worker_count} gånger fler försök). Sätt "
+            "CASETRACK_RATELIMIT_STORAGE_URI=redis://värd:6379/0 (installera casetrack[redis]) "
+            "eller kör en enda process: CASETRACK_WORKERS=1 och fler trådar (--threads)."
+        )
+    return None
+
+
+def storage_unreachable(settings: dict[str, Any]) -> str | None:
+    """Why the configured shared storage cannot be used right now, or None."""
+    from limits.errors import ConfigurationError
+    from limits.storage import SCHEMES, storage_from_string
+
+    if not settings.get("RATELIMIT_ENABLED"):
+        return None
+    uri = settings.get("RATELIMIT_STORAGE_URI") or "memory://"
+    scheme = _scheme(uri)
+    if scheme not in SCHEMES or scheme.startswith("async+"):
+        return (
+            # Only the scheme: the rest of the address may hold a password.
+            f"CASETRACK_RATELIMIT_STORAGE_URI börjar med {scheme + '://'!r}: det är ingen "
+            "lagring som spärren kan använda. Använd t.ex. redis://värd:6379/0, eller "
+            "memory:// med en enda process."
+        )
+    if scheme in PROCESS_LOCAL_SCHEMES:
+        return None
+    options = {"socket_connect_timeout": 3, "socket_timeout": 3} if scheme in REDIS_SCHEMES else {}
+    try:
+        reachable = storage_from_string(uri, **options).check()
+    except ConfigurationError:
+        return (
+            f"Lagringen {scheme}:// kräver ett tilläggspaket som inte är installerat "
+            "(för Redis: pip install 'casetrack[redis]')."
+        )
+    except Exception:  # any failure to connect means the same to the operator
+        reachable = False
+    if not reachable:
+        return (
+            "Lagringen för spärren svarar inte (CASETRACK_RATELIMIT_STORAGE_URI). Kontrollera "
+            "adressen och att Redis är igång; utan den fungerar inte inloggningen."
+        )
+    return None

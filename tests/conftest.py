@@ -283,3 +283,30 @@ def org(make):
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# The real Redis on 127.0.0.1:6379 (shared limiter storage). casetrack's tests use their own
+# database number and a key prefix per test, and delete their keys afterwards. Under CI a
+# missing Redis fails the test; on a developer machine without one it is skipped.
+REDIS_TEST_URL = os.environ.get("CASETRACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+
+
+@pytest.fixture
+def redis_storage():
+    """(storage URI, key prefix) of a reachable Redis; the prefix's keys are removed after."""
+    import uuid
+
+    import redis
+
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Redis is not reachable at {REDIS_TEST_URL}: {error}")
+        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL}")
+    prefix = f"casetrack-test-{uuid.uuid4().hex[:12]}"
+    yield REDIS_TEST_URL, prefix
+    for key in client.scan_iter(match=f"*{prefix}*", count=500):
+        client.delete(key)
+    client.close()

@@ -158,7 +158,7 @@ def _seed(url: str, attachment_key: str) -> dict:
 
 @pytest.fixture(scope="session")
 def live_server(chromium_path, tmp_path_factory):
-    """casetrack under `casetrack serve` (gunicorn, 2 workers) on a free loopback port.
+    """casetrack under `casetrack serve` (gunicorn, 1 worker, 4 threads) on loopback.
 
     Always on its own SQLite file, also when the rest of the suite runs on PostgreSQL:
     the server is a separate process that must not see the other tests' data come and go.
@@ -191,8 +191,12 @@ def live_server(chromium_path, tmp_path_factory):
             "serve",
             "--bind",
             f"127.0.0.1:{port}",
+            # One worker with threads: the limiter's default memory:// storage counts in
+            # one process only, and `serve` refuses several workers with it (issue 16).
             "--workers",
-            "2",
+            "1",
+            "--threads",
+            "4",
         ],
         env=env,
         stdout=log,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import threading
+import time
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -183,3 +185,105 @@ def test_the_send_mail_command_sends(app, runner, smtp):
     assert output.exit_code == 0, output.output
     assert "Skickade 2" in output.output
     assert len(smtp.messages) == 2
+
+
+class DropsBeforeReplying(Recorder):
+    """Takes the whole message, then the connection drops before the 250 reply: the sender
+    cannot know it arrived. The first ``drops`` deliveries end that way."""
+
+    def __init__(self, drops: int):
+        super().__init__()
+        self.drops = drops
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+        if self.drops:
+            self.drops -= 1
+            server.transport.abort()
+        return "250 OK"
+
+
+class Stalls(Recorder):
+    """Takes the message and never replies (until the test ends)."""
+
+    def __init__(self):
+        super().__init__()
+        self.release = None
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+        self.release = self.release or asyncio.Event()
+        await self.release.wait()
+        return "250 OK"
+
+
+def _serve(app, handler):
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config["CASETRACK"].update(
+        SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_FROM="noreply@kommun.se"
+    )
+    return controller
+
+
+def test_a_message_sent_again_after_a_lost_reply_carries_the_same_message_id(app):
+    """Delivery is at least once: the copy has the first one's Message-ID, so the receiving
+    system can drop it (issue 16: 34 deliveries for 30 messages)."""
+    handler = DropsBeforeReplying(drops=2)
+    controller = _serve(app, handler)
+    try:
+        ids = _queue(2)
+        now = utcnow()
+        first = send_pending(now=now)
+        assert (first.sent, first.retried) == (0, 2)
+        assert all(_message(i).status == "pending" for i in ids)
+        again = send_pending(now=now + timedelta(minutes=2))
+        assert again.sent == 2
+    finally:
+        controller.stop()
+    assert len(handler.messages) == 4  # each message arrived twice
+    by_recipient: dict[str, set[str]] = {}
+    for email in handler.messages:
+        by_recipient.setdefault(email["To"], set()).add(email["Message-ID"])
+    assert sorted(by_recipient) == ["p0@exempel.se", "p1@exempel.se"]
+    for message_ids in by_recipient.values():
+        assert len(message_ids) == 1  # the same Message-ID on both copies
+    [first_id], [second_id] = by_recipient.values()
+    assert first_id != second_id  # and one per outbox row
+    assert first_id.endswith("@kommun.se>")  # the configured mail domain
+
+
+def test_a_server_that_does_not_answer_is_logged_as_a_timeout_and_holds_the_batch_briefly(
+    app, caplog
+):
+    handler = Stalls()
+    controller = _serve(app, handler)
+    app.config["CASETRACK"]["SMTP_TIMEOUT"] = 1
+    ids = _queue(5)
+    try:
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="casetrack.mailer"):
+            result = send_pending()
+        elapsed = time.monotonic() - started
+    finally:
+        if handler.release is not None:
+            controller.loop.call_soon_threadsafe(handler.release.set)
+        controller.stop()
+    assert "SMTP-servern svarade inte i tid" in caplog.text
+    assert "SMTPServerDisconnected" not in caplog.text
+    assert "svarade inte i tid" in _message(ids[0]).last_error
+    # One slow reply costs about the timeout, not the timeout for every message: the rest
+    # wait, untouched, for the next run.
+    assert elapsed < 5, elapsed
+    assert result.retried == 1 and result.sent == 0
+    assert [_message(i).attempts for i in ids[1:]] == [0, 0, 0, 0]
+    assert "väntar till nästa körning" in result.summary()
+
+
+def test_the_smtp_timeout_has_a_sane_default_and_is_configurable(monkeypatch):
+    from casetrack.config import load_settings
+
+    assert 5 <= load_settings(environ={})["SMTP_TIMEOUT"] <= 30
+    assert load_settings(environ={"CASETRACK_SMTP_TIMEOUT": "7"})["SMTP_TIMEOUT"] == 7

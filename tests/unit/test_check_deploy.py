@@ -14,6 +14,8 @@ GOOD = {
     "CASETRACK_BASE_URL": "https://casetrack.kommun.se",
     # A key made for this test only.  # pragma: allowlist nextline secret
     "CASETRACK_ATTACHMENT_KEY": "rC7Tn0fUZ0z3bqk3k1m4ZqXo1Yb6t3uVbD8yY0wQm2c=",
+    # One worker, so the default memory:// limiter storage counts every attempt.
+    "CASETRACK_WORKERS": "1",
 }
 
 
@@ -49,7 +51,8 @@ def test_every_problem_is_explained_and_the_exit_code_is_non_zero(monkeypatch):
     assert "FEL  Felsökningsläge" in result.output
     assert "FEL  Krypteringsnyckel för bilagor: Ingen nyckel" in result.output
     assert "FEL  Säkerhetsnycklar och adress: Adressen 'http://127.0.0.1:8000'" in result.output
-    assert "7 problem måste åtgärdas" in result.output
+    assert "FEL  Inloggningsspärr: Spärren räknas i minnet" in result.output
+    assert "8 problem måste åtgärdas" in result.output
 
 
 def test_a_missing_secret_key_is_reported(monkeypatch):
@@ -121,3 +124,46 @@ def test_a_missing_security_contact_and_security_log_are_warnings(monkeypatch):
     result = _run(env, monkeypatch)
     assert result.exit_code == 0, result.output
     assert "VARNING" not in result.output
+
+
+def test_login_throttling_counted_per_worker_fails_check_deploy(monkeypatch, redis_storage):
+    """memory:// counts per gunicorn worker: five workers let 25 guesses through, not 5."""
+    several = {**GOOD, "CASETRACK_WORKERS": "5"}
+    result = _run(several, monkeypatch)
+    assert result.exit_code == 1, result.output
+    assert "FEL  Inloggningsspärr: Spärren räknas i minnet" in result.output
+    assert "5 processer" in result.output
+    assert "CASETRACK_RATELIMIT_STORAGE_URI=redis://" in result.output
+    # Unset, the worker count is serve's default (2 × CPU cores + 1): more than one.
+    defaults = {k: v for k, v in GOOD.items() if k != "CASETRACK_WORKERS"}
+    assert "FEL  Inloggningsspärr" in _run(defaults, monkeypatch).output
+    # One worker (more threads) counts in one place: memory is fine there.
+    single = _run({**GOOD, "CASETRACK_WORKERS": "1"}, monkeypatch)
+    assert single.exit_code == 0, single.output
+    assert "OK   Inloggningsspärr" in single.output
+    # A shared Redis is fine with any number of workers, and is actually reached.
+    url, _ = redis_storage
+    shared = _run({**several, "CASETRACK_RATELIMIT_STORAGE_URI": url}, monkeypatch)
+    assert shared.exit_code == 0, shared.output
+    assert "OK   Inloggningsspärr" in shared.output
+
+
+def test_an_unreachable_or_unknown_limiter_storage_fails_check_deploy(monkeypatch):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens here once closed
+    env = {**GOOD, "CASETRACK_WORKERS": "5"}
+    result = _run({**env, "CASETRACK_RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/0"},
+                  monkeypatch)  # fmt: skip
+    assert result.exit_code == 1
+    assert "FEL  Inloggningsspärr: Lagringen för spärren svarar inte" in result.output
+    secret_uri = "reddis://:hemligt-lösen@x"
+    result = _run({**env, "CASETRACK_RATELIMIT_STORAGE_URI": secret_uri}, monkeypatch)
+    assert result.exit_code == 1
+    assert (
+        "FEL  Inloggningsspärr: CASETRACK_RATELIMIT_STORAGE_URI börjar med 'reddis://': det"
+        in result.output
+    )
+    assert "hemligt-lösen" not in result.output

@@ -290,9 +290,10 @@ def test_casetrack_serve_runs_gunicorn_and_answers(tmp_path, template_database):
         "CASETRACK_DATABASE_URL": db_url,
         "CASETRACK_INSTANCE_PATH": str(tmp_path),
     }
+    # One worker with threads: the memory:// limiter storage is shared by threads only.
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "casetrack"), "serve", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2"],
+         "--workers", "1", "--threads", "2"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
