@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import g, has_request_context
+from flask import current_app, g, has_app_context, has_request_context
 
 from casetrack import audit
 from casetrack.domain.escalation import default_settings
@@ -39,13 +39,32 @@ def get(key: str) -> str:
     return default_settings()[key]
 
 
+# Step deadlines are at most a year of working days: a lex Sarah or lex Maria step is
+# "genast", "utan dröjsmål" or "snarast", and a deadline of millions of days overflowed
+# the calendar on every handler's page (found by the fresh-eyes check after issue 16).
+MAX_DEADLINE_WORKING_DAYS = 260
+MIN_ATTACHMENT_BYTES = 1024
+
+
+def bounds(key: str) -> tuple[int, int] | None:
+    """(lowest, highest) value of an integer setting, or None for a text setting."""
+    if key.startswith("deadline."):
+        return 0, MAX_DEADLINE_WORKING_DAYS
+    if key == "attachment.max_bytes":
+        # The server refuses a larger request body anyway (CASETRACK_MAX_CONTENT_LENGTH).
+        highest = current_app.config.get("MAX_CONTENT_LENGTH") if has_app_context() else None
+        return MIN_ATTACHMENT_BYTES, int(highest or 10 * 1024 * 1024)
+    return None
+
+
 def get_int(key: str) -> int:
-    """An integer setting; a stored value that is not a whole number falls back to the
-    default, so a typo in a setting cannot take the case page down."""
-    try:
-        return int(get(key))
-    except ValueError:
+    """An integer setting; a stored value that is not a whole number within its bounds
+    falls back to the default, so a typo in a setting cannot take the case page down."""
+    value = ascii_int(get(key).strip(), maximum=100_000_000_000)
+    limits = bounds(key)
+    if value is None or (limits is not None and not limits[0] <= value <= limits[1]):
         return int(default_settings()[key])
+    return value
 
 
 def version(key: str) -> int:
@@ -72,7 +91,12 @@ def set_setting(actor: User, key: str, value: str, *, now: datetime | None = Non
     value = (value or "").strip()
     if not value:
         raise DomainError("Ange ett värde.", "value")
-    if defaults[key].isdigit() and ascii_int(value, maximum=100_000_000_000) is None:
+    limits = bounds(key)
+    if limits is not None:
+        number = ascii_int(value, maximum=100_000_000_000)
+        if number is None or not limits[0] <= number <= limits[1]:
+            raise DomainError(f"Ange ett heltal mellan {limits[0]} och {limits[1]}.", "value")
+    elif defaults[key].isdigit() and ascii_int(value, maximum=100_000_000_000) is None:
         raise DomainError("Ange ett heltal.", "value")
     row = db.session.get(OrgSetting, key)
     before = row.value if row is not None else defaults[key]

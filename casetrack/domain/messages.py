@@ -66,14 +66,41 @@ def unknown_placeholders(text: str) -> set[str]:
     return placeholders_in(text) - set(PLACEHOLDERS)
 
 
-class _Blank(dict):
-    def __missing__(self, key):
-        return ""
+def decorated_placeholders(text: str) -> set[str]:
+    """Placeholders written with a conversion or a format (``{text!r}``, ``{frist:%Y}``):
+    refused in templates, since a format that does not fit the value would fail when the
+    message is built; raises ValueError on a malformed brace."""
+    return {
+        "{" + name + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}"
+        for _, name, spec, conversion in string.Formatter().parse(text)
+        if name is not None and (conversion is not None or spec)
+    }
+
+
+class _PlainFormatter(string.Formatter):
+    """Fills in each placeholder as plain text, whatever a stored template says: a name it
+    does not give becomes empty, attribute or index look-ups (``{text.__class__}``) are not
+    made, and conversions and formats are ignored, so building a message never fails."""
+
+    def get_field(self, field_name, args, kwargs):
+        return kwargs.get(field_name, ""), field_name
+
+    def convert_field(self, value, conversion):
+        return value
+
+    def format_field(self, value, format_spec):
+        return "" if value is None else str(value)
 
 
 def render(text: str, values: dict) -> str:
     """Fill in placeholders; one that has no value becomes empty."""
-    return string.Formatter().vformat(text, (), _Blank(values))
+    return _PlainFormatter().vformat(text, (), values)
+
+
+def body_placeholders(code: str) -> frozenset[str]:
+    """The placeholders template ``code``'s text is given (any known one for a template
+    the code does not know)."""
+    return TEMPLATE_PLACEHOLDERS.get(code, frozenset(PLACEHOLDERS))
 
 
 def render_subject(code: str, text: str, values: dict) -> str:

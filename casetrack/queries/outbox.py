@@ -24,7 +24,16 @@ PURPOSE_NAMES = {
     "receipt": "Kvittens (e-tjänsten)",
     "security_alarm": "Larm från loggkontrollen",
     "role_review": "Påminnelse: behörighetsgranskning",
+    # A person's own password and second factor (casetrack/services/account_links.py).
+    "password_link": "Länk för att välja lösenord",  # nosec B105  # pragma: allowlist secret
+    "password_changed": "Besked: lösenordet är ändrat",  # nosec B105  # pragma: allowlist secret
+    "mfa_reset_link": "Länk för att bekräfta ny tvåstegsverifiering",
+    "mfa_reset_done": "Besked: tvåstegsverifieringen är återställd",
+    "mfa_changed": "Besked: tvåstegsverifieringen är ändrad",
 }
+# Who a message is for when the address belongs to an account (any role: staff, managers
+# and administrators alike), by the name the admin already sees on the user pages.
+STAFF_RECIPIENT = "Konto i casetrack: {name}"
 PUBLIC_RECIPIENT = "Privatperson eller extern adress (visas inte)"
 _ADDRESS = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
 
@@ -77,7 +86,9 @@ def waiting_and_failed(limit: int = 200) -> list[OutboxRow]:
             id=row.id,
             created_at=row.created_at,
             message=row.template_name or PURPOSE_NAMES.get(row.purpose, row.purpose),
-            recipient=f"Medarbetare: {row.staff_name}" if row.staff_name else PUBLIC_RECIPIENT,
+            recipient=(
+                STAFF_RECIPIENT.format(name=row.staff_name) if row.staff_name else PUBLIC_RECIPIENT
+            ),
             status=row.status,
             attempts=row.attempts,
             next_attempt_at=row.next_attempt_at if row.status == "pending" else None,

@@ -235,8 +235,13 @@ def send_password_link(
         text = (
             "En systemadministratör har skickat dig en länk för att välja ett nytt lösenord "
             f"till casetrack. Den fungerar en gång och i {hours} timmar.\n\n{url}\n\n"
-            "Ditt nuvarande lösenord fungerar tills du har valt ett nytt. Om du inte har bett "
-            "om ett nytt lösenord kan du strunta i meddelandet. " + NOT_YOU
+            + (
+                "Ditt nuvarande lösenord fungerar tills du har valt ett nytt. "
+                if users.has_password(user)
+                else ""
+            )
+            + "Om du inte har bett om ett nytt lösenord kan du strunta i meddelandet. "
+            + NOT_YOU
         )
     _notify(user, "password_link", subject, text)
     audit.record(

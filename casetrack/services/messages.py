@@ -7,6 +7,8 @@ from datetime import date, datetime
 from casetrack import audit
 from casetrack.domain.messages import (
     PLACEHOLDERS,
+    body_placeholders,
+    decorated_placeholders,
     placeholders_in,
     render,
     render_subject,
@@ -47,6 +49,31 @@ def _check(text: str, field: str) -> None:
         )
 
 
+def _check_plain(text: str, field: str) -> None:
+    """Placeholders are plain names: a format or conversion could fail when sending."""
+    decorated = decorated_placeholders(text)
+    if decorated:
+        example = "{" + sorted(placeholders_in(text) & set(PLACEHOLDERS))[0] + "}"
+        raise DomainError(
+            f"Skriv platshållare som {example}, utan tillägg efter namnet: "
+            f"{', '.join(sorted(decorated))} går inte att fylla i.",
+            field,
+        )
+
+
+def _check_body(code: str, body: str) -> None:
+    """The text uses only placeholders its message is given (others would stay empty)."""
+    never = placeholders_in(body) - body_placeholders(code)
+    if never:
+        names = ", ".join("{" + name + "}" for name in sorted(never))
+        allowed = ", ".join("{" + name + "}" for name in sorted(body_placeholders(code)))
+        raise DomainError(
+            f"{names} fylls aldrig i för det här meddelandet och skulle bli tomt. "
+            f"Här kan du använda {allowed}.",
+            "body",
+        )
+
+
 def _check_subject(code: str, subject: str) -> None:
     """The subject uses only placeholders its message is given, and never case text."""
     refused = placeholders_in(subject) - subject_placeholders(code)
@@ -79,6 +106,9 @@ def update_template(
     _check(subject, "subject")
     _check_subject(code, subject)
     _check(body, "body")
+    _check_plain(subject, "subject")
+    _check_plain(body, "body")
+    _check_body(code, body)
     before = {"subject": template.subject, "body_length": len(template.body)}
     template.subject, template.body = subject, body
     template.updated_at, template.updated_by_id = now, actor.id

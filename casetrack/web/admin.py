@@ -279,12 +279,16 @@ def activate_user(user_id: int):
 def send_password_link(user_id: int):
     """ "Skicka länk för nytt lösenord": the link goes only to the person's e-mail."""
     account = _get_or_404(User, user_id)
+    still = (
+        " Det nuvarande lösenordet fungerar tills personen har valt ett nytt."
+        if users_service.has_password(account)
+        else " Personen har inget lösenord ännu och kan logga in när hen har valt ett."
+    )
     return _post_action(
         account,
         lambda: admin_service.send_password_link(current_user, account),
         f"En länk för nytt lösenord är skickad till {account.name} (giltig i "
-        f"{account_links.RESET_HOURS} timmar). Det nuvarande lösenordet fungerar tills "
-        "personen har valt ett nytt.",
+        f"{account_links.RESET_HOURS} timmar).{still}",
     )
 
 

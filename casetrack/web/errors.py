@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -32,6 +32,10 @@ MESSAGES = {
 
 def render_error(status: int, message: str | None = None):
     title, default_message = MESSAGES.get(status, MESSAGES[500])
+    if status >= 500:
+        # The header's reminder count reads cases and deadlines: whatever failed may fail
+        # again there, and the Swedish error page must still be shown.
+        g.reminder_count = 0
     return (
         render_template("errors/error.html", title=title, message=message or default_message),
         status,

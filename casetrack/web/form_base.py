@@ -3,6 +3,9 @@ field, with a Swedish message, before any validator, query or service sees it.
 
 - A NUL character: PostgreSQL cannot store it in a text column (the insert fails), and no
   one types it; it is refused in every field, hidden ones included.
+- Other control characters (an ANSI escape in a phone number): nobody types them either,
+  and stored they reach exports, log lines and terminals. Tab, line feed and carriage
+  return are ordinary text.
 - A date outside 1900–2199: date arithmetic on the far ends of Python's calendar (a
   deadline after 9999-12-31, the local midnight of 0001-01-01 in UTC) overflows.
 
@@ -12,6 +15,7 @@ shows every message at once.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask_wtf import FlaskForm
@@ -25,21 +29,65 @@ DATE_RANGE_MESSAGE = (
 )
 
 
-def _has_nul(raw_data) -> bool:
+CONTROL_MESSAGE = (
+    "Fältet innehåller ett otillåtet styrtecken (osynligt tecken). Ta bort det och försök igen."
+)
+# Control characters nobody types (tab, line feed and carriage return are text): stored,
+# they reach exports, log lines and terminals, where an escape sequence can act.
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _texts(raw_data):
     for value in raw_data or ():
         text = value if isinstance(value, str) else getattr(value, "filename", None)
-        if isinstance(text, str) and "\x00" in text:
-            return True
-    return False
+        if isinstance(text, str):
+            yield text
+
+
+def _has_nul(raw_data) -> bool:
+    return any("\x00" in text for text in _texts(raw_data))
+
+
+def _has_control(raw_data) -> bool:
+    return any(_CONTROL.search(text) for text in _texts(raw_data))
+
+
+# WTForms' own Swedish messages that are wrong or unclear to a user (its sv catalogue has
+# "Felaktigt val; kunde inte ceorce:a" for a choice that is not a number).
+CORRECTED_MESSAGES = {
+    "Invalid Choice: could not coerce.": "Ogiltigt val. Välj ett av alternativen i listan.",
+    "Not a valid choice.": "Ogiltigt val. Välj ett av alternativen i listan.",
+}
+
+
+class _CorrectedTranslations:
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def gettext(self, string: str) -> str:
+        if string in CORRECTED_MESSAGES:
+            return CORRECTED_MESSAGES[string]
+        return self._inner.gettext(string) if self._inner is not None else string
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        if self._inner is not None:
+            return self._inner.ngettext(singular, plural, n)
+        return singular if n == 1 else plural
 
 
 class CasetrackForm(FlaskForm):
     """Every form's base (tests/unit/test_forms.py checks that each form derives from it)."""
 
+    class Meta:
+        def get_translations(self, form):
+            return _CorrectedTranslations(super().get_translations(form))
+
     def validate(self, extra_validators=None) -> bool:
         for field in self:
             if _has_nul(field.raw_data):
                 _refuse(field, NUL_MESSAGE)
+            elif _has_control(field.raw_data):
+                _refuse(field, CONTROL_MESSAGE)
             elif (
                 isinstance(field, DateField)
                 and isinstance(field.data, date)

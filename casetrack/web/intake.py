@@ -32,7 +32,16 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
@@ -266,4 +275,8 @@ def stop_following():
     the token."""
     follow_service.end(session.pop(FOLLOW_SESSION_KEY, None))
     db.session.commit()
+    flash(
+        "Du följer inte längre ärendet i den här webbläsaren. Ärendet handläggs som vanligt.",
+        "success",
+    )
     return redirect(url_for("intake.follow"))

@@ -5,6 +5,7 @@ dates at the far ends of the calendar are refused at the field."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
@@ -195,7 +196,7 @@ def test_a_setting_value_of_unicode_digits_is_refused_at_the_field(client, auth,
     auth.login("admin@test.example")
     response = auth.post("/admin/installningar/deadline.lex_sarah.dokumenterad", {"value": "²"})
     assert response.status_code == 422
-    assert "Ange ett heltal." in response.text
+    assert "Ange ett heltal mellan 0 och 260." in response.text
     assert db.session.get(OrgSetting, "deadline.lex_sarah.dokumenterad") is None
 
 
@@ -258,4 +259,31 @@ def test_a_case_received_in_the_year_9999_is_refused_at_the_field(client, auth, 
          "description": "Maten var kall."},
     )  # fmt: skip
     assert response.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0
+
+
+# Found by the fresh-eyes check: WTForms' Swedish catalogue answers a tampered choice with
+# "Felaktigt val; kunde inte ceorce:a".
+@pytest.mark.parametrize("field", ["user_id", "unit_id"])
+def test_a_tampered_choice_gets_a_plain_swedish_message(client, auth, people, field):
+    auth.login("q@test.example")
+    response = auth.post("/loggkontroll/", {field: "inte-ett-id"})
+    assert response.status_code == 422
+    assert "Ogiltigt val. Välj ett av alternativen i listan." in response.text
+    assert "ceorce" not in response.text
+
+
+def test_control_characters_are_refused_in_the_public_form(client, org):
+    """Found by the fresh-eyes check: ``\\x01\\x02\\x1b[31m`` was saved as a phone number."""
+    from casetrack.models import Case
+    from casetrack.web.form_base import CONTROL_MESSAGE
+
+    page = client.get("/lamna-synpunkt")
+    response = client.post("/lamna-synpunkt", data={
+        "csrf_token": csrf_from(page.text), "kind_code": "complaint",
+        "org_unit_id": str(org["a"].id), "description": "Maten var kall.\r\n\tIgen.",
+        "submitter_phone": "070\x1b[31m1234567", "contact_wanted": "y",
+    })  # fmt: skip
+    assert response.status_code == 422
+    assert html.escape(CONTROL_MESSAGE) in response.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0

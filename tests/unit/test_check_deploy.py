@@ -159,7 +159,7 @@ def test_an_unreachable_or_unknown_limiter_storage_fails_check_deploy(monkeypatc
                   monkeypatch)  # fmt: skip
     assert result.exit_code == 1
     assert "FEL  Inloggningsspärr: Lagringen för spärren svarar inte" in result.output
-    secret_uri = "reddis://:hemligt-lösen@x"
+    secret_uri = "reddis://:hemligt-lösen@x"  # pragma: allowlist secret
     result = _run({**env, "CASETRACK_RATELIMIT_STORAGE_URI": secret_uri}, monkeypatch)
     assert result.exit_code == 1
     assert (

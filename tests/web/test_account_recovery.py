@@ -355,3 +355,14 @@ def test_the_person_is_told_when_a_second_factor_is_added(admin):
     (told,) = _mail("admin@test.example", "mfa_changed")
     assert "En app för engångskoder har just aktiverats" in told.body
     assert told.subject == "Tvåstegsverifieringen för ditt konto i casetrack är ändrad"
+
+
+def test_utkorg_names_the_link_mails_in_swedish_without_the_link(app, admin, people):
+    """Found by the fresh-eyes check: Utkorg showed the codes ``password_link`` and
+    ``mfa_reset_link`` and called every account holder "Medarbetare"."""
+    handler = people["handler"]
+    admin.post(f"/admin/anvandare/{handler.id}/losenordslank", {})
+    page = admin.client.get("/admin/utkorg").text
+    assert "Länk för att välja lösenord" in page and "password_link" not in page
+    assert "Konto i casetrack: Lena Ek" in page and "Medarbetare:" not in page
+    assert _link(handler.email) not in page

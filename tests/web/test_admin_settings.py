@@ -46,7 +46,7 @@ def test_bad_values_get_a_swedish_message_and_nothing_is_saved(client, auth, org
     _admin(make, org, auth)
     response = auth.post("/admin/installningar/deadline.lex_sarah.dokumenterad", {"value": "snart"})
     assert response.status_code == 422
-    assert "Ange ett heltal." in response.text
+    assert "Ange ett heltal mellan 0 och 260." in response.text
     response = auth.post("/admin/installningar/legal.lex_sarah", {"value": ""})
     assert response.status_code == 422 and "Ange ett värde." in response.text
     assert client.get("/admin/installningar/finns.inte").status_code == 404
@@ -58,3 +58,36 @@ def test_legal_references_are_editable_text(client, auth, org, make):
     text = "Lex Sarah: 27 kap. socialtjänstlagen (2025:400) och 24 a–g §§ LSS"
     assert auth.post("/admin/installningar/legal.lex_sarah", {"value": text}).status_code == 302
     assert text in client.get("/admin/installningar").text
+
+
+def test_deadlines_and_the_attachment_limit_have_sensible_bounds(client, auth, org, make):
+    """Found by the fresh-eyes check: a lex deadline of 3,000,000 working days was saved and
+    then every handler's page answered 500 (the date overflowed)."""
+    _admin(make, org, auth)
+    key = "deadline.lex_sarah.dokumenterad"
+    for value in ("3000000", "365000", "-3", "261"):
+        response = auth.post(f"/admin/installningar/{key}", {"value": value})
+        assert response.status_code == 422, value
+        assert "Ange ett heltal mellan 0 och 260" in response.text
+    assert auth.post(f"/admin/installningar/{key}", {"value": "260"}).status_code == 302
+    for value in ("0", "20000000"):
+        response = auth.post("/admin/installningar/attachment.max_bytes", {"value": value})
+        assert response.status_code == 422, value
+        assert "Ange ett heltal mellan 1024 och 10485760" in response.text
+
+
+def test_a_stored_deadline_out_of_bounds_falls_back_to_its_default(client, auth, org, make):
+    """A value stored before the bounds (or straight into the table) cannot take pages down."""
+    from casetrack.models import Escalation, OrgSetting
+
+    handler = make.user([(Role.HANDLER, org["a"])], email="h@test.example")
+    case = make.case(org["a"], by=handler, kind_code="deviation", received_on=date(2026, 3, 2))
+    db.session.add(Escalation(case_id=case.id, track="lex_sarah", reported_on=date(2026, 3, 2),
+                              reporter_name="Amina"))  # fmt: skip
+    db.session.add(OrgSetting(key="deadline.lex_sarah.dokumenterad", value="3000000"))
+    db.session.commit()
+    assert auth.login("h@test.example").status_code == 302
+    assert client.get("/arenden/mina").status_code == 200
+    assert client.get(f"/arenden/{case.id}").status_code == 200
+    dues = {d.label: d.due for d in step_deadlines(case, date(2026, 3, 20))}
+    assert dues["Lex Sarah: Rapporten dokumenterad"] == date(2026, 3, 3)  # the default, 1 day

@@ -22,7 +22,7 @@ from casetrack import create_app, security_log
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, FollowGrant, SavedSearch, utcnow
-from casetrack.web.form_base import NUL_MESSAGE
+from casetrack.web.form_base import CONTROL_MESSAGE, NUL_MESSAGE
 from casetrack.web.intake import INVALID_RECEIPT, REFERENCE_LOCKED
 from tests.conftest import RequestClient, csrf_from
 from tests.web.test_case_list import _search
@@ -162,8 +162,10 @@ def test_a_copied_cookie_no_longer_follows_the_case_after_sluta_folja(app, clien
     copied = _session_cookie(client)
     page = client.get("/folj-arende/ditt-arende")
     assert page.status_code == 200
+    assert "Sluta följa ärendet här" in page.text
     response = client.post("/folj-arende/avsluta", data={"csrf_token": csrf_from(page.text)})
     assert response.status_code == 302
+    assert "Du följer inte längre ärendet" in client.get(response.headers["Location"]).text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowGrant)) == 0
     thief = app.test_client()
     thief.set_cookie(app.config["SESSION_COOKIE_NAME"], copied)
@@ -224,7 +226,7 @@ def test_a_saved_search_expires(app, client, auth, handler):
     [
         ("ramp\x00en", NUL_MESSAGE),  # every form refuses NUL (casetrack.web.form_base)
         ("\x00", NUL_MESSAGE),
-        ("ramp\x07", "Sökningen får inte innehålla"),
+        ("ramp\x07", CONTROL_MESSAGE),
     ],
 )
 def test_a_search_with_a_nul_byte_is_refused_and_the_list_keeps_working(

@@ -16,7 +16,10 @@ from casetrack.extensions import db
 from casetrack.models import MessageTemplate, OutboxMessage
 from tests.web.test_handling_pages import _post
 
-SECRET_FEEDBACK = "Vi beklagar att Anna Lind föll i duschen den fjärde mars."
+# Not a credential: an återkoppling text that must never reach a subject or Utkorg.
+SECRET_FEEDBACK = (  # pragma: allowlist secret
+    "Vi beklagar att Anna Lind föll i duschen den fjärde mars."
+)
 
 
 @pytest.fixture
@@ -122,3 +125,51 @@ def test_the_outbox_names_a_staff_recipient(client, auth, org, people):
     page = client.get("/admin/utkorg")
     assert "Lena Berg" in page.text and "Veckosammanställning" in page.text
     assert "Dina ärenden den här veckan" not in page.text  # no subject
+
+
+# Found by the fresh-eyes check after issue 16's fixes: a conversion or format spec in a
+# placeholder was accepted and then crashed the sending request (or the scheduler).
+@pytest.mark.parametrize(
+    "placeholder", ["{text:%Y}", "{text!x}", "{text:d}", "{text!r}", "{text:{enhet}}"]
+)
+def test_a_placeholder_with_a_format_or_conversion_is_refused_at_the_field(
+    client, auth, people, placeholder
+):
+    auth.login("admin@test.example")
+    response = auth.post(
+        "/admin/meddelanden/feedback_letter",
+        {"subject": "Svar på {diarienummer}", "body": f"Hej!\n\n{placeholder}\n"},
+    )
+    assert response.status_code == 422
+    assert "Skriv platshållare som {text}" in response.text
+    assert 'id="body-error"' in response.text
+    db.session.expire_all()
+    assert placeholder not in db.session.get(MessageTemplate, "feedback_letter").body
+
+
+def test_a_body_may_use_only_what_its_message_is_given(client, auth, people):
+    auth.login("admin@test.example")
+    response = auth.post(
+        "/admin/meddelanden/acknowledgement",
+        {"subject": "Vi har tagit emot {diarienummer}", "body": "Hej {mottagare}! {lista}"},
+    )
+    assert response.status_code == 422
+    assert "fylls aldrig i" in response.text and "{lista}" in response.text
+    assert 'id="body-error"' in response.text
+
+
+@pytest.mark.parametrize("body", ["{text:%Y}", "{text!r}", "{text.__class__}", "{lank[0]}"])
+def test_a_template_stored_with_a_format_still_sends_the_letter(
+    client, auth, org, people, make, body
+):
+    """Written straight into the table (or before the check): the letter is sent, with the
+    values as plain text and nothing looked up on them."""
+    db.session.get(MessageTemplate, "feedback_letter").body = f"Svar:\n{body}\n{{text}}\n"
+    db.session.commit()
+    _send_feedback_letter(client, auth, org, people, make)
+    db.session.expire_all()
+    [message] = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.purpose == "feedback_letter")
+    ).all()
+    assert SECRET_FEEDBACK in message.body
+    assert "class" not in message.body and "'" not in message.body
