@@ -288,7 +288,7 @@ def test_attachments_are_checked_by_content(client, auth, case, name, content, m
 def test_too_large_attachment_gets_a_swedish_message(client, auth, case, people):
     from casetrack import org_settings
 
-    org_settings.set_setting(people["sas"], "attachment.max_bytes", "1000")
+    org_settings.set_setting(people["sas"], "attachment.max_bytes", "1024")
     db.session.commit()
     auth.login("h@test.example")
     response = _upload(client, case, "foto.png", PNG + b"\x00" * 2000)
