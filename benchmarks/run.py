@@ -72,7 +72,7 @@ def make_app(url: str):
 def bench_report(app, repeats: int, year: int) -> dict:
     from casetrack.extensions import db
     from casetrack.models import OrgUnit
-    from casetrack.reports.synpunkter import build_report
+    from casetrack.queries.report import build_report
 
     results = {}
     with app.app_context():

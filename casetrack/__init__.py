@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from casetrack.config import flask_config, load_settings
-from casetrack.paths import resource_dir
+from casetrack.infra.paths import resource_dir
 
 __version__ = "0.1.0"
 
@@ -42,16 +42,16 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from casetrack import db_events  # noqa: F401  (SQLite pragmas and locking)
     from casetrack.extensions import csrf, db, limiter, login_manager, migrate
+    from casetrack.infra import db_events  # noqa: F401  (SQLite pragmas and locking)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
-    from casetrack import throttle
-    from casetrack.web import auth
+    from casetrack.infra import throttle
+    from casetrack.web.auth import login as auth
 
     throttle.init_app(app)
 
@@ -59,28 +59,23 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_url_converters(app: Flask) -> None:
-    from casetrack.web import converters
+    from casetrack.web.common import converters
 
     converters.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from casetrack.web import (
-        account,
-        admin,
-        auth,
-        cases,
-        deviations,
-        escalation,
-        handling,
-        intake,
-        logs,
-        main,
-        passwords,
-        privacy,
-        reports,
-        role_review,
-    )
+    from casetrack.web.admin import views as admin
+    from casetrack.web.auth import account, passwords
+    from casetrack.web.auth import login as auth
+    from casetrack.web.cases import handling
+    from casetrack.web.cases import lex as escalation
+    from casetrack.web.cases import views as cases
+    from casetrack.web.deviations import views as deviations
+    from casetrack.web.home import views as main
+    from casetrack.web.intake import views as intake
+    from casetrack.web.oversight import logs, privacy, role_review
+    from casetrack.web.reports import views as reports
 
     app.register_blueprint(main.bp)
     app.register_blueprint(admin.bp)
@@ -100,8 +95,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from casetrack import audit, security_log
-    from casetrack.web import security
+    from casetrack import audit
+    from casetrack.audit import security_log
+    from casetrack.web.common import security
 
     security_log.init_app(app)
     security.init_app(app)
@@ -109,13 +105,13 @@ def register_security(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from casetrack.web import errors
+    from casetrack.web.common import errors
 
     errors.init_app(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from casetrack.web import template_helpers
+    from casetrack.web.common import template_helpers
 
     template_helpers.init_app(app)
 

@@ -21,8 +21,8 @@ from flask.testing import FlaskClient
 from casetrack import create_app
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
+from casetrack.infra.passwords import hash_password
 from casetrack.models import Case, OrgUnit, RoleAssignment, User
-from casetrack.passwords import hash_password
 from casetrack.services import cases as case_service
 
 PG_URL = os.environ.get("CASETRACK_TEST_DATABASE_URL")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from casetrack.domain.reference import CATEGORIES, SOURCES
+from casetrack.domain.codes import CATEGORIES, SOURCES
 
 TITLE = "Redovisning av synpunkter och klagomål"
 FIRST_COLUMN = "Uppdelning Klagomål/synpunkter/kategorier"

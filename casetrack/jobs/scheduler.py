@@ -29,7 +29,7 @@ def _retention(now: datetime) -> int:
 
 
 def _send_mail(now: datetime) -> int:
-    from casetrack.mailer import send_pending
+    from casetrack.infra.mailer import send_pending
 
     return send_pending(now=now).sent
 

@@ -55,7 +55,7 @@ class OrgUnit(Base):
 class OrgTreeVersion(Base):
     """One row (id 1) whose token the database replaces on every write to ``org_unit``
     (triggers, migration 0980): processes cache the tree and reload it when the token
-    they read differs from the one they cached (casetrack/org_tree.py)."""
+    they read differs from the one they cached (casetrack/access/org_tree.py)."""
 
     __tablename__ = "org_tree_version"
 

@@ -34,7 +34,7 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     sent_at: Mapped[datetime | None]
-    # Set by the one sender that took the message (casetrack.mailer), so that two senders
+    # Set by the one sender that took the message (casetrack.infra.mailer), so that two senders
     # never send it twice; a claim older than the mailer's timeout is taken over.
     claimed_at: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(sa.String(32))

@@ -15,8 +15,8 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from casetrack.access import case_scope, in_units, subtree_ids, unit_ids_for
+from casetrack.domain.case_numbers import REFERENCE_PATTERN
 from casetrack.domain.deadlines import DEFAULT_DEADLINES, latest_overdue_received_on
-from casetrack.domain.references import REFERENCE_PATTERN
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import (
@@ -69,7 +69,7 @@ OPEN_LIKELIHOOD = 0.05
 
 
 def _open_status():
-    from casetrack.lookups import open_status_codes
+    from casetrack.queries.lookups import open_status_codes
 
     condition = Case.status_code.in_(open_status_codes())
     if db.session.get_bind().dialect.name == "sqlite":
@@ -263,7 +263,7 @@ def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
         else:
             stmt = stmt.where(_search_clause(user, flt.text, db.session.get_bind().dialect.name))
     if flt.report_row:
-        from casetrack.reports.synpunkter import row_condition
+        from casetrack.queries.report import row_condition
 
         stmt = stmt.where(row_condition(flt.report_row))
     return stmt.order_by(*SORTS.get(flt.sort, SORTS["inkom_desc"]))

@@ -14,11 +14,11 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from flask import g, has_request_context
 
-from casetrack import org_settings
 from casetrack.domain import escalation as rules
 from casetrack.domain.deadlines import due_date
 from casetrack.extensions import db
 from casetrack.models import Case, Escalation, EscalationStep
+from casetrack.queries import settings as org_settings
 
 # A step's deadline is also met by these steps (the anmälan by a recorded "no anmälan").
 MET_BY = {rules.IVO_REPORT: (rules.IVO_REPORT, rules.NO_IVO_REPORT)}

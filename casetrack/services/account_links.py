@@ -29,11 +29,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from casetrack import audit
+from casetrack.domain.errors import DomainError
 from casetrack.extensions import db
+from casetrack.infra.passwords import hash_password, verify_password
 from casetrack.models import AccountLink, User, utcnow
-from casetrack.passwords import hash_password, verify_password
 from casetrack.services import security_keys, users
-from casetrack.services.errors import DomainError
 from casetrack.services.mail import queue_mail
 
 NEW_ACCOUNT_HOURS = 72

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from casetrack import audit
+from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import (
@@ -27,7 +28,6 @@ from casetrack.models import (
 )
 from casetrack.models.org import UNIT_LEVELS
 from casetrack.services import account_links, users
-from casetrack.services.errors import DomainError
 
 REFERENCE_TABLES = {
     "kind": CaseKind,

@@ -3,7 +3,7 @@
 The type is decided by the file's content (magic bytes), never by its name, and a name
 whose extension does not match the content is refused. Files are stored outside the web
 root under random names (``CASETRACK_ATTACHMENT_DIR``, default ``<instance>/attachments``)
-with the SHA-256 of their content recorded, encrypted at rest (``casetrack.attachment_keys``,
+with the SHA-256 of their content recorded, encrypted at rest (``casetrack.infra.attachment_keys``,
 K3-41). Uploads, downloads and key rotation are audited; nothing commits here.
 """
 
@@ -20,10 +20,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
-from casetrack import attachment_keys, audit, org_settings
+from casetrack import audit
+from casetrack.domain.errors import DomainError, NotPermitted, StaleCase
 from casetrack.extensions import db
+from casetrack.infra import attachment_keys
 from casetrack.models import Attachment, Case, User, utcnow
-from casetrack.services.errors import DomainError, NotPermitted, StaleCase
+from casetrack.queries import settings as org_settings
 from casetrack.services.escalation import may_record
 
 

@@ -8,15 +8,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casetrack import audit, lookups
+from casetrack import audit
 from casetrack.access import unit_ids_for
+from casetrack.domain.codes import INITIAL_STATUS, OTHER_CATEGORY
 from casetrack.domain.dates import EARLIEST_CASE_DATE, local_date
-from casetrack.domain.reference import INITIAL_STATUS, OTHER_CATEGORY
+from casetrack.domain.errors import DomainError, NotPermitted
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import Case, Category, OrgUnit, User, utcnow
-from casetrack.services.errors import DomainError, NotPermitted
-from casetrack.services.references import next_reference, prefix_for_unit
+from casetrack.queries import lookups
+from casetrack.services.case_numbers import next_reference, prefix_for_unit
 from casetrack.services.search import add_search_document
 
 MAX_TITLE = 200

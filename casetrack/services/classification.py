@@ -10,10 +10,10 @@ from datetime import date, datetime
 
 from casetrack import audit
 from casetrack.domain.dates import local_date
+from casetrack.domain.errors import DomainError
 from casetrack.extensions import db
 from casetrack.models import Case, CaseKind, User, utcnow
 from casetrack.services.cases import case_snapshot
-from casetrack.services.errors import DomainError
 from casetrack.services.handling import _audit_change, _require_handler, _touch
 
 

@@ -17,11 +17,11 @@ from casetrack import audit
 from casetrack.access import unit_ids_for
 from casetrack.domain import escalation as rules
 from casetrack.domain.dates import local_date
+from casetrack.domain.errors import DomainError, NotPermitted, StaleCase
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import Case, Escalation, EscalationStep, User, utcnow
 from casetrack.services import cases as case_service
-from casetrack.services.errors import DomainError, NotPermitted, StaleCase
 
 MAX_TEXT = 20_000
 DECIDE_PERMISSION = {

@@ -4,7 +4,7 @@ The session cookie holds only a random token; the ``follow_grant`` row (its SHA-
 case, an expiry) is what opens the case page. "Sluta följa" deletes the row, so a copy of
 the cookie opens nothing afterwards; an expired row opens nothing either and is purged
 when the next grant is made. Grants are session state like a login session, not case
-data, so they are not audited; the failed attempts are (casetrack.web.intake).
+data, so they are not audited; the failed attempts are (casetrack.web.intake.views).
 """
 
 from __future__ import annotations

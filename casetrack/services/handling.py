@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from casetrack import audit
 from casetrack.access import may_handle, unit_ids_for
+from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS
 from casetrack.domain.dates import local_date
-from casetrack.domain.reference import EFFECT_VERDICTS, FEEDBACK_METHODS
+from casetrack.domain.errors import DomainError, NotPermitted, StaleCase
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import (
@@ -23,7 +24,6 @@ from casetrack.models import (
     utcnow,
 )
 from casetrack.services.cases import case_snapshot
-from casetrack.services.errors import DomainError, NotPermitted, StaleCase
 from casetrack.services.search import refresh_search_document
 
 NO_FEEDBACK_REASONS = {

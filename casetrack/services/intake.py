@@ -16,13 +16,13 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from casetrack import audit
+from casetrack.domain.codes import FEEDBACK_METHODS
 from casetrack.domain.dates import local_date
-from casetrack.domain.reference import FEEDBACK_METHODS
+from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import Case, CaseNote, OrgUnit, Status, User, utcnow
 from casetrack.services.cases import NewCase, register_case
-from casetrack.services.errors import DomainError
 from casetrack.services.mail import queue_mail
 from casetrack.services.search import refresh_search_document
 

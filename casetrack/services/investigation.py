@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from casetrack import audit
 from casetrack.domain.dates import local_date
+from casetrack.domain.errors import DomainError, NotPermitted, StaleCase
 from casetrack.extensions import db
 from casetrack.models import Case, Investigation, InvestigationCause, User, utcnow
-from casetrack.services.errors import DomainError, NotPermitted, StaleCase
 from casetrack.services.escalation import may_record
 
 MAX_TEXT = 20_000

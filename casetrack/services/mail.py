@@ -1,4 +1,4 @@
-"""Queueing e-mail in the outbox, in the caller's transaction (sent by casetrack.mailer)."""
+"""Queueing e-mail in the outbox, in the caller's transaction (sent by casetrack.infra.mailer)."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from casetrack import audit
+from casetrack.domain.errors import DomainError
 from casetrack.domain.messages import (
     PLACEHOLDERS,
     body_placeholders,
@@ -17,7 +18,6 @@ from casetrack.domain.messages import (
 )
 from casetrack.extensions import db
 from casetrack.models import MessageTemplate, User, utcnow
-from casetrack.services.errors import DomainError
 
 
 def swedish_date(day: date | None) -> str:

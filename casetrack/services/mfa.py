@@ -11,7 +11,7 @@ someone's shoulder cannot be replayed, not even by logins at the same moment. Re
 from a lost phone is a reset that the person confirms by e-mail or a second administrator
 approves (services.account_links).
 
-The secret is stored encrypted with the attachment key ring (casetrack.attachment_keys,
+The secret is stored encrypted with the attachment key ring (casetrack.infra.attachment_keys,
 Fernet; K3-41, K3-45, K3-47), so a copy of the database alone does not give anyone the
 codes. Secrets stored in clear before this are still read, encrypted at their next use,
 and all at once by ``casetrack rotate-attachment-key`` (``rotate_secrets``).
@@ -30,11 +30,12 @@ import sqlalchemy as sa
 from cryptography.fernet import InvalidToken
 from sqlalchemy.orm.attributes import set_committed_value
 
-from casetrack import attachment_keys, audit
+from casetrack import audit
+from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
+from casetrack.infra import attachment_keys
 from casetrack.models import User, utcnow
-from casetrack.services.errors import DomainError
 
 WRONG_CODE = (
     "Koden stämmer inte, eller har redan använts. Vänta tills appen visar en ny kod och skriv "

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from casetrack import audit
+from casetrack.domain.errors import DomainError
 from casetrack.extensions import db
 from casetrack.models import OutboxMessage, User, utcnow
-from casetrack.services.errors import DomainError
 
 
 def retry(actor: User, message_id: int, now: datetime | None = None) -> OutboxMessage:

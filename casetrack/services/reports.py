@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from casetrack import audit
 from casetrack.access import unit_ids_for
 from casetrack.domain.dates import local_date
+from casetrack.domain.errors import DomainError, NotPermitted
 from casetrack.domain.report_rows import ROW_KEYS, TERTIAL_NAMES
 from casetrack.domain.roles import Permission
 from casetrack.domain.tertials import tertial_bounds
 from casetrack.extensions import db
 from casetrack.models import OrgUnit, ReportSnapshot, ReportSummaryVersion, User, utcnow
-from casetrack.reports.synpunkter import active_snapshots, current_texts, frozen_figures
-from casetrack.services.errors import DomainError, NotPermitted
+from casetrack.queries.report import active_snapshots, current_texts, frozen_figures
 
 MAX_SUMMARY = 4000
 

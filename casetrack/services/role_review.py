@@ -25,11 +25,11 @@ from sqlalchemy.orm import joinedload
 from casetrack import audit
 from casetrack.access import is_admin, subtree_ids, unit_ids_for
 from casetrack.domain import role_review as rules
+from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import PRIVILEGED_ROLES, Permission, Role, is_privileged
 from casetrack.extensions import db
 from casetrack.models import OrgUnit, RoleAssignment, User
 from casetrack.services import admin as admin_service
-from casetrack.services.errors import DomainError
 
 NON_PRIVILEGED_ROLES = sorted(role.value for role in set(Role) - PRIVILEGED_ROLES)
 GONE = (

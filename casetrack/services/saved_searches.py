@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from casetrack.domain.errors import DomainError
 from casetrack.extensions import db
 from casetrack.models import SavedSearch, User, utcnow
-from casetrack.services.errors import DomainError
 
 MAX_PER_OWNER = 10
 CONTROL_CHARACTERS = "Sökningen får inte innehålla osynliga tecken (styrtecken). Skriv om den."

@@ -49,10 +49,10 @@ from webauthn.helpers.structs import (
 )
 
 from casetrack import audit
+from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import User, WebAuthnCredential, utcnow
-from casetrack.services.errors import DomainError
 
 CHALLENGE_SECONDS = 300
 TIMEOUT_MS = 120_000

@@ -10,11 +10,11 @@ from importlib import resources
 import sqlalchemy as sa
 
 from casetrack import audit
+from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import CASE_ROLES, Role
 from casetrack.extensions import db
+from casetrack.infra.passwords import hash_password, needs_rehash, verify_password
 from casetrack.models import OrgUnit, RoleAssignment, User, utcnow
-from casetrack.passwords import hash_password, needs_rehash, verify_password
-from casetrack.services.errors import DomainError
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -114,7 +114,7 @@ def find_user_by_email(email: str) -> User | None:
 
 
 # The password hash of an account whose person has not chosen a password yet: no password
-# matches it (casetrack.passwords), and it tells such accounts apart (``has_password``).
+# matches it (casetrack.infra.passwords), and it tells such accounts apart (``has_password``).
 UNSET_HASH = "!"
 
 

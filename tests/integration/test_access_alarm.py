@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
+from casetrack.infra.mailer import send_pending
 from casetrack.jobs.alarms import access_alarm
 from casetrack.jobs.scheduler import run_job
-from casetrack.mailer import send_pending
 from casetrack.models import AccessLogEntry, AuditEntry, JobOccurrence, OutboxMessage
 from tests.integration.test_mailer import smtp  # noqa: F401
 

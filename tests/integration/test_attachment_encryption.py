@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import Attachment, AuditEntry
 from casetrack.services import attachments
-from casetrack.services.errors import DomainError
 
 PDF = b"%PDF-1.7\n% Brukaren Anna Andersson 19121212-1212\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 

@@ -97,7 +97,7 @@ def test_a_backup_restores_into_an_empty_database_with_everything_intact(source,
     key = new_key()
     before = snapshot()
     assert len(before["case_record"]) == 2 and len(before["files"]) == 2
-    output = tmp_path / "casetrack.backup"
+    output = tmp_path / "casetrack.cli.backup"
     result = source.test_cli_runner().invoke(
         args=["backup", "--output", str(output)], env={"CASETRACK_BACKUP_KEY": key}
     )
@@ -128,7 +128,7 @@ def test_a_backup_restores_into_an_empty_database_with_everything_intact(source,
 
 def test_restore_refuses_a_database_with_data_unless_forced(source, tmp_path):
     key = new_key()
-    output = tmp_path / "casetrack.backup"
+    output = tmp_path / "casetrack.cli.backup"
     assert cli(source, key, "backup", "--output", str(output)).exit_code == 0
     before = snapshot()
     result = cli(source, key, "restore", "--input", str(output))
@@ -143,7 +143,7 @@ def test_restore_refuses_a_database_with_data_unless_forced(source, tmp_path):
 
 def test_restore_refuses_a_wrong_key_and_an_altered_file(source, tmp_path):
     key = new_key()
-    output = tmp_path / "casetrack.backup"
+    output = tmp_path / "casetrack.cli.backup"
     assert cli(source, key, "backup", "--output", str(output)).exit_code == 0
     with empty_target(tmp_path) as target:
         result = target.test_cli_runner().invoke(

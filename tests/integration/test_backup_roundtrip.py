@@ -20,10 +20,10 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from casetrack import stream_crypto
-from casetrack.demo import DEMO_DOMAIN, load_demo
+from casetrack.cli.demo import DEMO_DOMAIN, load_demo
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
+from casetrack.infra import stream_crypto
 from casetrack.models import Attachment, Case, OrgUnit, User
 from casetrack.services import attachments
 from casetrack.services import cases as case_service
@@ -105,7 +105,7 @@ def test_the_demo_organisation_with_attachments_survives_a_backup_and_restore(ap
     assert all(p.read_bytes().startswith(b"gAAAAA") for p in stored)  # encrypted at rest
 
     key = new_key()
-    output = tmp_path / "casetrack.backup"
+    output = tmp_path / "casetrack.cli.backup"
     result = cli(app, key, "backup", "--output", str(output))
     assert result.exit_code == 0, result.output
     assert _database_bytes() >= 2_000_000
@@ -165,7 +165,7 @@ def test_a_backup_taken_while_cases_are_registered_restores_consistently(app, ma
             stop.wait(0.01)
         at_start = len(written)
         key = new_key()
-        output = tmp_path / "casetrack.backup"
+        output = tmp_path / "casetrack.cli.backup"
         result = cli(app, key, "backup", "--output", str(output))
         at_end = len(written)
     finally:
@@ -221,7 +221,7 @@ def test_data_after_the_archive_is_still_refused(app, make, org, tmp_path):
     attachments.upload(handler, case, filename="stor.pdf", content=_pdf(0, 1_500_000))
     db.session.commit()
     key = new_key()
-    output = tmp_path / "casetrack.backup"
+    output = tmp_path / "casetrack.cli.backup"
     assert cli(app, key, "backup", "--output", str(output)).exit_code == 0
     hidden = tmp_path / "hidden.tar"
     with tarfile.open(hidden, "w") as extra:  # a second archive hidden behind the first
@@ -259,7 +259,7 @@ def test_restore_does_not_depend_on_where_the_encrypted_chunks_end(app, make, or
     attachments.upload(handler, case, filename="stor.pdf", content=_pdf(0, 1_200_000))
     db.session.commit()
     key = new_key()
-    output = tmp_path / "casetrack.backup"
+    output = tmp_path / "casetrack.cli.backup"
     assert cli(app, key, "backup", "--output", str(output)).exit_code == 0
     raw_key = base64.urlsafe_b64decode(key)
     with output.open("rb") as raw:

@@ -8,17 +8,17 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from casetrack import org_settings
 from casetrack.domain import escalation as rules
+from casetrack.domain.errors import DomainError, NotPermitted, StaleCase
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, Case
+from casetrack.queries import settings as org_settings
 from casetrack.queries.cases import any_overdue, deadlines_for
 from casetrack.services import classification, handling
 from casetrack.services import escalation as service
 from casetrack.services import investigation as investigation_service
-from casetrack.services.errors import DomainError, NotPermitted, StaleCase
-from casetrack.web.history import describe
+from casetrack.web.cases.history import describe
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
+from casetrack.domain.errors import DomainError, NotPermitted, StaleCase
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry
 from casetrack.services import handling
-from casetrack.services.errors import DomainError, NotPermitted, StaleCase
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 

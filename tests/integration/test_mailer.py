@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from casetrack.extensions import db
-from casetrack.mailer import MAX_ATTEMPTS, send_pending
+from casetrack.infra.mailer import MAX_ATTEMPTS, send_pending
 from casetrack.models import OutboxMessage, utcnow
 from casetrack.services.mail import queue_mail
 from tests.conftest import Auth
@@ -264,7 +264,7 @@ def test_a_server_that_does_not_answer_is_logged_as_a_timeout_and_holds_the_batc
     ids = _queue(5)
     try:
         started = time.monotonic()
-        with caplog.at_level(logging.WARNING, logger="casetrack.mailer"):
+        with caplog.at_level(logging.WARNING, logger="casetrack.infra.mailer"):
             result = send_pending()
         elapsed = time.monotonic() - started
     finally:

@@ -1,4 +1,4 @@
-"""The org tree cached per process (casetrack/org_tree.py): reused while the database's
+"""The org tree cached per process (casetrack/access/org_tree.py): reused while the database's
 tree version is unchanged, reloaded as soon as any writer changes a unit, on both
 databases."""
 
@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from casetrack import org_tree
-from casetrack.access import subtree_ids
+from casetrack.access import org_tree, subtree_ids
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import OrgUnit

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
+from casetrack.domain.errors import DomainError, NotPermitted
 from casetrack.domain.roles import Permission, Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, Case, Category, Source
 from casetrack.services.cases import NewCase, register_case
-from casetrack.services.errors import DomainError, NotPermitted
 
 NOW = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
 

@@ -9,13 +9,13 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Role
+from casetrack.exports import report as export
 from casetrack.extensions import db
 from casetrack.models import Case, Escalation
-from casetrack.reports import export
-from casetrack.reports.synpunkter import MISSING_CATEGORY, MISSING_SOURCE, build_report
+from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE, build_report
 from casetrack.services import handling, reports
-from casetrack.services.errors import DomainError
 from casetrack.services.intake import PublicSubmission, submit_public
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -14,11 +14,12 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from casetrack import org_tree, synthetic
-from casetrack.domain.references import REFERENCE_PATTERN
+from casetrack.access import org_tree
+from casetrack.cli import synthetic
+from casetrack.domain.case_numbers import REFERENCE_PATTERN
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, Case, CaseSearchDocument, OrgUnit, ReferenceCounter
-from casetrack.reports.synpunkter import build_report
+from casetrack.queries.report import build_report
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import Action, Case, Escalation, OrgSetting
 from casetrack.services.attachments import upload
-from casetrack.web.form_base import DATE_RANGE_MESSAGE, NUL_MESSAGE
+from casetrack.web.common.forms import DATE_RANGE_MESSAGE, NUL_MESSAGE
 from tests.conftest import Auth, csrf_from
 
 STALE = "Ärendet har ändrats av någon annan"
@@ -276,7 +276,7 @@ def test_a_tampered_choice_gets_a_plain_swedish_message(client, auth, people, fi
 def test_control_characters_are_refused_in_the_public_form(client, org):
     """Found by the fresh-eyes check: ``\\x01\\x02\\x1b[31m`` was saved as a phone number."""
     from casetrack.models import Case
-    from casetrack.web.form_base import CONTROL_MESSAGE
+    from casetrack.web.common.forms import CONTROL_MESSAGE
 
     page = client.get("/lamna-synpunkt")
     response = client.post("/lamna-synpunkt", data={

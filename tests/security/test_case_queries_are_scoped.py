@@ -16,15 +16,15 @@ CASE_QUERY = re.compile(r"(select|select_from|get|query)\(\s*Case\b")
 
 # Modules that read cases without case_scope, on purpose.
 SYSTEM_MODULES = {
-    "reports/synpunkter.py": "counts only (no case data) over the subtree of a unit the "
-    "viewer holds REPORT_READ on, checked by the caller (web/reports.py, the report "
+    "queries/report.py": "counts only (no case data) over the subtree of a unit the "
+    "viewer holds REPORT_READ on, checked by the caller (web/reports/views.py, the report "
     "command); its drill-down lists go through case_scope in queries/cases.py",
     "services/retention.py": "the retention job anonymises every due case; no user involved",
-    "demo.py": "writes synthetic demo data into an empty database",
-    "synthetic.py": "bulk-loads synthetic benchmark data (casetrack generate); no user",
+    "cli/demo.py": "writes synthetic demo data into an empty database",
+    "cli/synthetic.py": "bulk-loads synthetic benchmark data (casetrack generate); no user",
     "services/intake.py": "the public follow-your-case page: the receipt code is the "
     "authorisation for exactly one case (SECURITY.md K3-53)",
-    "web/intake.py": "the same receipt-code path, reading the one case the code opened",
+    "web/intake/views.py": "the same receipt-code path, reading the one case the code opened",
     "jobs/reminders.py": "the scheduler finds due cases in every unit; each recipient is "
     "checked with unit_ids_for (jobs/recipients.py) before anything is sent",
 }

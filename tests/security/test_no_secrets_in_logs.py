@@ -19,10 +19,11 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from casetrack import create_app, security_log
+from casetrack import create_app
+from casetrack.audit import security_log
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.mailer import send_pending
+from casetrack.infra.mailer import send_pending
 from casetrack.models import AccessLogEntry, AuditEntry, Case, OutboxMessage, User
 from casetrack.services import mfa
 from tests.conftest import PASSWORD, Auth, RequestClient, csrf_from

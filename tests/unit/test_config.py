@@ -4,7 +4,7 @@ import pytest
 
 from casetrack import create_app
 from casetrack.config import ConfigError, load_settings, resolve_secret_key
-from casetrack.web.security import is_safe_next
+from casetrack.web.common.security import is_safe_next
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path):

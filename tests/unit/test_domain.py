@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from casetrack.domain.references import format_reference
+from casetrack.domain.case_numbers import format_reference
 from casetrack.domain.tertials import tertial_bounds, tertial_of
 from casetrack.domain.workdays import add_working_days, is_working_day
 

@@ -1,4 +1,4 @@
-"""Every form refuses NUL characters and far-off dates (casetrack/web/form_base.py), and
+"""Every form refuses NUL characters and far-off dates (casetrack/web/common/forms.py), and
 numbers from requests are read as ASCII digits within the schema's range."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 
 import casetrack.web
 from casetrack.domain.numbers import MAX_ID, ascii_int
-from casetrack.web.form_base import CasetrackForm
+from casetrack.web.common.forms import CasetrackForm
 
 
 def _subclasses(cls):

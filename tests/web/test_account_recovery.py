@@ -16,11 +16,11 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
+from casetrack.audit.security_log import is_security_action
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AccountLink, AuditEntry, OutboxMessage, User, utcnow
-from casetrack.security_log import is_security_action
-from casetrack.web.auth import LOGIN_FAILED
+from casetrack.web.auth.login import LOGIN_FAILED
 from tests.conftest import PASSWORD, Auth, csrf_from
 
 ADMIN_CHOSEN = "administratorens-startlösenord-9923"  # pragma: allowlist secret

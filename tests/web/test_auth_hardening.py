@@ -8,11 +8,11 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
+from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, User
 from casetrack.services import mfa, users
-from casetrack.services.errors import DomainError
 from tests.conftest import PASSWORD, csrf_from, totp_code
 
 

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from casetrack.domain.roles import Role
+from casetrack.exports.spreadsheet import safe_text as spreadsheet_safe
 from casetrack.extensions import db
-from casetrack.reports.spreadsheet import safe_text as spreadsheet_safe
 from casetrack.services import handling
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
@@ -248,7 +248,7 @@ def test_a_long_list_says_more_than_the_cap_and_pages_on(client, auth, org, make
     """Above the count cap the list says "Fler än …" instead of counting every case in
     scope, and the pages still run to the last case."""
     from casetrack.queries import paging
-    from casetrack.web import cases as case_views
+    from casetrack.web.cases import views as case_views
 
     monkeypatch.setattr(paging, "COUNT_CAP", 5)
     monkeypatch.setattr(case_views, "PAGE_SIZE", 3)

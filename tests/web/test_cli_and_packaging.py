@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from casetrack.demo import DEMO_PASSWORD, load_demo
+from casetrack.cli.demo import DEMO_PASSWORD, load_demo
 from casetrack.extensions import db
+from casetrack.infra.passwords import verify_password
 from casetrack.models import AuditEntry, Case, OrgUnit, OutboxMessage, RoleAssignment, User
-from casetrack.passwords import verify_password
 from casetrack.services import users
 from tests.conftest import repo_root
 
@@ -120,8 +120,8 @@ def test_an_admin_account_cannot_also_hold_a_case_role(runner, org):
     assert (
         runner.invoke(args=[*base, "--email", "a@test.example", "--role", "admin"]).exit_code == 0
     )
+    from casetrack.domain.errors import DomainError
     from casetrack.domain.roles import Role
-    from casetrack.services.errors import DomainError
     from casetrack.services.users import assign_role
 
     admin = db.session.scalars(sa.select(User)).one()

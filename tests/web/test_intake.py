@@ -15,7 +15,7 @@ from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, Case, CaseNote, FollowGrant, OutboxMessage, utcnow
 from casetrack.services import handling
-from casetrack.web.intake import INVALID_RECEIPT, REFERENCE_LOCKED
+from casetrack.web.intake.views import INVALID_RECEIPT, REFERENCE_LOCKED
 from tests.conftest import Auth
 
 CODE_PATTERN = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}")

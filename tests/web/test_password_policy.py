@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from casetrack.domain.errors import DomainError
 from casetrack.services import users
-from casetrack.services.errors import DomainError
 
 EMAIL = "nils.nyman@kommun.example"
 NAME = "Nils Nyman"

@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from casetrack import audit, create_app, security_log
+from casetrack import audit, create_app
+from casetrack.audit import security_log
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, Escalation

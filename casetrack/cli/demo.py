@@ -1,0 +1,349 @@
+"""Demo data shaped like the seed documents: Hägersten-Älvsjö stadsdelsförvaltning.
+
+Everything here is synthetic (SECURITY.md K3-36) and generated deterministically from a
+seed: the same seed and the same "today" give the same cases. Cases go through the real
+services, so every demo case has its audit trail.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from casetrack.domain.codes import CATEGORIES, CHANNELS
+from casetrack.domain.dates import STOCKHOLM, local_date
+from casetrack.domain.roles import Permission, Role
+from casetrack.extensions import db
+from casetrack.models import Case, OrgUnit, RoleAssignment, User, utcnow
+from casetrack.services import cases as case_service
+from casetrack.services import handling, users
+
+DEMO_PASSWORD = "demo-casetrack-2026"  # noqa: S105 (printed demo login, demo data only)
+DEMO_DOMAIN = "demo.example"
+
+# (code, name, level, parent code, reference prefix)
+UNITS = [
+    ("HAS", "Hägersten-Älvsjö stadsdelsförvaltning", "forvaltning", None, "HA"),
+    ("AO", "Avdelningen för äldreomsorg", "avdelning", "HAS", "AO"),
+    ("AO-ASP", "Aspudden hemtjänst", "enhet", "AO", None),
+    ("AO-ASP-N", "Aspudden hemtjänst, arbetsgrupp Norra", "arbetsgrupp", "AO-ASP", None),
+    ("AO-ASP-S", "Aspudden hemtjänst, arbetsgrupp Södra", "arbetsgrupp", "AO-ASP", None),
+    ("AO-ASP-NATT", "Aspudden hemtjänst, nattpatrullen", "arbetsgrupp", "AO-ASP", None),
+    ("AO-SOL", "Solbergagårdens vård- och omsorgsboende", "enhet", "AO", None),
+    ("AO-SOL-1", "Solbergagården, avdelning Linden", "verksamhet", "AO-SOL", None),
+    ("AO-SOL-2", "Solbergagården, avdelning Eken", "verksamhet", "AO-SOL", None),
+    ("FN", "Avdelningen för funktionsnedsättning", "avdelning", "HAS", "FN"),
+    ("FN-GSB", "Hägersten-Älvsjö grupp- och servicebostäder", "enhet", "FN", None),
+    ("FN-GSB-TP", "Gruppbostaden Telefonplan", "verksamhet", "FN-GSB", None),
+    ("FN-GSB-MK", "Gruppbostaden Midsommarkransen", "verksamhet", "FN-GSB", None),
+    ("FN-GSB-FR", "Gruppbostaden Fruängen", "verksamhet", "FN-GSB", None),
+    ("FN-GSB-VB", "Servicebostaden Västberga", "verksamhet", "FN-GSB", None),
+    ("FN-DV", "Daglig verksamhet Älvsjö", "enhet", "FN", None),
+    ("FA", "Avdelningen för förebyggande arbete", "avdelning", "HAS", "FA"),
+    ("FA-UFA", "Enheten för utveckling och förebyggande arbete", "enhet", "FA", None),
+    ("FA-UFA-TP", "Träffpunkt Hägersten", "verksamhet", "FA-UFA", None),
+    ("FA-UFA-UV", "Uppsökande verksamhet 75+", "verksamhet", "FA-UFA", None),
+]
+
+# (e-mail local part, name, [(role, unit code)]); the first of each role is "the" demo user.
+USERS = [
+    ("medarbetare", "Amina Yusuf", [(Role.STAFF, "AO-ASP-N")]),
+    ("handlaggare", "Lena Berg", [(Role.HANDLER, "AO-ASP")]),
+    ("enhetschef", "Maria Lind", [(Role.MANAGER, "AO-ASP")]),
+    ("kvalitet", "Karin Holm", [(Role.QUALITY, "HAS")]),
+    ("mas", "Eva Sjöberg", [(Role.MAS, "HAS")]),
+    ("sas", "Anders Nyström", [(Role.SAS, "HAS")]),
+    ("admin", "Per Ström", [(Role.ADMIN, "HAS")]),
+    (
+        "handlaggare.gsb",
+        "Johan Ek",
+        [(Role.HANDLER, "FN-GSB-TP"), (Role.HANDLER, "FN-GSB-MK"), (Role.HANDLER, "FN-GSB-FR")],
+    ),
+    ("handlaggare.vb", "Sofia Karlsson", [(Role.HANDLER, "FN-GSB-VB"), (Role.STAFF, "FN-GSB-TP")]),
+    ("enhetschef.gsb", "Omar Haddad", [(Role.MANAGER, "FN-GSB")]),
+    ("handlaggare.sol", "Birgitta Öberg", [(Role.HANDLER, "AO-SOL")]),
+    ("handlaggare.dv", "Nils Wikström", [(Role.HANDLER, "FN-DV")]),
+    ("handlaggare.ufa", "Hanna Lund", [(Role.HANDLER, "FA-UFA")]),
+    ("medarbetare.gsb", "Ali Hassan", [(Role.STAFF, "FN-GSB-MK")]),
+]
+
+# The handler who answers cases for each leaf unit.
+HANDLER_FOR = {
+    "AO-ASP": "handlaggare",
+    "AO-SOL": "handlaggare.sol",
+    "FN-GSB-TP": "handlaggare.gsb",
+    "FN-GSB-MK": "handlaggare.gsb",
+    "FN-GSB-FR": "handlaggare.gsb",
+    "FN-GSB-VB": "handlaggare.vb",
+    "FN-DV": "handlaggare.dv",
+    "FA-UFA": "handlaggare.ufa",
+}
+STAFF_FOR = {"AO-ASP-N": "medarbetare", "FN-GSB-MK": "medarbetare.gsb"}
+
+TEXTS = {
+    "bemanning": "Många olika vikarier den senaste tiden, brukaren vet inte vem som kommer.",
+    "bemotande": "Personalen upplevdes som stressad och bemötandet som ovänligt vid besöket.",
+    "beslut": "Missnöje med att beslutet om insatser inte har kommunicerats.",
+    "information": "Ingen information gavs om att besökstiden ändrats.",
+    "rutiner": "Rutinen för överlämning följdes inte och en insats missades.",
+    "fraga_ide": "Förslag om att införa gemensam fika på eftermiddagarna.",
+    "fysisk_miljo": "Det har inte städats i gemensamma utrymmen på två veckor.",
+    "personuppgifter": "En genomförandeplan låg framme synlig för andra besökare.",
+    "kompetens": "Personalen kände inte till hur hjälpmedlet skulle användas.",
+    "mat": "Maten levererades kall och portionerna var för små.",
+    "teknik": "Larmet fungerade inte och det tog lång tid innan någon kom.",
+    "tillganglighet": "Svårt att nå enheten per telefon under telefontiden.",
+    "utebliven_insats": "Dusch blev inte utförd enligt planeringen.",
+    "annat": "Övrigt ärende som inte passar någon annan kategori.",
+}
+PRAISE_TEXTS = [
+    "Stort tack till personalen för det fina bemötandet under sommaren.",
+    "Min mamma trivs så bra och personalen är alltid glada och hjälpsamma.",
+    "Tack för en fantastisk midsommarfest på boendet!",
+]
+KIND_WEIGHTS = [("complaint", 35), ("suggestion", 20), ("praise", 15), ("deviation", 30)]
+SOURCE_WEIGHTS = {
+    "complaint": [
+        ("brukare", 40),
+        ("narstaende", 40),
+        ("annan", 8),
+        ("samverkanspart", 7),
+        ("patientnamnden", 5),
+    ],
+    "suggestion": [("brukare", 35), ("narstaende", 30), ("medarbetare", 25), ("annan", 10)],
+    "praise": [("brukare", 40), ("narstaende", 50), ("annan", 10)],
+    "deviation": [("medarbetare", 92), ("samverkanspart", 8)],
+}
+PUBLIC_CHANNELS = ["telefon", "brev", "e_post", "e_tjanst", "besok", "muntligt", "brevlada"]
+
+
+@dataclass
+class DemoSummary:
+    units: int
+    users: int
+    cases: int
+
+    def __str__(self) -> str:
+        return f"{self.units} enheter, {self.users} användare, {self.cases} ärenden"
+
+
+def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
+    codes, weights = zip(*weighted, strict=True)
+    return rng.choices(codes, weights=weights)[0]
+
+
+def _moment(day: date, rng: random.Random) -> datetime:
+    local = datetime.combine(day, time(rng.randint(7, 17), rng.randint(0, 59)), STOCKHOLM)
+    return local.astimezone(UTC)
+
+
+def load_demo(seed: int, today: date | None = None) -> DemoSummary:
+    """Create the demo organisation, users and about two years of cases up to ``today``."""
+    rng = random.Random(seed)  # noqa: S311 (deterministic demo data, not security)
+    today = today or local_date(utcnow())
+    units: dict[str, OrgUnit] = {}
+    for code, name, level, parent, prefix in UNITS:
+        unit = OrgUnit(
+            code=code, name=name, level=level, parent=units.get(parent), reference_prefix=prefix
+        )
+        db.session.add(unit)
+        units[code] = unit
+    db.session.flush()
+
+    people: dict[str, User] = {}
+    for local_part, name, roles in USERS:
+        user = users.create_user(
+            None,
+            email=f"{local_part}@{DEMO_DOMAIN}",
+            name=name,
+            password=DEMO_PASSWORD,
+            actor_label="demodata",
+        )
+        for role, unit_code in roles:
+            users.assign_role(None, user, role, units[unit_code], actor_label="demodata")
+        people[local_part] = user
+
+    count = 0
+    start = today - timedelta(days=730)
+    day = start
+    while day <= today:
+        for unit_code, handler_key in HANDLER_FOR.items():
+            if rng.random() < 0.10:
+                case = _demo_case(rng, day, today, units, unit_code, people, handler_key)
+                count += 1
+                if case.kind_code == "deviation" and (today - day).days > 30:
+                    _demo_escalation(rng, case, people, handler_key)
+        day += timedelta(days=1)
+    return DemoSummary(units=len(units), users=len(people), cases=count)
+
+
+def _demo_escalation(rng, case: Case, people: dict[str, User], handler_key: str) -> None:
+    """A few avvikelser lead to lex Sarah (SAS decides) or lex Maria (MAS decides); a few
+    are arbetsmiljöhändelser reported in IA."""
+    from casetrack.services import classification, escalation
+
+    roll = rng.random()
+    handler = people[handler_key]
+    day = case.received_on
+    at = _moment(day + timedelta(days=1), rng)
+    if roll < 0.03:
+        classification.mark_ia(handler, case, reported_on=day, reference=f"IA-{case.id:05d}",
+                               now=at)  # fmt: skip
+        return
+    if roll > 0.09:
+        return
+    track_name = "lex_maria" if roll > 0.075 else "lex_sarah"
+    decider = people["mas"] if track_name == "lex_maria" else people["sas"]
+    track = escalation.start_track(
+        handler, case, track=track_name, reported_on=day, reporter_name="Amina Yusuf",
+        text="Rapporten lämnades muntligt till biträdande enhetschef.", now=at,
+    )  # fmt: skip
+    escalation.record_step(handler, track, step="dokumenterad", occurred_on=day,
+                           text="Dokumenterad i ärendet.", now=at)  # fmt: skip
+    escalation.record_step(handler, track, step="utredning_paborjad",
+                           occurred_on=day + timedelta(days=1), text="Utredningen påbörjad.",
+                           now=_moment(day + timedelta(days=1), rng))  # fmt: skip
+    decided_on = day + timedelta(days=8)
+    serious = rng.random() < 0.3
+    escalation.record_decision(
+        decider, track, decided_on=decided_on, is_confirmed=True, is_risk=False,
+        is_serious=serious, text="Bedömningen grundar sig på utredningen.",
+        now=_moment(decided_on, rng),
+    )  # fmt: skip
+    if serious:
+        escalation.record_ivo_report(
+            decider, track, reported_on=decided_on + timedelta(days=2),
+            ivo_reference=f"3.5.1-{case.id:05d}/{day.year}", reported_by=decider,
+            now=_moment(decided_on + timedelta(days=2), rng),
+        )  # fmt: skip
+    escalation.record_step(handler, track, step="utredning_avslutad",
+                           occurred_on=decided_on + timedelta(days=5),
+                           text="Utredningen avslutad; åtgärder beslutade.",
+                           now=_moment(decided_on + timedelta(days=5), rng))  # fmt: skip
+
+
+def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
+    handler = people[handler_key]
+    kind = _pick(rng, KIND_WEIGHTS)
+    unit = units[unit_code]
+    filer = handler
+    permission = Permission.CASE_REGISTER
+    if kind == "deviation":
+        # Staff file avvikelser in their own arbetsgrupp when there is one.
+        staff_units = [code for code in STAFF_FOR if code.startswith(unit_code)]
+        if staff_units:
+            unit = units[rng.choice(staff_units)]
+            filer = people[STAFF_FOR[unit.code]]
+            permission = Permission.CASE_FILE_DEVIATION
+        channel = "avvikelseblankett"
+    else:
+        channel = rng.choice(PUBLIC_CHANNELS)
+    source = _pick(rng, SOURCE_WEIGHTS[kind])
+    if kind == "praise":
+        categories = ["bemotande"] if rng.random() < 0.6 else []
+        description = rng.choice(PRAISE_TEXTS)
+    else:
+        codes = [c.code for c in CATEGORIES]
+        categories = rng.sample(codes, k=rng.choices([1, 2, 3], weights=[60, 30, 10])[0])
+        description = " ".join(TEXTS[code] for code in categories)
+    # A few cases are registered incompletely, as in real life (the report warns of them).
+    if rng.random() < 0.04:
+        source = None
+    if rng.random() < 0.04 and kind != "praise":
+        categories = []
+    anonymous = kind != "deviation" and rng.random() < 0.15
+    registered_at = _moment(day, rng)
+    case = case_service.register_case(
+        filer,
+        case_service.NewCase(
+            kind_code=kind,
+            org_unit_id=unit.id,
+            received_on=day,
+            description=description,
+            channel_code=channel if channel in {c.code for c in CHANNELS} else None,
+            source_code=source,
+            category_codes=categories,
+            category_other_note="Parkering vid entrén" if "annat" in categories else None,
+            is_anonymous=anonymous,
+            wants_feedback=not anonymous,
+            submitter_name=None if anonymous or kind == "deviation" else "Demo Demosson",
+            submitter_email=None if anonymous or kind == "deviation" else "inlamnare@demo.example",
+            person_concerned=None if kind == "praise" else f"{chr(65 + rng.randrange(26))}.",
+        ),
+        permission=permission,
+        now=registered_at,
+    )
+    age = (today - day).days
+    if age < 2:
+        return case
+    handling.assign_handler(handler, case, handler, now=registered_at + timedelta(hours=2))
+    if kind == "praise":
+        if age > 14:
+            handling.close_case(handler, case, now=registered_at + timedelta(days=3))
+        return case
+    feedback_day = day + timedelta(days=rng.randint(1, 12))
+    gave_feedback = not anonymous and feedback_day <= today and rng.random() < 0.85
+    if gave_feedback:
+        handling.give_feedback(
+            handler,
+            case,
+            given_on=feedback_day,
+            given_to="Medarbetaren som skrev avvikelsen" if kind == "deviation" else "Inlämnaren",
+            method=rng.choice(["telefon", "brev", "e_post", "mote"]),
+            summary="Vi har gått igenom det som hänt och berättat vad vi gör för att det inte "
+            "ska hända igen.",
+            now=_moment(feedback_day, rng),
+        )
+    if kind in {"complaint", "deviation"} and rng.random() < 0.6:
+        due = day + timedelta(days=rng.randint(7, 30))
+        action = handling.add_action(
+            handler,
+            case,
+            description="Tas upp på arbetsplatsträff och rutinen gås igenom med alla.",
+            responsible=handler.name,
+            due_on=due,
+            now=_moment(min(day + timedelta(days=1), today), rng),
+        )
+        if due <= today and rng.random() < 0.8:
+            effect_day = due + timedelta(days=30)
+            evaluated = effect_day <= today and rng.random() < 0.7
+            handling.complete_action(
+                handler,
+                action,
+                done_on=due,
+                effect_evaluated_on=effect_day if evaluated else None,
+                effect_verdict=rng.choice(["achieved", "achieved", "partial", "none"])
+                if evaluated
+                else None,
+                now=_moment(effect_day if evaluated else due, rng),
+            )
+    if age > 45 and (gave_feedback or anonymous):
+        handling.close_case(
+            handler,
+            case,
+            no_feedback_reason=None if gave_feedback else "anonym",
+            now=_moment(day + timedelta(days=40), rng),
+        )
+    elif age > 5:
+        handling.change_status(
+            handler,
+            case,
+            rng.choice(["under_utredning", "atgarder_pagar"]),
+            now=_moment(day + timedelta(days=3), rng),
+        )
+    return case
+
+
+def demo_logins() -> list[tuple[str, str, str, str]]:
+    """(role, e-mail, name, unit) of the demo accounts present in the database."""
+    rows = db.session.execute(
+        sa.select(RoleAssignment.role, User.email, User.name, OrgUnit.name)
+        .join(User, RoleAssignment.user_id == User.id)
+        .join(OrgUnit, RoleAssignment.org_unit_id == OrgUnit.id)
+        .where(User.email.like(f"%@{DEMO_DOMAIN}"))
+        .order_by(User.id, RoleAssignment.id)
+    ).all()
+    return [tuple(row) for row in rows]

@@ -1,0 +1,185 @@
+"""`casetrack check-deploy`: is this configuration fit for production? (K3-13, K3-14,
+K3-41, K3-45, K3-47)
+
+Each check returns None when it passes, or a plain-language explanation of what is wrong
+and how to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from casetrack.config import MIN_SECRET_KEY_LENGTH
+
+WEAK_KEYS = {"changeme", "secret", "dev", "development", "test", "casetrack"}
+
+
+def _secret_key(settings: dict[str, Any]) -> str | None:
+    key = settings.get("SECRET_KEY") or ""
+    if not key:
+        return (
+            "CASETRACK_SECRET_KEY är inte satt. Sätt en slumpmässig nyckel på minst "
+            f"{MIN_SECRET_KEY_LENGTH} tecken från er hemlighetshantering."
+        )
+    if len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in WEAK_KEYS or len(set(key)) < 10:
+        return (
+            "CASETRACK_SECRET_KEY är för svag: den ska vara minst "
+            f"{MIN_SECRET_KEY_LENGTH} slumpmässiga tecken, t.ex. från "
+            '`python -c "import secrets; print(secrets.token_hex(32))"`.'
+        )
+    return None
+
+
+def _environment(settings: dict[str, Any]) -> str | None:
+    if settings.get("ENV") != "production":
+        return (
+            f"CASETRACK_ENV är {settings.get('ENV')!r}. I produktion ska den vara "
+            "'production' (eller inte sättas alls)."
+        )
+    return None
+
+
+def _secure_cookie(settings: dict[str, Any]) -> str | None:
+    if not settings.get("SESSION_COOKIE_SECURE"):
+        return (
+            "CASETRACK_SESSION_COOKIE_SECURE är av: inloggningskakan skulle då skickas över "
+            "okrypterad http. Ta bort inställningen (standard är på) och kör bakom https."
+        )
+    return None
+
+
+def _database(settings: dict[str, Any]) -> str | None:
+    url = settings.get("DATABASE_URL") or ""
+    if not url.startswith("postgresql"):
+        return (
+            "Databasen är inte PostgreSQL. Sätt CASETRACK_DATABASE_URL till t.ex. "
+            "postgresql+psycopg://casetrack_app@db.internal/casetrack. SQLite är bara för "
+            "test och små installationer."
+        )
+    return None
+
+
+def _smtp(settings: dict[str, Any]) -> str | None:
+    if not settings.get("SMTP_HOST"):
+        return (
+            "Ingen e-postserver är inställd (CASETRACK_SMTP_HOST). Utan den skickas inga "
+            "mottagningsbekräftelser eller påminnelser."
+        )
+    if settings.get("MAIL_FROM", "").endswith("@localhost"):
+        return "CASETRACK_MAIL_FROM är en localhost-adress. Ange organisationens avsändaradress."
+    return None
+
+
+def _debug(settings: dict[str, Any], flask_debug: bool) -> str | None:
+    if flask_debug:
+        return (
+            "Felsökningsläget (debug) är på. Det visar interna detaljer vid fel och får aldrig "
+            "vara på i produktion. Ta bort FLASK_DEBUG."
+        )
+    return None
+
+
+def _rate_limit(settings: dict[str, Any]) -> str | None:
+    """On, counted in one place for all of serve's workers (issue 16), and reachable."""
+    from casetrack.infra import throttle
+
+    if not settings.get("RATELIMIT_ENABLED"):
+        return "Spärren mot lösenordsgissning är avstängd (CASETRACK_RATELIMIT_ENABLED)."
+    return throttle.storage_unreachable(settings) or throttle.storage_problem(
+        settings, throttle.workers(settings)
+    )
+
+
+def _mfa(settings: dict[str, Any]) -> str | None:
+    """Every human login has a second factor in production (K3-13, K3-14).
+
+    casetrack has no single sign-on: the built-in TOTP factor is the only one, so a value
+    that leaves any role out is refused (admin is required whatever the value says)."""
+    from casetrack.domain.roles import ROLE_LABELS
+    from casetrack.services import mfa
+
+    value = settings.get("MFA_ROLES")
+    if value is None:
+        return None  # the production default: all
+    unknown = mfa.unknown_roles(str(value))
+    if unknown:
+        return (
+            f"CASETRACK_MFA_ROLES innehåller okända roller: {', '.join(sorted(unknown))}. "
+            "Använd all (standard i produktion) eller rollkoderna admin, manager, quality, "
+            "mas, sas, handler och staff."
+        )
+    missing = mfa.roles_without_second_factor(str(value))
+    if missing:
+        names = ", ".join(
+            ROLE_LABELS[role] for role in sorted(missing, key=list(ROLE_LABELS).index)
+        )
+        return (
+            f"CASETRACK_MFA_ROLES={value!r} låter några logga in med bara lösenord: {names}. "
+            "I produktion ska varje inloggning ha ett andra steg. Ta bort inställningen "
+            "(standard i produktion är all) eller sätt den till all."
+        )
+    return None
+
+
+def _webauthn(settings: dict[str, Any]) -> str | None:
+    from casetrack.services.security_keys import configuration_problem
+
+    return configuration_problem(settings)
+
+
+def _attachment_key(settings: dict[str, Any]) -> str | None:
+    from casetrack.infra.attachment_keys import problem
+
+    return problem(settings)
+
+
+CHECKS: list[tuple[str, Callable[..., str | None]]] = [
+    ("Miljö", _environment),
+    ("Hemlig nyckel", _secret_key),
+    ("Säker inloggningskaka", _secure_cookie),
+    ("Databas", _database),
+    ("E-post", _smtp),
+    ("Inloggningsspärr", _rate_limit),
+    ("Tvåstegsverifiering", _mfa),
+    ("Säkerhetsnycklar och adress", _webauthn),
+    ("Krypteringsnyckel för bilagor", _attachment_key),
+]
+
+
+def _security_contact(settings: dict[str, Any]) -> str | None:
+    if not (settings.get("SECURITY_CONTACT_EMAIL") or "").strip():
+        return (
+            "Ingen säkerhetskontakt är inställd (CASETRACK_SECURITY_CONTACT_EMAIL). Utan den "
+            "skickas inga larm när loggkontrollen flaggar ovanlig åtkomst."
+        )
+    return None
+
+
+def _security_log(settings: dict[str, Any]) -> str | None:
+    if not (settings.get("SECURITY_LOG") or "").strip():
+        return (
+            "Säkerhetshändelser skrivs inte till någon logg (CASETRACK_SECURITY_LOG). Sätt "
+            "stdout, stderr eller en filsökväg som organisationens centrala logghantering läser."
+        )
+    return None
+
+
+# Recommended, not required: reported as VARNING, the exit code stays 0.
+WARNINGS: list[tuple[str, Callable[..., str | None]]] = [
+    ("Säkerhetskontakt för larm", _security_contact),
+    ("Säkerhetslogg", _security_log),
+]
+
+
+def run_warnings(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """(check name, warning) for every recommended setting that is missing."""
+    found = [(name, check(settings)) for name, check in WARNINGS]
+    return [(name, warning) for name, warning in found if warning]
+
+
+def run_checks(settings: dict[str, Any], flask_debug: bool) -> list[tuple[str, str | None]]:
+    """(check name, problem or None) for every check."""
+    results = [(name, check(settings)) for name, check in CHECKS]
+    results.append(("Felsökningsläge", _debug(settings, flask_debug)))
+    return results

@@ -1,0 +1,120 @@
+"""Organisation settings stored in ``org_setting`` (key/value), with defaults in code.
+
+Deadlines of the lex Sarah / lex Maria steps, the legal references shown to users and the
+attachment size limit live here, so an organisation can change them without a release.
+A key that is not stored answers its default from ``casetrack.domain.escalation``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app, g, has_app_context, has_request_context
+
+from casetrack import audit
+from casetrack.domain.errors import DomainError
+from casetrack.domain.escalation import default_settings
+from casetrack.domain.numbers import ascii_int
+from casetrack.extensions import db
+from casetrack.models import OrgSetting, User, utcnow
+
+
+def _stored() -> dict[str, str]:
+    """The stored values, read in one statement once per request (a page asks for the
+    eight lex step deadlines one by one)."""
+    if has_request_context() and "_org_settings" in g:
+        return g._org_settings
+    values = dict(db.session.execute(sa.select(OrgSetting.key, OrgSetting.value)).all())
+    if has_request_context():
+        g._org_settings = values
+    return values
+
+
+def get(key: str) -> str:
+    """The stored value of ``key``, else its default. Unknown keys raise KeyError."""
+    stored = _stored()
+    if key in stored:
+        return stored[key]
+    return default_settings()[key]
+
+
+# Step deadlines are at most a year of working days: a lex Sarah or lex Maria step is
+# "genast", "utan dröjsmål" or "snarast", and a deadline of millions of days overflowed
+# the calendar on every handler's page (found by the fresh-eyes check after issue 16).
+MAX_DEADLINE_WORKING_DAYS = 260
+MIN_ATTACHMENT_BYTES = 1024
+
+
+def bounds(key: str) -> tuple[int, int] | None:
+    """(lowest, highest) value of an integer setting, or None for a text setting."""
+    if key.startswith("deadline."):
+        return 0, MAX_DEADLINE_WORKING_DAYS
+    if key == "attachment.max_bytes":
+        # The server refuses a larger request body anyway (CASETRACK_MAX_CONTENT_LENGTH).
+        highest = current_app.config.get("MAX_CONTENT_LENGTH") if has_app_context() else None
+        return MIN_ATTACHMENT_BYTES, int(highest or 10 * 1024 * 1024)
+    return None
+
+
+def get_int(key: str) -> int:
+    """An integer setting; a stored value that is not a whole number within its bounds
+    falls back to the default, so a typo in a setting cannot take the case page down."""
+    value = ascii_int(get(key).strip(), maximum=100_000_000_000)
+    limits = bounds(key)
+    if value is None or (limits is not None and not limits[0] <= value <= limits[1]):
+        return int(default_settings()[key])
+    return value
+
+
+def version(key: str) -> int:
+    """The stored setting's version (optimistic locking on its form); 0 for a default."""
+    row = db.session.get(OrgSetting, key)
+    return row.version if row is not None else 0
+
+
+def all_settings() -> dict[str, str]:
+    """Every known setting with its current value."""
+    values = default_settings()
+    for key, value in _stored().items():
+        if key in values:
+            values[key] = value
+    return values
+
+
+def set_setting(actor: User, key: str, value: str, *, now: datetime | None = None) -> None:
+    """Store ``value`` for ``key``. Audited with the old and new value. Never commits."""
+    now = now or utcnow()
+    defaults = default_settings()
+    if key not in defaults:
+        raise DomainError("Okänd inställning.", "key")
+    value = (value or "").strip()
+    if not value:
+        raise DomainError("Ange ett värde.", "value")
+    limits = bounds(key)
+    if limits is not None:
+        number = ascii_int(value, maximum=100_000_000_000)
+        if number is None or not limits[0] <= number <= limits[1]:
+            raise DomainError(f"Ange ett heltal mellan {limits[0]} och {limits[1]}.", "value")
+    elif defaults[key].isdigit() and ascii_int(value, maximum=100_000_000_000) is None:
+        raise DomainError("Ange ett heltal.", "value")
+    row = db.session.get(OrgSetting, key)
+    before = row.value if row is not None else defaults[key]
+    if row is None:
+        row = OrgSetting(key=key, value=value, updated_at=now, updated_by_id=actor.id)
+        db.session.add(row)
+    else:
+        row.value = value
+        row.updated_at = now
+        row.updated_by_id = actor.id
+    if has_request_context():
+        g.pop("_org_settings", None)
+    audit.record(
+        "setting.changed",
+        entity_type="org_setting",
+        entity_id=None,
+        actor=actor,
+        before={"key": key, "value": before},
+        after={"key": key, "value": value},
+        occurred_at=now,
+    )

@@ -1,1 +1,0 @@
-"""Read-side report queries: SQL aggregation with the access scope in the WHERE clause."""

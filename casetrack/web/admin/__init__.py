@@ -1,0 +1,2 @@
+"""Administration: units, accounts and roles, reference data, mail templates, settings
+and the incident page (blueprint ``admin``)."""

@@ -1,0 +1,90 @@
+"""Admin screen for organisation settings (/admin/installningar): the lex Sarah / lex
+Maria step deadlines, the legal references shown to users and the attachment size limit.
+Routes on the ``admin`` blueprint, so only admins reach them."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from casetrack.domain import escalation as rules
+from casetrack.domain.errors import DomainError
+from casetrack.domain.escalation import default_settings
+from casetrack.extensions import db
+from casetrack.queries import settings as org_settings
+from casetrack.web.admin.views import bp, save_versioned
+from casetrack.web.cases.forms import SwedishForm
+
+LEGAL_LABELS = {
+    "legal.lex_sarah": "Lagrum som visas för lex Sarah",
+    "legal.lex_sarah.ivo": "Lagrum som visas vid anmälan till IVO (lex Sarah)",
+    "legal.lex_maria": "Lagrum som visas för lex Maria",
+    "legal.lex_maria.ivo": "Lagrum som visas vid anmälan till IVO (lex Maria)",
+}
+
+
+def describe(key: str) -> str:
+    """A Swedish name for a setting key, in the users' words."""
+    if key in LEGAL_LABELS:
+        return LEGAL_LABELS[key]
+    if key == "attachment.max_bytes":
+        return "Största bilaga (byte)"
+    for track, deadlines in rules.DEFAULT_STEP_DEADLINES.items():
+        for step, _start, _days in deadlines:
+            if rules.deadline_setting_key(track, step) == key:
+                return (
+                    f"Frist i arbetsdagar: {rules.TRACK_LABELS[track]}, "
+                    f"{rules.step_label(track, step)}"
+                )
+    return key
+
+
+class SettingForm(SwedishForm):
+    value = TextAreaField(
+        "Värde",
+        validators=[
+            DataRequired("Ange ett värde."),
+            Length(max=2000, message="Högst 2000 tecken."),
+        ],
+        render_kw={"rows": 3},
+    )
+    version = HiddenField()  # the setting's version when opened; 0 while only a default
+
+
+def _set(key: str, value: str) -> None:
+    try:
+        org_settings.set_setting(current_user, key, value)
+    except DomainError as error:
+        error.field = "value"
+        raise
+
+
+@bp.route("/installningar")
+def settings():
+    values = org_settings.all_settings()
+    defaults = default_settings()
+    rows = [(key, describe(key), value, defaults[key]) for key, value in sorted(values.items())]
+    return render_template("admin/settings.html", rows=rows)
+
+
+@bp.route("/installningar/<key>", methods=["GET", "POST"])
+def edit_setting(key: str):
+    defaults = default_settings()
+    if key not in defaults:
+        abort(404)
+    form = SettingForm(value=org_settings.get(key), version=org_settings.version(key))
+    form.value.label.text = describe(key)
+    status = 200
+    if form.validate_on_submit():
+        status = save_versioned(form, org_settings.version(key), lambda: _set(key, form.value.data))
+        if status is None:
+            db.session.commit()
+            flash(f"Inställningen ”{describe(key)}” är sparad.", "success")
+            return redirect(url_for("admin.settings"))
+    elif form.errors:
+        status = 422
+    return render_template(
+        "admin/setting_edit.html", form=form, key=key, default=defaults[key]
+    ), status

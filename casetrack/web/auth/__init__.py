@@ -1,0 +1,2 @@
+"""Logging in and out, second factor, own account and password links (blueprints ``auth``,
+``account``, ``passwords``)."""

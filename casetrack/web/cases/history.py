@@ -1,0 +1,192 @@
+"""The audit trail of a case in readable Swedish (the history tab)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from casetrack.extensions import db
+from casetrack.models import AuditEntry, OrgUnit, User
+from casetrack.queries.lookups import labels
+from casetrack.services.cases import REDACTED
+
+FIELD_LABELS = {
+    "kind_code": "ärendetyp",
+    "org_unit_id": "enhet",
+    "received_on": "inkom datum",
+    "channel_code": "kanal",
+    "source_code": "från vem",
+    "status_code": "status",
+    "assigned_handler_id": "handläggare",
+    "is_anonymous": "anonym",
+    "wants_feedback": "vill ha återkoppling",
+    "categories": "kategorier",
+    "title": "rubrik",
+    "description": "beskrivning",
+    "category_other_note": "annat – ange vad",
+    "submitter_name": "namn på den som lämnat ärendet",
+    "submitter_email": "e-post till den som lämnat ärendet",
+    "submitter_phone": "telefon till den som lämnat ärendet",
+    "person_concerned": "berörd brukare",
+    "reference": "diarienummer",
+    "occurred_on": "händelsedatum",
+    "acknowledged_on": "mottagningsbekräftelse",
+    "no_feedback_reason": "skäl utan återkoppling",
+    "immediate_action": "vad som gjordes direkt",
+    "ia_reported_on": "rapporterad i IA",
+    "ia_reference": "referens i IA",
+}
+
+ACTION_VERBS = {
+    "case.registered": "registrerade ärendet",
+    "case.updated": "ändrade ärendet",
+    "case.closed": "avslutade ärendet",
+    "case.reopened": "öppnade ärendet igen",
+    "feedback.given": "registrerade återkoppling",
+    "action.added": "lade till en åtgärd",
+    "action.updated": "uppdaterade en åtgärd",
+    "note.added": "skrev en anteckning",
+    "case.reclassified": "ändrade ärendetyp",
+    "case.ia_marked": "markerade ärendet som arbetsmiljöhändelse rapporterad i IA",
+    "case.ia_unmarked": "tog bort IA-markeringen",
+    "investigation.created": "påbörjade utredningen",
+    "investigation.updated": "ändrade utredningen",
+    "cause.added": "lade till en orsak i utredningen",
+    "escalation.started": "startade en utredning enligt",
+    "escalation.step_recorded": "registrerade ett steg",
+    "escalation.decided": "registrerade ställningstagandet",
+    "escalation.ivo_reported": "registrerade anmälan till IVO",
+    "attachment.uploaded": "lade till en bilaga",
+    "attachment.downloaded": "laddade ner en bilaga",
+}
+ACTION_FIELD_LABELS = {
+    "done_on": "genomförd datum",
+    "effect_evaluated_on": "effektuppföljning",
+    "effect_verdict": "effekt",
+    "effect_waived_reason": "skäl att inte följa upp effekten",
+    "due_on": "klar senast",
+    "given_on": "datum",
+    "method": "sätt",
+    "started_on": "påbörjad",
+    "completed_on": "avslutad",
+    "what_happened": "vad hände",
+    "assessment": "bedömning",
+    "conclusion": "slutsats",
+    "is_confirmed": "missförhållande/vårdskada",
+    "is_risk": "risk",
+    "is_serious": "allvarligt",
+    "ivo_reported_on": "anmäld till IVO",
+    "ivo_reference": "IVO:s diarienummer",
+    "ivo_reported_by_id": "anmäld av",
+}
+
+
+@dataclass
+class HistoryLine:
+    occurred_at: datetime
+    actor: str
+    text: str
+    details: list[str]
+
+
+def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
+    """Turn audit entries into sentences such as "ändrade status från A till B"."""
+    label_maps = labels()
+    user_ids = {e.actor_id for e in entries if e.actor_id}
+    unit_ids: set[int] = set()
+    for entry in entries:
+        for values in (entry.before or {}, entry.after or {}):
+            if isinstance(values.get("assigned_handler_id"), int):
+                user_ids.add(values["assigned_handler_id"])
+            if isinstance(values.get("ivo_reported_by_id"), int):
+                user_ids.add(values["ivo_reported_by_id"])
+            if isinstance(values.get("org_unit_id"), int):
+                unit_ids.add(values["org_unit_id"])
+    names = dict(
+        db.session.execute(sa.select(User.id, User.name).where(User.id.in_(user_ids))).all()
+    )
+    units = dict(
+        db.session.execute(
+            sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(unit_ids))
+        ).all()
+    )
+
+    def show(field: str, value) -> str:
+        if value is None or value == "" or value == []:
+            return "(tomt)"
+        if value == REDACTED:
+            return "(text)"
+        if isinstance(value, bool):
+            return "ja" if value else "nej"
+        if field == "effect_verdict":
+            return {"achieved": "effekt uppnådd", "partial": "delvis", "none": "ingen effekt"}.get(
+                value, value
+            )
+        if field == "no_feedback_reason":
+            from casetrack.services.handling import NO_FEEDBACK_REASONS
+
+            return NO_FEEDBACK_REASONS.get(value, value)
+        if field == "categories":
+            return ", ".join(label_maps["category"].get(code, code) for code in value)
+        mapping = {
+            "kind_code": label_maps["kind"],
+            "status_code": label_maps["status"],
+            "source_code": label_maps["source"],
+            "channel_code": label_maps["channel"],
+            "assigned_handler_id": names,
+            "ivo_reported_by_id": names,
+            "org_unit_id": units,
+        }.get(field)
+        if mapping is not None:
+            return str(mapping.get(value, value))
+        return str(value)
+
+    lines = []
+    for entry in entries:
+        actor = names.get(entry.actor_id) or entry.actor_label or "Systemet"
+        verb = ACTION_VERBS.get(entry.action, entry.action)
+        details = []
+        before, after = entry.before or {}, entry.after or {}
+        if entry.action == "note.added" and after.get("kind") == "submitter":
+            verb = "lade till information"
+        if entry.action in ("feedback.given", "action.added", "note.added"):
+            pass
+        elif entry.action in ("escalation.started", "escalation.step_recorded"):
+            from casetrack.domain.escalation import TRACK_LABELS, step_label
+
+            track = after.get("track", "")
+            if entry.action == "escalation.started":
+                verb = f"{verb} {TRACK_LABELS.get(track, track)}"
+                details.append(f"rapport mottagen {after.get('reported_on')}")
+            else:
+                details.append(
+                    f"{TRACK_LABELS.get(track, track)}: {step_label(track, after.get('step', ''))}"
+                    f", {after.get('occurred_on')}"
+                )
+        elif entry.action in (
+            "cause.added",
+            "attachment.uploaded",
+            "attachment.downloaded",
+        ):
+            pass
+        elif entry.action == "case.registered":
+            for field in ("kind_code", "org_unit_id", "source_code", "channel_code", "categories"):
+                if after.get(field) not in (None, [], ""):
+                    details.append(f"{FIELD_LABELS[field]}: {show(field, after[field])}")
+        else:
+            for field, new_value in after.items():
+                label = FIELD_LABELS.get(field) or ACTION_FIELD_LABELS.get(field, field)
+                if new_value == REDACTED or before.get(field) == REDACTED:
+                    details.append(f"ändrade {label}")
+                else:
+                    details.append(
+                        f"ändrade {label} från {show(field, before.get(field))} "
+                        f"till {show(field, new_value)}"
+                    )
+        if entry.action == "case.updated" and len(details) == 1:
+            # One change reads as one sentence: "ändrade status från A till B".
+            verb, details = details[0], []
+        lines.append(HistoryLine(entry.occurred_at, actor, verb, details))
+    return lines

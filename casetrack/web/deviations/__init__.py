@@ -1,0 +1,1 @@
+"""Avvikelser filed by staff, and Mina avvikelser (blueprint ``deviations``)."""

@@ -1,0 +1,125 @@
+"""Staff file avvikelser (the digital avvikelserapport-blankett) and follow their own."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
+
+from casetrack import audit
+from casetrack.access import case_scope, has_permission
+from casetrack.domain.dates import local_date
+from casetrack.domain.errors import DomainError
+from casetrack.domain.roles import Permission, Role
+from casetrack.extensions import db
+from casetrack.models import Case, RoleAssignment, utcnow
+from casetrack.queries import lookups
+from casetrack.services import cases as case_service
+from casetrack.services import intake
+from casetrack.web.deviations.forms import DeviationForm
+
+bp = Blueprint("deviations", __name__, url_prefix="/avvikelser")
+
+# The service names the description "description"; on this form it is "what happened".
+_FIELD_NAMES = {"description": "what_happened"}
+
+
+def _mine():
+    """Avvikelser the current user filed on the blankett, within their access scope."""
+    return sa.and_(
+        Case.created_by_id == current_user.id,
+        Case.channel_code == "avvikelseblankett",
+        case_scope(current_user, Permission.CASE_READ),
+    )
+
+
+def _own_unit_id(unit_ids: list[int]) -> int | None:
+    """The unit to preselect: the one unit the user works in as medarbetare, if any."""
+    if len(unit_ids) == 1:
+        return unit_ids[0]
+    staff_units = db.session.scalars(
+        sa.select(RoleAssignment.org_unit_id).where(
+            RoleAssignment.user_id == current_user.id, RoleAssignment.role == Role.STAFF.value
+        )
+    ).all()
+    return staff_units[0] if len(staff_units) == 1 and staff_units[0] in unit_ids else None
+
+
+@bp.route("/ny", methods=["GET", "POST"])
+@login_required
+def new():
+    if not has_permission(current_user, Permission.CASE_FILE_DEVIATION):
+        return redirect(url_for("main.index"))
+    form = DeviationForm()
+    units = case_service.units_for_registration(current_user, Permission.CASE_FILE_DEVIATION)
+    form.org_unit_id.choices = [("", "Välj enhet")] + [(unit.id, unit.name) for unit in units]
+    form.category_codes.choices = lookups.options("category")
+    if request.method == "GET":
+        form.occurred_on.data = local_date(utcnow())
+        form.org_unit_id.data = _own_unit_id([unit.id for unit in units])
+    if form.validate_on_submit():
+        data = intake.DeviationReport(
+            org_unit_id=form.org_unit_id.data,
+            occurred_on=form.occurred_on.data,
+            what_happened=form.what_happened.data,
+            immediate_action=form.immediate_action.data,
+            person_concerned=form.person_concerned.data,
+            category_codes=form.category_codes.data or [],
+        )
+        try:
+            case = intake.file_deviation(current_user, data)
+        except DomainError as error:
+            db.session.rollback()
+            name = _FIELD_NAMES.get(error.field or "", error.field or "")
+            field = getattr(form, name, None)
+            (field.errors if field is not None else form.form_errors).append(error.message)
+        else:
+            db.session.commit()
+            flash(
+                f"Tack! Avvikelsen är registrerad med diarienummer {case.reference}. "
+                "Den syns direkt för din chef.",
+                "success",
+            )
+            return redirect(url_for("deviations.detail", case_id=case.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("deviations/new.html", form=form), status
+
+
+@bp.route("/")
+@login_required
+def mine():
+    """Mina avvikelser: what I filed, its status and the återkoppling I got."""
+    if not has_permission(current_user, Permission.CASE_FILE_DEVIATION):
+        return redirect(url_for("main.index"))
+    cases = db.session.scalars(
+        sa.select(Case)
+        .where(_mine())
+        .options(joinedload(Case.org_unit), selectinload(Case.feedback))
+        .order_by(Case.received_on.desc(), Case.id.desc())
+        .limit(200)
+    ).all()
+    return render_template("deviations/list.html", cases=cases, labels=lookups.labels())
+
+
+@bp.route("/<int:case_id>")
+@login_required
+def detail(case_id: int):
+    """One avvikelse the user filed (404 for anything else)."""
+    case = (
+        db.session.scalars(
+            sa.select(Case)
+            .where(Case.id == case_id, _mine())
+            .options(
+                joinedload(Case.org_unit),
+                selectinload(Case.feedback),
+                selectinload(Case.categories),
+            )
+        )
+        .unique()
+        .one_or_none()
+    )
+    if case is None:
+        abort(404)
+    audit.log_access(current_user, "case.view", case=case)
+    return render_template("deviations/detail.html", case=case, labels=lookups.labels())

@@ -1,0 +1,1 @@
+"""The start page, the health check and the accessibility statement (blueprint ``main``)."""

@@ -1,0 +1,1 @@
+"""Public intake: Lämna synpunkt, the receipt and Följ ditt ärende (blueprint ``intake``)."""

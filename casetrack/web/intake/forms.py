@@ -1,0 +1,89 @@
+"""Forms of the public e-tjänst: submit a synpunkt, follow a case with the receipt code."""
+
+from __future__ import annotations
+
+from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+
+from casetrack.domain.numbers import ascii_int
+from casetrack.services.intake import PUBLIC_MAX_TEXT, TOO_LONG
+from casetrack.web.cases.forms import SwedishForm
+
+
+def _unit_id(value) -> int | None:
+    """Coerce the chosen unit; anything but an id in the schema's range becomes None (the
+    service then refuses it with a clear message, never a 500)."""
+    return value if isinstance(value, int) else ascii_int(value)
+
+
+class PublicSubmissionForm(SwedishForm):
+    org_unit_id = SelectField(
+        "Verksamhet",
+        coerce=_unit_id,
+        validate_choice=False,  # the view checks the unit with a clear message
+        validators=[InputRequired("Välj vilken verksamhet det gäller.")],
+    )
+    kind_code = RadioField(
+        "Vad vill du lämna?",
+        validate_choice=False,  # the service answers with a clear message
+        validators=[InputRequired("Välj om det är en synpunkt, ett klagomål eller ett beröm.")],
+    )
+    description = TextAreaField(
+        "Beskriv vad det gäller",
+        validators=[
+            DataRequired("Skriv vad det gäller."),
+            Length(max=PUBLIC_MAX_TEXT, message=TOO_LONG),
+        ],
+    )
+    is_anonymous = BooleanField("Jag vill vara anonym")
+    wants_feedback = RadioField(
+        "Vill du ha svar från oss?",
+        choices=[("ja", "Ja, jag vill ha svar"), ("nej", "Nej, jag behöver inget svar")],
+        default="ja",
+        validators=[InputRequired("Välj om du vill ha svar.")],
+    )
+    submitter_name = StringField(
+        "Namn (valfritt)", validators=[Optional(), Length(max=200, message="Högst 200 tecken.")]
+    )
+    submitter_email = EmailField(
+        "E-post (valfritt)",
+        validators=[
+            Optional(),
+            Length(max=254, message="Högst 254 tecken."),
+            Email(
+                "Ange en giltig e-postadress, t.ex. namn@exempel.se.", check_deliverability=False
+            ),
+        ],
+    )
+    submitter_phone = StringField(
+        "Telefon (valfritt)", validators=[Optional(), Length(max=40, message="Högst 40 tecken.")]
+    )
+    # Honeypot: hidden from people (CSS, aria-hidden, tabindex -1); bots fill it in.
+    website = StringField("Lämna det här fältet tomt")
+
+
+class FollowCaseForm(SwedishForm):
+    reference = StringField(
+        "Diarienummer",
+        validators=[
+            DataRequired("Skriv diarienumret, t.ex. AO-2026-00042."),
+            Length(max=40, message="Diarienumret är för långt."),
+        ],
+    )
+    receipt_code = StringField(
+        "Kvittenskod",
+        validators=[
+            DataRequired("Skriv kvittenskoden."),
+            Length(max=60, message="Kvittenskoden är för lång."),
+        ],
+    )
+
+
+class AddInformationForm(SwedishForm):
+    body = TextAreaField(
+        "Det här vill jag lägga till",
+        validators=[
+            DataRequired("Skriv det du vill lägga till."),
+            Length(max=PUBLIC_MAX_TEXT, message=TOO_LONG),
+        ],
+    )

@@ -1,0 +1,283 @@
+"""The public e-tjänst (no login): leave a synpunkt, klagomål or beröm; follow a case.
+
+The receipt code (kvittenskod) is shown once on the page that answers the POST, e-mailed
+when an address was given, typed back into a POST form to follow the case, and never put
+in a URL or a log line. Abuse protection without CAPTCHA: rate limits per client address
+(Flask-Limiter), a honeypot field, size limits, and a lock on a reference after repeated
+wrong codes.
+
+The lock (issue 16). References are sequential, so a lock on the reference alone let
+anyone shut a submitter out of their case with ten wrong codes from ten addresses. Wrong
+codes are counted three ways in the limiter storage:
+
+- per (reference, client address), FOLLOW_REFERENCE_FAILURES (10 per 15 minutes): that
+  address is then refused for that reference for the rest of the window;
+- per reference from all addresses, FOLLOW_REFERENCE_BACKSTOP (30 per 15 minutes): above
+  it the reference is under attack, and each address may fail only
+  FOLLOW_GUARDED_FAILURES (1 per 15 minutes) times for it;
+- the page's own per-address rate limit (FOLLOW_RATE_LIMIT) stays as it was.
+
+So the backstop never refuses an address that has not failed: the submitter, typing the
+right code from their own address, always gets in; an attacker gets one guess per address
+per window against a 78-bit code. Every wrong code is audited and security-logged
+("security.follow_failed", without the code); a refused attempt is too
+("security.follow_locked").
+
+The grant that opens the case page is kept on the server (casetrack.services.follow);
+the session holds only its random token.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+
+from casetrack import audit
+from casetrack.domain.case_numbers import REFERENCE_PATTERN
+from casetrack.domain.errors import DomainError
+from casetrack.extensions import db, limiter
+from casetrack.models import Case, OrgUnit
+from casetrack.queries import lookups
+from casetrack.services import follow as follow_service
+from casetrack.services import intake
+from casetrack.web.intake.forms import AddInformationForm, FollowCaseForm, PublicSubmissionForm
+
+bp = Blueprint("intake", __name__)
+log = logging.getLogger(__name__)
+
+# The session holds the token of the server-side grant (casetrack.services.follow),
+# which opens the case for 15 minutes after a correct reference and code.
+FOLLOW_SESSION_KEY = "_follow_grant"
+FOLLOW_SESSION_SECONDS = follow_service.GRANT_SECONDS
+# Levels a member of the public chooses among (enheter and their verksamheter).
+PUBLIC_LEVELS = ("enhet", "verksamhet")
+
+SUBMIT_LIMIT_MESSAGE = (
+    "Du har skickat in många meddelanden på kort tid. Vänta en stund och försök igen. "
+    "Brådskande? Ring kommunens kontaktcenter."
+)
+FOLLOW_LIMIT_MESSAGE = (
+    "Du har försökt många gånger på kort tid. Av säkerhetsskäl får du vänta en stund "
+    "innan du kan försöka igen."
+)
+INVALID_RECEIPT = (
+    "Diarienumret och kvittenskoden hör inte ihop. Kontrollera att du har skrivit av dem rätt."
+)
+REFERENCE_LOCKED = (
+    "Det har gjorts för många felaktiga försök för det här diarienumret. "
+    "Vänta 15 minuter och försök igen. Kopiera gärna koden från kvittensen eller mejlet."
+)
+
+
+def _submit_limit() -> str:
+    return current_app.config["CASETRACK"]["PUBLIC_RATE_LIMIT"]
+
+
+def _follow_limit() -> str:
+    return current_app.config["CASETRACK"]["FOLLOW_RATE_LIMIT"]
+
+
+def unit_choices() -> dict[str, list[tuple[int, str]]]:
+    """Active enheter and verksamheter grouped by their avdelning (for <optgroup>)."""
+    units = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.active.is_(True))).all()
+    by_id = {unit.id: unit for unit in units}
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for unit in units:
+        if unit.level not in PUBLIC_LEVELS:
+            continue
+        parent = by_id.get(unit.parent_id) if unit.parent_id else None
+        while parent is not None and parent.level != "avdelning":
+            parent = by_id.get(parent.parent_id) if parent.parent_id else None
+        group = parent.name if parent is not None else "Övriga verksamheter"
+        groups.setdefault(group, []).append((unit.id, unit.name))
+    return {
+        group: sorted(options, key=lambda option: option[1].casefold())
+        for group, options in sorted(groups.items(), key=lambda item: item[0].casefold())
+    }
+
+
+@bp.route("/lamna-synpunkt", methods=["GET", "POST"])
+@limiter.limit(_submit_limit, methods=["POST"], error_message=SUBMIT_LIMIT_MESSAGE)
+def submit():
+    """The public form. A valid POST is answered with the receipt page directly (no
+    redirect), so the code is shown once and never travels in a URL."""
+    form = PublicSubmissionForm()
+    groups = unit_choices()
+    form.org_unit_id.choices = groups
+    kinds = dict(lookups.options("kind"))
+    form.kind_code.choices = [(code, kinds[code]) for code in intake.PUBLIC_KINDS if code in kinds]
+    if request.method == "POST" and form.website.data:
+        # A bot filled in the honeypot: pretend success, save nothing.
+        log.info("public submission dropped: honeypot field filled in")
+        return render_template("intake/thanks.html")
+    if form.validate_on_submit():
+        offered = {unit_id for options in groups.values() for unit_id, _ in options}
+        if form.org_unit_id.data not in offered:
+            form.org_unit_id.errors.append("Välj en verksamhet i listan.")
+        else:
+            data = intake.PublicSubmission(
+                kind_code=form.kind_code.data,
+                org_unit_id=form.org_unit_id.data,
+                description=form.description.data,
+                is_anonymous=form.is_anonymous.data,
+                wants_feedback=form.wants_feedback.data == "ja",
+                submitter_name=form.submitter_name.data,
+                submitter_email=form.submitter_email.data,
+                submitter_phone=form.submitter_phone.data,
+            )
+            try:
+                case, code = intake.submit_public(data)
+                intake.queue_receipt_mail(case, code)
+            except DomainError as error:
+                db.session.rollback()
+                field = getattr(form, error.field or "", None)
+                (field.errors if field is not None else form.form_errors).append(error.message)
+            else:
+                reference, emailed = case.reference, bool(case.submitter_email)
+                unit_name = case.org_unit.name
+                db.session.commit()
+                return render_template(
+                    "intake/receipt.html",
+                    reference=reference,
+                    code=code,
+                    emailed=emailed,
+                    unit_name=unit_name,
+                )
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("intake/submit.html", form=form), status
+
+
+def _limits(setting: str):
+    return parse_many(current_app.config["CASETRACK"][setting])
+
+
+def _refused(reference: str, address: str) -> bool:
+    """True when ``address`` may not try a code for ``reference`` now (see the module)."""
+    strategy = limiter.limiter
+    if any(
+        not strategy.test(item, "follow-reference", reference, address)
+        for item in _limits("FOLLOW_REFERENCE_FAILURES")
+    ):
+        return True
+    under_attack = any(
+        not strategy.test(item, "follow-reference-all", reference)
+        for item in _limits("FOLLOW_REFERENCE_BACKSTOP")
+    )
+    return under_attack and any(
+        not strategy.test(item, "follow-reference-guarded", reference, address)
+        for item in _limits("FOLLOW_GUARDED_FAILURES")
+    )
+
+
+def _count_failure(reference: str, address: str) -> None:
+    strategy = limiter.limiter
+    for item in _limits("FOLLOW_REFERENCE_FAILURES"):
+        strategy.hit(item, "follow-reference", reference, address)
+    for item in _limits("FOLLOW_GUARDED_FAILURES"):
+        strategy.hit(item, "follow-reference-guarded", reference, address)
+    for item in _limits("FOLLOW_REFERENCE_BACKSTOP"):
+        strategy.hit(item, "follow-reference-all", reference)
+
+
+def _log_attempt(action: str, reference: str) -> None:
+    """Audit (and so security-log) a wrong or refused attempt: the case it names, if any,
+    and the client address; never the code that was typed."""
+    # Only a well-formed reference is looked up (a typed NUL must never reach the database).
+    case_id = (
+        db.session.scalar(sa.select(Case.id).where(Case.reference == reference))
+        if REFERENCE_PATTERN.fullmatch(reference)
+        else None
+    )
+    audit.record(
+        action, entity_type="case", entity_id=case_id, actor=None, actor_label=intake.PUBLIC_ACTOR
+    )
+    db.session.commit()
+
+
+def _authorised_case() -> Case | None:
+    """The case this browser proved it has the code for, within the last 15 minutes."""
+    case_id = follow_service.granted_case_id(session.get(FOLLOW_SESSION_KEY))
+    case = db.session.get(Case, case_id) if case_id is not None else None
+    if case is None or case.receipt_code_hash is None:
+        session.pop(FOLLOW_SESSION_KEY, None)
+        return None
+    return case
+
+
+@bp.route("/folj-arende", methods=["GET", "POST"])
+@limiter.limit(_follow_limit, methods=["POST"], error_message=FOLLOW_LIMIT_MESSAGE)
+def follow():
+    """Reference + receipt code by POST. Every wrong combination gets the same message."""
+    form = FollowCaseForm()
+    status = 200
+    if form.validate_on_submit():
+        reference = intake.normalise_reference(form.reference.data)
+        address = get_remote_address() or "-"
+        if _refused(reference, address):
+            _log_attempt("security.follow_locked", reference)
+            form.receipt_code.errors.append(REFERENCE_LOCKED)
+            status = 429
+        else:
+            case = intake.find_by_receipt(reference, form.receipt_code.data)
+            if case is None:
+                _count_failure(reference, address)
+                _log_attempt("security.follow_failed", reference)
+                form.receipt_code.errors.append(INVALID_RECEIPT)
+            else:
+                follow_service.end(session.get(FOLLOW_SESSION_KEY))
+                token = follow_service.grant(case)
+                db.session.commit()
+                session[FOLLOW_SESSION_KEY] = token
+                return redirect(url_for("intake.followed_case"))
+    if form.errors and status == 200:
+        status = 422
+    return render_template("intake/follow.html", form=form), status
+
+
+@bp.route("/folj-arende/ditt-arende", methods=["GET", "POST"])
+def followed_case():
+    """Status and återkoppling of the case, and a form to add information (POST)."""
+    case = _authorised_case()
+    if case is None:
+        return redirect(url_for("intake.follow"))
+    form = AddInformationForm()
+    if form.validate_on_submit():
+        try:
+            intake.add_submitter_information(case, form.body.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.body.errors.append(error.message)
+        else:
+            db.session.commit()
+            return redirect(url_for("intake.followed_case", _anchor="lagt-till"))
+    status = 422 if form.errors else 200
+    return render_template(
+        "intake/case.html", view=intake.public_view(case), form=form, labels=lookups.labels()
+    ), status
+
+
+@bp.route("/folj-arende/avsluta", methods=["POST"])
+def stop_following():
+    """Forget the case in this browser (e.g. on a shared computer): the grant is deleted
+    on the server, so a copy of the cookie opens nothing. CSRFProtect has already checked
+    the token."""
+    follow_service.end(session.pop(FOLLOW_SESSION_KEY, None))
+    db.session.commit()
+    flash(
+        "Du följer inte längre ärendet i den här webbläsaren. Ärendet handläggs som vanligt.",
+        "success",
+    )
+    return redirect(url_for("intake.follow"))
