@@ -98,3 +98,14 @@ def label_of(items, code: str | None) -> str:
         if item.code == code:
             return item.label
     return code
+
+
+# The levels of the organisation tree (org_unit.level; its CHECK constraint lists the same).
+UNIT_LEVELS = ("forvaltning", "avdelning", "enhet", "verksamhet", "arbetsgrupp")
+UNIT_LEVEL_LABELS = {
+    "forvaltning": "Förvaltning",
+    "avdelning": "Avdelning",
+    "enhet": "Enhet",
+    "verksamhet": "Verksamhet",
+    "arbetsgrupp": "Arbetsgrupp",
+}

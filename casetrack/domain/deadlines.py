@@ -7,6 +7,7 @@ filter overdue cases in SQL with ``received_on <= cutoff``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -17,6 +18,18 @@ DEFAULT_DEADLINES = {
     "feedback": 10,
     "lex_sarah_investigation": 2,
 }
+
+
+@dataclass
+class Deadline:
+    """A deadline as the case page shows it: met on a day, overdue, or still open."""
+
+    label: str
+    due: date
+    met_on: date | None
+    overdue: bool
+    # The case is closed: an unmet deadline is no longer "not done yet".
+    closed: bool = False
 
 
 def due_date(received_on: date, working_days: int) -> date:

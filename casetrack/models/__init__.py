@@ -1,38 +1,27 @@
-"""All models, importable from one place (DESIGN §7)."""
+"""All models, importable from one place (DESIGN §7): one module per aggregate."""
 
 from casetrack.models.access_log import AccessLogEntry
-from casetrack.models.account_link import AccountLink
 from casetrack.models.audit import AuditEntry
 from casetrack.models.base import Base, UTCDateTime, utcnow
 from casetrack.models.case import (
     Action,
+    Attachment,
     Case,
     CaseNote,
     CaseSearchDocument,
     Feedback,
+    FollowGrant,
     ReferenceCounter,
     case_category,
 )
-from casetrack.models.escalation import (
-    Attachment,
-    Escalation,
-    EscalationStep,
-    Investigation,
-    InvestigationCause,
-    OrgSetting,
-)
-from casetrack.models.org import (
-    OrgTreeVersion,
-    OrgUnit,
-    RoleAssignment,
-    User,
-    WebAuthnCredential,
-)
-from casetrack.models.outbox import OutboxMessage
+from casetrack.models.escalation import Escalation, EscalationStep
+from casetrack.models.investigation import Investigation, InvestigationCause
+from casetrack.models.mail import MessageTemplate, OutboxMessage
+from casetrack.models.organisation import OrgSetting, OrgTreeVersion, OrgUnit
 from casetrack.models.reference import CaseKind, Category, Channel, Source, Status
 from casetrack.models.report import ReportSnapshot, ReportSummaryVersion
-from casetrack.models.scheduler import JobOccurrence, MessageTemplate
-from casetrack.models.session_state import FollowGrant, SavedSearch
+from casetrack.models.scheduler import JobOccurrence
+from casetrack.models.user import AccountLink, RoleAssignment, SavedSearch, User, WebAuthnCredential
 
 __all__ = [
     "AccessLogEntry",

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casetrack.models.base import Base, utcnow
-from casetrack.models.org import User
+from casetrack.models.user import User
 
 
 class AccessLogEntry(Base):

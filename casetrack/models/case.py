@@ -1,4 +1,5 @@
-"""Cases (ärenden) and their children: återkoppling and åtgärder (DESIGN §2, §4)."""
+"""A case and what belongs to it: feedback, åtgärder, notes, attachments, its search
+text, its reference counter and the public follow grants (DESIGN §4)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casetrack.models.base import Base, utcnow
-from casetrack.models.org import OrgUnit, User
+from casetrack.models.organisation import OrgUnit
 from casetrack.models.reference import Category
+from casetrack.models.user import User
 
 case_category = sa.Table(
     "case_category",
@@ -19,6 +21,9 @@ case_category = sa.Table(
     # The report counts per category; this index serves "which cases have category X".
     sa.Index("ix_case_category_category_code_case_id", "category_code", "case_id"),
 )
+
+
+OPEN_ACTION_SQL = "done_on IS NULL OR (effect_verdict IS NULL AND effect_waived_reason IS NULL)"
 
 
 class ReferenceCounter(Base):
@@ -173,9 +178,6 @@ class Feedback(Base):
     case: Mapped[Case] = relationship(back_populates="feedback")
 
 
-OPEN_ACTION_SQL = "done_on IS NULL OR (effect_verdict IS NULL AND effect_waived_reason IS NULL)"
-
-
 class Action(Base):
     """Åtgärd: what, who, by when, done when, and the effect follow-up."""
 
@@ -256,3 +258,37 @@ class CaseSearchDocument(Base):
     )
     document: Mapped[str] = mapped_column(sa.Text)
     internal_document: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+
+
+class Attachment(Base):
+    """A file on a case, stored outside the web root under a random name."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("case_record.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    storage_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+
+# The proof that this browser typed the right reference and receipt code on "Följ ditt
+# ärende" (issue 16). The signed cookie holds only a random token; this table holds its
+# SHA-256, so a copied database does not hand out working grants, and "Sluta följa" and
+# expiry can end it.
+class FollowGrant(Base):
+    __tablename__ = "follow_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("case_record.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

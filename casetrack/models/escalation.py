@@ -1,5 +1,4 @@
-"""Investigation (utredning), the lex Sarah and lex Maria tracks, and attachments
-(DESIGN §4 step 6, issue #4)."""
+"""Lex Sarah and lex Maria tracks and their steps (DESIGN §5)."""
 
 from __future__ import annotations
 
@@ -10,48 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casetrack.models.base import Base, utcnow
 from casetrack.models.case import Case
-from casetrack.models.org import User
-
-
-class Investigation(Base):
-    """Utredning of a case: what happened, why (causes), assessment and conclusion."""
-
-    __tablename__ = "investigation"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("case_record.id", ondelete="CASCADE"), unique=True
-    )
-    started_on: Mapped[date | None]
-    what_happened: Mapped[str | None] = mapped_column(sa.Text)
-    assessment: Mapped[str | None] = mapped_column(sa.Text)
-    conclusion: Mapped[str | None] = mapped_column(sa.Text)
-    completed_on: Mapped[date | None]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
-
-    case: Mapped[Case] = relationship()
-    causes: Mapped[list[InvestigationCause]] = relationship(
-        back_populates="investigation",
-        order_by="InvestigationCause.id",
-        cascade="all, delete-orphan",
-    )
-
-
-class InvestigationCause(Base):
-    """A contributing cause; åtgärder can point at the cause they address."""
-
-    __tablename__ = "investigation_cause"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    investigation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("investigation.id", ondelete="CASCADE"), index=True
-    )
-    description: Mapped[str] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
-
-    investigation: Mapped[Investigation] = relationship(back_populates="causes")
+from casetrack.models.user import User
 
 
 class Escalation(Base):
@@ -120,37 +78,3 @@ class EscalationStep(Base):
 
     escalation: Mapped[Escalation] = relationship(back_populates="steps")
     recorded_by: Mapped[User | None] = relationship()
-
-
-class Attachment(Base):
-    """A file on a case, stored outside the web root under a random name."""
-
-    __tablename__ = "attachment"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("case_record.id", ondelete="CASCADE"), index=True
-    )
-    filename: Mapped[str] = mapped_column(sa.String(200))
-    content_type: Mapped[str] = mapped_column(sa.String(100))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    storage_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
-
-
-class OrgSetting(Base):
-    """An organisation setting editable in the app (deadlines, legal references)."""
-
-    __tablename__ = "org_setting"
-
-    key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
-    value: Mapped[str] = mapped_column(sa.Text)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
-    # Optimistic locking (migration 1030): bumped on every update; an edit form carries
-    # the version it was opened at, and a save from an older one is refused.
-    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
-
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -16,16 +16,26 @@ from sqlalchemy.orm import joinedload
 
 from casetrack.access import case_scope, in_units, subtree_ids, unit_ids_for
 from casetrack.domain.case_numbers import REFERENCE_PATTERN
-from casetrack.domain.deadlines import DEFAULT_DEADLINES, latest_overdue_received_on
+from casetrack.domain.deadlines import (
+    DEFAULT_DEADLINES,
+    Deadline,
+    due_date,
+    latest_overdue_received_on,
+)
 from casetrack.domain.roles import Permission
+from casetrack.domain.workdays import add_working_days
 from casetrack.extensions import db
 from casetrack.models import (
     Action,
     Case,
     CaseSearchDocument,
     Feedback,
+    RoleAssignment,
     User,
 )
+from casetrack.queries.escalation import late_step_case_ids, step_deadlines
+from casetrack.queries.lookups import open_status_codes
+from casetrack.queries.report import row_condition
 
 SORTS = {
     "inkom_desc": (Case.received_on.desc(), Case.id.desc()),
@@ -69,8 +79,6 @@ OPEN_LIKELIHOOD = 0.05
 
 
 def _open_status():
-    from casetrack.queries.lookups import open_status_codes
-
     condition = Case.status_code.in_(open_status_codes())
     if db.session.get_bind().dialect.name == "sqlite":
         return sa.func.likelihood(condition, sa.literal_column(str(OPEN_LIKELIHOOD)))
@@ -137,8 +145,6 @@ def any_overdue(today: date, within: tuple = ()):
     few uncompleted tracks through the escalation table. An OR of all rules per case would
     make the database read every case of the units, closed ones included.
     """
-    from casetrack.queries.escalation import late_step_case_ids
-
     open_rules = sa.select(Case.id).where(
         *within,
         sa.or_(feedback_overdue(today), acknowledgement_overdue(today), action_overdue(today)),
@@ -156,8 +162,6 @@ def due_soon(today: date, within: tuple = ()):
 def _due_by_horizon(today: date):
     """Open cases with a deadline before the reminder horizon (overdue ones included)."""
     from datetime import timedelta
-
-    from casetrack.domain.workdays import add_working_days
 
     lead = int(current_app.config["CASETRACK"].get("FEEDBACK_REMINDER_DAYS_BEFORE", 2))
     horizon = add_working_days(today, lead) + timedelta(days=1)
@@ -263,16 +267,12 @@ def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
         else:
             stmt = stmt.where(_search_clause(user, flt.text, db.session.get_bind().dialect.name))
     if flt.report_row:
-        from casetrack.queries.report import row_condition
-
         stmt = stmt.where(row_condition(flt.report_row))
     return stmt.order_by(*SORTS.get(flt.sort, SORTS["inkom_desc"]))
 
 
 def handler_choices(user: User) -> list[tuple[int, str]]:
     """Handlers of the units ``user`` may read, for the handler filter and assignment."""
-    from casetrack.models import RoleAssignment
-
     units = unit_ids_for(user, Permission.CASE_READ)
     if not units:
         return []
@@ -372,8 +372,6 @@ def reminder_count(user: User, today: date) -> int:
     handle_units = sorted(unit_ids_for(user, Permission.CASE_HANDLE))
     if not handle_units:
         return 0
-    from casetrack.queries.escalation import late_step_case_ids
-
     mine = (
         case_scope(user, Permission.CASE_READ, frozenset(handle_units)),
         sa.or_(Case.assigned_handler_id == user.id, Case.assigned_handler_id.is_(None)),
@@ -402,20 +400,8 @@ def reminder_count(user: User, today: date) -> int:
     return db.session.scalar(stmt) or 0
 
 
-@dataclass
-class Deadline:
-    label: str
-    due: date
-    met_on: date | None
-    overdue: bool
-    # The case is closed: an unmet deadline is no longer "not done yet".
-    closed: bool = False
-
-
 def deadlines_for(case: Case, today: date, is_closed: bool) -> list[Deadline]:
     """The deadlines shown on the case page, with whether each is met or overdue."""
-    from casetrack.domain.deadlines import due_date
-
     result = []
     has_contact = not case.is_anonymous and (case.submitter_email or case.submitter_phone)
     if case.kind_code != "deviation" and has_contact:
@@ -442,7 +428,5 @@ def deadlines_for(case: Case, today: date, is_closed: bool) -> list[Deadline]:
                 Deadline(f"Åtgärd: {action.description[:60]}", action.due_on, None,
                          not is_closed and action.due_on < today)
             )  # fmt: skip
-    from casetrack.queries.escalation import step_deadlines
-
     result.extend(step_deadlines(case, today))
     return result

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 
 from casetrack.domain import escalation as rules
-from casetrack.domain.deadlines import due_date
+from casetrack.domain.deadlines import Deadline, due_date
 from casetrack.extensions import db
 from casetrack.models import Case, Escalation, EscalationStep
 from casetrack.queries import settings as org_settings
@@ -43,7 +43,6 @@ def step_deadlines(case: Case, today: date) -> list:
 
 
 def _track_deadlines(track: Escalation, deadlines: list, today: date) -> list:
-    from casetrack.queries.cases import Deadline
 
     first = {}
     for step in track.steps:

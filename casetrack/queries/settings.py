@@ -7,17 +7,13 @@ A key that is not stored answers its default from ``casetrack.domain.escalation`
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
 
-from casetrack import audit
-from casetrack.domain.errors import DomainError
 from casetrack.domain.escalation import default_settings
 from casetrack.domain.numbers import ascii_int
 from casetrack.extensions import db
-from casetrack.models import OrgSetting, User, utcnow
+from casetrack.models import OrgSetting
 
 
 def _stored() -> dict[str, str]:
@@ -82,39 +78,7 @@ def all_settings() -> dict[str, str]:
     return values
 
 
-def set_setting(actor: User, key: str, value: str, *, now: datetime | None = None) -> None:
-    """Store ``value`` for ``key``. Audited with the old and new value. Never commits."""
-    now = now or utcnow()
-    defaults = default_settings()
-    if key not in defaults:
-        raise DomainError("Okänd inställning.", "key")
-    value = (value or "").strip()
-    if not value:
-        raise DomainError("Ange ett värde.", "value")
-    limits = bounds(key)
-    if limits is not None:
-        number = ascii_int(value, maximum=100_000_000_000)
-        if number is None or not limits[0] <= number <= limits[1]:
-            raise DomainError(f"Ange ett heltal mellan {limits[0]} och {limits[1]}.", "value")
-    elif defaults[key].isdigit() and ascii_int(value, maximum=100_000_000_000) is None:
-        raise DomainError("Ange ett heltal.", "value")
-    row = db.session.get(OrgSetting, key)
-    before = row.value if row is not None else defaults[key]
-    if row is None:
-        row = OrgSetting(key=key, value=value, updated_at=now, updated_by_id=actor.id)
-        db.session.add(row)
-    else:
-        row.value = value
-        row.updated_at = now
-        row.updated_by_id = actor.id
+def forget_for_request() -> None:
+    """Drop this request's copy of the stored settings (after a setting was changed)."""
     if has_request_context():
         g.pop("_org_settings", None)
-    audit.record(
-        "setting.changed",
-        entity_type="org_setting",
-        entity_id=None,
-        actor=actor,
-        before={"key": key, "value": before},
-        after={"key": key, "value": value},
-        occurred_at=now,
-    )

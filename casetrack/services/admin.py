@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from casetrack import audit
+from casetrack.domain.codes import UNIT_LEVELS
 from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
@@ -26,7 +27,6 @@ from casetrack.models import (
     Status,
     User,
 )
-from casetrack.models.org import UNIT_LEVELS
 from casetrack.services import account_links, users
 
 REFERENCE_TABLES = {

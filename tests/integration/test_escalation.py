@@ -13,11 +13,11 @@ from casetrack.domain.errors import DomainError, NotPermitted, StaleCase
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, Case
-from casetrack.queries import settings as org_settings
 from casetrack.queries.cases import any_overdue, deadlines_for
 from casetrack.services import classification, handling
 from casetrack.services import escalation as service
 from casetrack.services import investigation as investigation_service
+from casetrack.services import settings as setting_service
 from casetrack.web.cases.history import describe
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
@@ -437,7 +437,7 @@ def test_step_deadlines_show_on_the_case_and_count_as_overdue(people, case):
     assert overdue_on(date(2026, 6, 23)) == [case.id]
     assert labels["Lex Sarah: Ställningstagande"].due == date(2026, 7, 3)
 
-    org_settings.set_setting(people["sas"], "deadline.lex_sarah.dokumenterad", "3")
+    setting_service.set_setting(people["sas"], "deadline.lex_sarah.dokumenterad", "3")
     db.session.commit()
     labels = {d.label: d for d in deadlines_for(case, date(2026, 6, 23), False)}
     assert labels["Lex Sarah: Rapporten dokumenterad"].due == date(2026, 6, 24)

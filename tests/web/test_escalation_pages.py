@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import Attachment, AuditEntry, Case, Escalation
+from casetrack.services import settings as setting_service
 from tests.conftest import csrf_from
 from tests.web.test_handling_pages import _form_fields
 
@@ -286,9 +287,7 @@ def test_attachments_are_checked_by_content(client, auth, case, name, content, m
 
 
 def test_too_large_attachment_gets_a_swedish_message(client, auth, case, people):
-    from casetrack.queries import settings as org_settings
-
-    org_settings.set_setting(people["sas"], "attachment.max_bytes", "1024")
+    setting_service.set_setting(people["sas"], "attachment.max_bytes", "1024")
     db.session.commit()
     auth.login("h@test.example")
     response = _upload(client, case, "foto.png", PNG + b"\x00" * 2000)

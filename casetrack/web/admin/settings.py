@@ -14,6 +14,7 @@ from casetrack.domain.errors import DomainError
 from casetrack.domain.escalation import default_settings
 from casetrack.extensions import db
 from casetrack.queries import settings as org_settings
+from casetrack.services import settings as setting_service
 from casetrack.web.admin.views import bp, save_versioned
 from casetrack.web.cases.forms import SwedishForm
 
@@ -55,7 +56,7 @@ class SettingForm(SwedishForm):
 
 def _set(key: str, value: str) -> None:
     try:
-        org_settings.set_setting(current_user, key, value)
+        setting_service.set_setting(current_user, key, value)
     except DomainError as error:
         error.field = "value"
         raise

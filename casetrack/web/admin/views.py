@@ -13,12 +13,12 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from casetrack.access import is_admin, org_tree
+from casetrack.domain.codes import UNIT_LEVEL_LABELS
 from casetrack.domain.errors import DomainError, StaleRecord
 from casetrack.domain.numbers import ascii_int
 from casetrack.domain.roles import ROLE_LABELS, Role
 from casetrack.extensions import db
 from casetrack.models import OrgUnit, RoleAssignment, User
-from casetrack.models.org import UNIT_LEVEL_LABELS
 from casetrack.services import account_links, security_keys
 from casetrack.services import admin as admin_service
 from casetrack.services import users as users_service

@@ -1,4 +1,5 @@
-"""Organisation tree, users and their unit-scoped role assignments (DESIGN §3)."""
+"""People: accounts, their unit-scoped role assignments, security keys, the one-time
+links e-mailed about their own account and their saved case-list searches (DESIGN §3)."""
 
 from __future__ import annotations
 
@@ -9,58 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casetrack.domain.roles import Role
 from casetrack.models.base import Base, utcnow
-
-UNIT_LEVELS = ("forvaltning", "avdelning", "enhet", "verksamhet", "arbetsgrupp")
-UNIT_LEVEL_LABELS = {
-    "forvaltning": "Förvaltning",
-    "avdelning": "Avdelning",
-    "enhet": "Enhet",
-    "verksamhet": "Verksamhet",
-    "arbetsgrupp": "Arbetsgrupp",
-}
-
-
-class OrgUnit(Base):
-    """A unit in the organisation tree, of any depth."""
-
-    __tablename__ = "org_unit"
-    __table_args__ = (
-        sa.CheckConstraint(
-            "level IN ('forvaltning', 'avdelning', 'enhet', 'verksamhet', 'arbetsgrupp')",
-            name="level",
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
-    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(200))
-    level: Mapped[str] = mapped_column(sa.String(20))
-    # Prefix of case references for cases in this subtree (nearest ancestor's wins).
-    reference_prefix: Mapped[str | None] = mapped_column(sa.String(6))
-    active: Mapped[bool] = mapped_column(default=True)
-    # Optimistic locking (migration 1030): bumped on every update; an edit form carries
-    # the version it was opened at, and a save from an older one is refused.
-    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
-
-    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list[OrgUnit]] = relationship(back_populates="parent")
-
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
-
-    def __repr__(self) -> str:
-        return f"<OrgUnit {self.code}>"
-
-
-class OrgTreeVersion(Base):
-    """One row (id 1) whose token the database replaces on every write to ``org_unit``
-    (triggers, migration 0980): processes cache the tree and reload it when the token
-    they read differs from the one they cached (casetrack/access/org_tree.py)."""
-
-    __tablename__ = "org_tree_version"
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    token: Mapped[str] = mapped_column(sa.String(64))
+from casetrack.models.organisation import OrgUnit
 
 
 class User(Base):
@@ -165,3 +115,63 @@ class WebAuthnCredential(Base):
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+# One-time links e-mailed to a person about their own account (issue 16).
+# ``password``: choose a password (a new account, or a reset an administrator asked for).
+# ``mfa_reset``: an administrator asked to reset the person's second factor; the person
+# confirms by following the link, or a second administrator approves on the account page.
+# Only the SHA-256 of the token is stored; the token itself is only in the e-mail. A link
+# is used once (its state leaves ``open`` in one compare-and-set UPDATE), expires, and a
+# new link of the same purpose replaces the older ones.
+LINK_PURPOSES = ("password", "mfa_reset")
+
+
+# open: waiting; used: followed by the person; approved: a second administrator approved
+# (mfa_reset); replaced: a newer link of the same purpose was sent.
+LINK_STATES = ("open", "used", "approved", "replaced")
+
+
+class AccountLink(Base):
+    __tablename__ = "account_link"
+    __table_args__ = (
+        sa.CheckConstraint("purpose IN ('password', 'mfa_reset')", name="purpose"),
+        sa.CheckConstraint("state IN ('open', 'used', 'approved', 'replaced')", name="state"),
+        sa.Index("ix_account_link_user_purpose_state", "user_id", "purpose", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    purpose: Mapped[str] = mapped_column(sa.String(20))
+    # SHA-256 (hex) of the token in the link.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    state: Mapped[str] = mapped_column(sa.String(10), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    # The administrator who asked for it (None: the command line or the person).
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    ended_at: Mapped[datetime | None]
+    # The second administrator who approved an mfa_reset.
+    ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+
+
+# What a browser session refers to is kept on the server (issue 16): the signed session
+# cookie is readable (base64) and cannot be revoked, so it holds only random ids. A saved
+# search holds the words of a case-list search, under the opaque key in the list's URL,
+# usable only by the login session (``owner_hash``) and user that saved them.
+class SavedSearch(Base):
+    __tablename__ = "saved_search"
+    __table_args__ = (sa.UniqueConstraint("owner_hash", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_hash: Mapped[str] = mapped_column(sa.String(64))
+    key: Mapped[str] = mapped_column(sa.String(32))
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

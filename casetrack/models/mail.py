@@ -1,4 +1,4 @@
-"""E-mail waiting to be sent (DESIGN §6): written in the request's transaction, sent after."""
+"""E-mail: the outbox delivered by the mailer, and the templates administrators edit."""
 
 from __future__ import annotations
 
@@ -38,3 +38,21 @@ class OutboxMessage(Base):
     # never send it twice; a claim older than the mailer's timeout is taken over.
     claimed_at: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(sa.String(32))
+
+
+class MessageTemplate(Base):
+    """An e-mail text the organisation can edit, with {placeholders}."""
+
+    __tablename__ = "message_template"
+
+    code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # Optimistic locking (migration 1030): bumped on every update; an edit form carries
+    # the version it was opened at, and a save from an older one is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
