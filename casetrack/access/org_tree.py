@@ -36,12 +36,11 @@ from sqlalchemy.orm import Session
 
 from casetrack.extensions import db
 from casetrack.models import OrgTreeVersion, OrgUnit
-from casetrack.web.common.rendered_options import RenderedOptions
 
 _G_KEY = "_org_tree"
 _MAX_DATABASES = 8  # trees kept per process (one per database URL)
-# Option lists kept per tree (one per distinct set of units asked for; a förvaltning-wide
-# list with its HTML is about half a megabyte, an enhet's a few kB).
+# Option lists kept per tree (one per distinct set of units asked for; the web layer keeps
+# their <option> HTML per tree version, web/common/rendered_options.py).
 MAX_MEMOISED_CHOICES = 64
 
 
@@ -67,7 +66,7 @@ class OrgTree:
     token: str | None
     units: dict[int, Unit]
     children: dict[int | None, tuple[int, ...]]
-    _choices: dict[frozenset[int], RenderedOptions] = field(default_factory=dict)
+    _choices: dict[frozenset[int], tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, token: str | None) -> OrgTree:
@@ -95,15 +94,15 @@ class OrgTree:
         ids.all_units = bool(found) and len(found) == len(self.units)
         return ids
 
-    def tree_choices(self, ids: frozenset[int]) -> RenderedOptions:
+    def tree_choices(self, ids: frozenset[int]) -> tuple[tuple[str, str], ...]:
         """(id, name indented by depth) of ``ids`` in tree order: each unit after its
         parent, siblings by name; a unit whose parent is not in ``ids`` starts a tree.
-        Memoised per set of ids, with the options' HTML (built on first use)."""
+        Memoised per set of ids."""
         key = frozenset(ids)
         if key not in self._choices:
             if len(self._choices) >= MAX_MEMOISED_CHOICES:
                 self._choices.clear()
-            self._choices[key] = RenderedOptions(self._in_tree_order(key))
+            self._choices[key] = tuple(self._in_tree_order(key))
         return self._choices[key]
 
     def _in_tree_order(self, ids: frozenset[int]):

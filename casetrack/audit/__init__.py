@@ -8,10 +8,9 @@ security event stream for the municipality's central log system (K3-77).
 from casetrack.audit.trail import (
     AuditLogImmutable,
     diff,
-    entries_for_case,
     init_app,
     log_access,
     record,
 )
 
-__all__ = ["AuditLogImmutable", "diff", "entries_for_case", "init_app", "log_access", "record"]
+__all__ = ["AuditLogImmutable", "diff", "init_app", "log_access", "record"]

@@ -123,17 +123,6 @@ def init_app(app: Flask) -> None:
         return response
 
 
-def entries_for_case(case: Case) -> list[AuditEntry]:
-    """The audit trail of one case, oldest first."""
-    return list(
-        db.session.scalars(
-            sa.select(AuditEntry)
-            .where(AuditEntry.case_id == case.id)
-            .order_by(AuditEntry.occurred_at, AuditEntry.id)
-        )
-    )
-
-
 @sa.event.listens_for(Session, "before_flush")
 def _refuse_audit_changes(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):

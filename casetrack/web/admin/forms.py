@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from casetrack.domain.codes import UNIT_LEVEL_LABELS
 from casetrack.domain.roles import ROLE_LABELS
 from casetrack.services.admin import BLOCK_REASONS
-from casetrack.web.cases.forms import SwedishForm
+from casetrack.web.common.forms import SwedishForm
 
 
 def _optional_int(value):

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import ROLE_LABELS
-from casetrack.extensions import db
-from casetrack.models import RoleAssignment, User, utcnow
+from casetrack.models import User, utcnow
+from casetrack.queries import admin as admin_queries
 from casetrack.services import admin as admin_service
 from casetrack.web.admin.forms import BlockForm
 from casetrack.web.admin.views import _get_or_404, bp
+from casetrack.web.common.submit import run
 
 
 def _form(user_id: int, submitted: bool = False) -> BlockForm:
@@ -34,11 +32,7 @@ def _form(user_id: int, submitted: bool = False) -> BlockForm:
 def _render(failed: BlockForm | None = None, failed_id: int | None = None, status: int = 200):
     hours = int(current_app.config["CASETRACK"]["SESSION_ABSOLUTE_HOURS"])
     since = utcnow() - timedelta(hours=hours)
-    accounts = db.session.scalars(
-        sa.select(User)
-        .where(User.active.is_(True))
-        .options(selectinload(User.role_assignments).joinedload(RoleAssignment.org_unit))
-    ).all()
+    accounts = admin_queries.accounts(active_only=True)
     rows = [(u, u.last_login_at is not None and u.last_login_at >= since) for u in accounts]
 
     def order(row):
@@ -71,16 +65,9 @@ def block_user(user_id: int):
     form = _form(user_id, submitted=True)
     if not form.validate():
         return _render(form, user_id, 422)
-    try:
-        admin_service.block_user(current_user, account, form.reason.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(
-            f"Kontot för {account.name} är spärrat. Alla inloggningar är avslutade och "
-            "kontot kan inte logga in igen förrän det aktiveras.",
-            "success",
-        )
+    run(
+        lambda: admin_service.block_user(current_user, account, form.reason.data),
+        f"Kontot för {account.name} är spärrat. Alla inloggningar är avslutade och "
+        "kontot kan inte logga in igen förrän det aktiveras.",
+    )
     return redirect(url_for("admin.incident"))

@@ -3,22 +3,21 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from casetrack.domain.errors import DomainError
 from casetrack.domain.messages import PLACEHOLDERS
-from casetrack.extensions import db
 from casetrack.models import MessageTemplate
+from casetrack.queries import admin as admin_queries
 from casetrack.queries import outbox as outbox_queries
 from casetrack.services import messages as message_service
 from casetrack.services import outbox as outbox_service
-from casetrack.web.admin.views import bp, save_versioned
+from casetrack.web.admin.views import _get_or_404, bp
 from casetrack.web.auth.forms import PostForm
-from casetrack.web.cases.forms import SwedishForm
+from casetrack.web.common.forms import SwedishForm
+from casetrack.web.common.submit import form_status, run, save
 
 
 class TemplateForm(SwedishForm):
@@ -39,37 +38,32 @@ class TemplateForm(SwedishForm):
 
 @bp.route("/meddelanden")
 def message_templates():
-    templates = db.session.scalars(sa.select(MessageTemplate).order_by(MessageTemplate.name)).all()
+    templates = admin_queries.message_templates()
     return render_template("admin/message_templates.html", templates=templates)
 
 
 @bp.route("/meddelanden/<code>", methods=["GET", "POST"])
 def edit_message_template(code: str):
-    template = db.session.get(MessageTemplate, code)
-    if template is None:
-        abort(404)
+    template = _get_or_404(MessageTemplate, code)
     form = TemplateForm(obj=template)
-    status = 200
+    saved = None
     if form.validate_on_submit():
-        status = save_versioned(
+        saved = save(
             form,
-            template.version,
             lambda: message_service.update_template(
                 current_user, code, subject=form.subject.data, body=form.body.data
             ),
+            version=template.version,
         )
-        if status is None:
-            db.session.commit()
+        if saved:
             flash(f"Meddelandet ”{template.name}” är sparat.", "success")
             return redirect(url_for("admin.message_templates"))
-    elif form.errors:
-        status = 422
     return render_template(
         "admin/message_template_edit.html",
         template=template,
         form=form,
         placeholders=PLACEHOLDERS,
-    ), status
+    ), form_status(form, saved)
 
 
 @bp.route("/utkorg")
@@ -87,12 +81,8 @@ def retry_message(message_id: int):
     form = PostForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        outbox_service.retry(current_user, message_id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Meddelandet skickas igen vid nästa utskick.", "success")
+    run(
+        lambda: outbox_service.retry(current_user, message_id),
+        "Meddelandet skickas igen vid nästa utskick.",
+    )
     return redirect(url_for("admin.outbox"))

@@ -10,13 +10,12 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from casetrack.domain import escalation as rules
-from casetrack.domain.errors import DomainError
 from casetrack.domain.escalation import default_settings
-from casetrack.extensions import db
 from casetrack.queries import settings as org_settings
 from casetrack.services import settings as setting_service
-from casetrack.web.admin.views import bp, save_versioned
-from casetrack.web.cases.forms import SwedishForm
+from casetrack.web.admin.views import bp
+from casetrack.web.common.forms import SwedishForm
+from casetrack.web.common.submit import form_status, save
 
 LEGAL_LABELS = {
     "legal.lex_sarah": "Lagrum som visas för lex Sarah",
@@ -54,14 +53,6 @@ class SettingForm(SwedishForm):
     version = HiddenField()  # the setting's version when opened; 0 while only a default
 
 
-def _set(key: str, value: str) -> None:
-    try:
-        setting_service.set_setting(current_user, key, value)
-    except DomainError as error:
-        error.field = "value"
-        raise
-
-
 @bp.route("/installningar")
 def settings():
     values = org_settings.all_settings()
@@ -77,15 +68,17 @@ def edit_setting(key: str):
         abort(404)
     form = SettingForm(value=org_settings.get(key), version=org_settings.version(key))
     form.value.label.text = describe(key)
-    status = 200
+    saved = None
     if form.validate_on_submit():
-        status = save_versioned(form, org_settings.version(key), lambda: _set(key, form.value.data))
-        if status is None:
-            db.session.commit()
+        saved = save(
+            form,
+            lambda: setting_service.set_setting(current_user, key, form.value.data),
+            version=org_settings.version(key),
+            default_field="value",  # every refusal is about the value (the key is the URL's)
+        )
+        if saved:
             flash(f"Inställningen ”{describe(key)}” är sparad.", "success")
             return redirect(url_for("admin.settings"))
-    elif form.errors:
-        status = 422
     return render_template(
         "admin/setting_edit.html", form=form, key=key, default=defaults[key]
-    ), status
+    ), form_status(form, saved)

@@ -6,24 +6,23 @@ they may not see. None of these pages shows case content (SECURITY.md K3-22).
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
+from flask_login import current_user
 
-from casetrack.access import is_admin, org_tree
+from casetrack.access import org_tree
+from casetrack.access.guard import guard_blueprint
 from casetrack.domain.codes import UNIT_LEVEL_LABELS
-from casetrack.domain.errors import DomainError, StaleRecord
-from casetrack.domain.numbers import ascii_int
-from casetrack.domain.roles import ROLE_LABELS, Role
+from casetrack.domain.errors import DomainError
+from casetrack.domain.roles import ROLE_LABELS, Permission, Role
 from casetrack.extensions import db
 from casetrack.models import OrgUnit, RoleAssignment, User
+from casetrack.queries import admin as admin_queries
 from casetrack.services import account_links, security_keys
 from casetrack.services import admin as admin_service
 from casetrack.services import users as users_service
 from casetrack.web.admin.forms import EditUnitForm, NewUnitForm, ReferenceForm, RoleForm, UserForm
 from casetrack.web.auth.forms import PostForm
+from casetrack.web.common.submit import form_status, run, save
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -34,43 +33,7 @@ REFERENCE_TITLES = {
     "category": "Kategorier",
     "status": "Statusar",
 }
-
-
-@bp.before_request
-@login_required
-def require_admin():
-    if not is_admin(current_user):
-        abort(404)
-
-
-def _field_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field or "", None)
-    (field.errors if field is not None else form.form_errors).append(error.message)
-
-
-def save_versioned(form, current_version: int, change) -> int | None:
-    """Save an edit form that carries the version it was opened at: None when saved (and
-    flushed), else the status to answer with the message on the form: 409 when someone
-    else saved in between (or the version is missing), 422 for a refused value."""
-    try:
-        # What was posted, not the value the form was filled with from the row.
-        posted = form.version.raw_data[0] if form.version.raw_data else None
-        StaleRecord.check(current_version, ascii_int(posted))
-        change()
-        db.session.flush()  # the UPDATE checks the version too, for a save racing this one
-    except (StaleRecord, StaleDataError):
-        db.session.rollback()
-        form.form_errors.append(StaleRecord.MESSAGE)
-        return 409
-    except DomainError as error:
-        db.session.rollback()
-        _field_error(form, error)
-        return 422
-    return None
-
-
-def _units() -> list[OrgUnit]:
-    return list(db.session.scalars(sa.select(OrgUnit).order_by(OrgUnit.name)))
+guard_blueprint(bp, Permission.ADMINISTER)
 
 
 def _active_units_in_tree_order() -> list[tuple[str, str]]:
@@ -80,7 +43,7 @@ def _active_units_in_tree_order() -> list[tuple[str, str]]:
 
 
 def _get_or_404(model, ident):
-    obj = db.session.get(model, ident)
+    obj = admin_queries.row(model, ident)
     if obj is None:
         abort(404)
     return obj
@@ -96,27 +59,24 @@ def index():
 
 @bp.route("/anvandare")
 def users():
-    accounts = db.session.scalars(
-        sa.select(User)
-        .options(selectinload(User.role_assignments).joinedload(RoleAssignment.org_unit))
-        .order_by(User.name)
-    ).all()
-    return render_template("admin/users.html", users=accounts, role_labels=ROLE_LABELS)
+    return render_template(
+        "admin/users.html", users=admin_queries.accounts(), role_labels=ROLE_LABELS
+    )
 
 
 @bp.route("/anvandare/ny", methods=["GET", "POST"])
 def new_user():
     form = UserForm()
+    saved = None
     if form.validate_on_submit():
-        try:
-            user = admin_service.create_account(
+        saved = save(
+            form,
+            lambda: admin_service.create_account(
                 current_user, email=form.email.data, name=form.name.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if saved:
+            user = saved.value
             flash(
                 f"Kontot för {user.name} är skapat. {user.name} får ett e-postmeddelande med "
                 f"en länk för att välja sitt lösenord (giltig i "
@@ -124,8 +84,7 @@ def new_user():
                 "success",
             )
             return redirect(url_for("admin.user", user_id=user.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("admin/user_new.html", form=form), status
+    return render_template("admin/user_new.html", form=form), form_status(form, saved)
 
 
 def _render_user(user: User, role_form: RoleForm | None = None, status: int = 200):
@@ -154,18 +113,14 @@ def add_role(user_id: int):
     account = _get_or_404(User, user_id)
     form = RoleForm()
     form.org_unit_id.choices = _active_units_in_tree_order()
-    if form.validate_on_submit():
-        try:
-            admin_service.add_role(
-                current_user, account, Role(form.role.data), form.org_unit_id.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            flash("Rollen är tillagd.", "success")
-            return redirect(url_for("admin.user", user_id=account.id))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: admin_service.add_role(
+            current_user, account, Role(form.role.data), form.org_unit_id.data
+        ),
+    ):
+        flash("Rollen är tillagd.", "success")
+        return redirect(url_for("admin.user", user_id=account.id))
     return _render_user(account, form, 422)
 
 
@@ -327,14 +282,7 @@ def _post_action(account: User, action, message: str):
     """A button on the account page: CSRF check, one service call, commit, flash."""
     if not PostForm().validate_on_submit():
         abort(400)
-    try:
-        action()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
+    run(action, message)
     return redirect(url_for("admin.user", user_id=account.id))
 
 
@@ -343,7 +291,7 @@ def _post_action(account: User, action, message: str):
 
 def _tree() -> list[tuple[int, OrgUnit]]:
     """(depth, unit) pairs in tree order, for an indented list."""
-    units = _units()
+    units = admin_queries.units()
     children: dict[int | None, list[OrgUnit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
@@ -384,21 +332,16 @@ def new_unit():
         if len(roots) == 1:
             form.parent_id.data = roots[0].id
         form.level.data = "enhet"
+    saved = None
     if form.validate_on_submit():
-        try:
-            unit = admin_service.create_unit(
-                current_user, code=form.code.data, name=form.name.data, level=form.level.data,
-                parent_id=form.parent_id.data, reference_prefix=form.reference_prefix.data,
-            )  # fmt: skip
-        except DomainError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Enheten {unit.name} är skapad.", "success")
+        saved = save(form, lambda: admin_service.create_unit(
+            current_user, code=form.code.data, name=form.name.data, level=form.level.data,
+            parent_id=form.parent_id.data, reference_prefix=form.reference_prefix.data,
+        ))  # fmt: skip
+        if saved:
+            flash(f"Enheten {saved.value.name} är skapad.", "success")
             return redirect(url_for("admin.units"))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("admin/unit_form.html", form=form, unit=None), status
+    return render_template("admin/unit_form.html", form=form, unit=None), form_status(form, saved)
 
 
 @bp.route("/organisation/<int:unit_id>", methods=["GET", "POST"])
@@ -406,23 +349,16 @@ def edit_unit(unit_id: int):
     unit = _get_or_404(OrgUnit, unit_id)
     form = EditUnitForm(obj=unit)
     form.parent_id.choices = _parent_choices(exclude=unit)
-    status = 200
+    saved = None
     if form.validate_on_submit():
-        status = save_versioned(
-            form,
-            unit.version,
-            lambda: admin_service.update_unit(
-                current_user, unit, name=form.name.data, parent_id=form.parent_id.data,
-                reference_prefix=form.reference_prefix.data, active=form.active.data,
-            ),
-        )  # fmt: skip
-        if status is None:
-            db.session.commit()
+        saved = save(form, lambda: admin_service.update_unit(
+            current_user, unit, name=form.name.data, parent_id=form.parent_id.data,
+            reference_prefix=form.reference_prefix.data, active=form.active.data,
+        ), version=unit.version)  # fmt: skip
+        if saved:
             flash("Ändringarna är sparade.", "success")
             return redirect(url_for("admin.units"))
-    elif form.errors:
-        status = 422
-    return render_template("admin/unit_form.html", form=form, unit=unit), status
+    return render_template("admin/unit_form.html", form=form, unit=unit), form_status(form, saved)
 
 
 @bp.route("/organisation/<int:unit_id>/ta-bort")
@@ -451,15 +387,7 @@ def delete_unit(unit_id: int):
     unit = _get_or_404(OrgUnit, unit_id)
     if not PostForm().validate_on_submit():
         abort(400)
-    name = unit.name
-    try:
-        admin_service.delete_unit(current_user, unit)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Enheten {name} är borttagen.", "success")
+    run(lambda: admin_service.delete_unit(current_user, unit), f"Enheten {unit.name} är borttagen.")
     return redirect(url_for("admin.units"))
 
 
@@ -469,7 +397,7 @@ def delete_unit(unit_id: int):
 @bp.route("/referensdata")
 def reference_data():
     tables = {
-        name: db.session.scalars(sa.select(model).order_by(model.sort_order, model.code)).all()
+        name: admin_queries.reference_rows(model)
         for name, model in admin_service.REFERENCE_TABLES.items()
     }
     return render_template("admin/reference.html", tables=tables, titles=REFERENCE_TITLES)
@@ -483,26 +411,19 @@ def edit_reference(table: str, code: str):
     form = ReferenceForm(obj=row)
     if table != "kind":
         del form.retention_years
-    status = 200
+    saved = None
     if form.validate_on_submit():
-        status = save_versioned(
-            form,
-            row.version,
-            lambda: admin_service.update_reference(
-                current_user, table, code, label=form.label.data, active=form.active.data,
-                sort_order=form.sort_order.data,
-                retention_years=form.retention_years.data if table == "kind" else None,
-            ),
-        )  # fmt: skip
-        if status is None:
-            db.session.commit()
+        saved = save(form, lambda: admin_service.update_reference(
+            current_user, table, code, label=form.label.data, active=form.active.data,
+            sort_order=form.sort_order.data,
+            retention_years=form.retention_years.data if table == "kind" else None,
+        ), version=row.version)  # fmt: skip
+        if saved:
             flash("Ändringen är sparad.", "success")
             return redirect(url_for("admin.reference_data"))
-    elif form.errors:
-        status = 422
     return render_template(
         "admin/reference_edit.html", form=form, row=row, title=REFERENCE_TITLES[table]
-    ), status
+    ), form_status(form, saved)
 
 
 # The e-mail screens (issue #7), the organisation settings (deadlines, legal references)

@@ -8,22 +8,18 @@ not see): they are the accounts that are offered a phishing-resistant second fac
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from casetrack.access.guard import guard_blueprint
 from casetrack.domain.errors import DomainError
 from casetrack.extensions import db
 from casetrack.services import security_keys
 from casetrack.web.auth.forms import PostForm, SecurityKeyForm
 from casetrack.web.auth.login import WEBAUTHN_CHALLENGE_KEY, relying_party
+from casetrack.web.common.submit import save
 
 bp = Blueprint("account", __name__, url_prefix="/konto")
-
-
-@bp.before_request
-@login_required
-def require_admin():
-    if not security_keys.may_register(current_user):
-        abort(404)
+guard_blueprint(bp, security_keys.may_register)
 
 
 def _page(form: SecurityKeyForm, status: int = 200):
@@ -49,24 +45,20 @@ def security_keys_page():
 @bp.route("/sakerhetsnyckel", methods=["POST"])
 def add_security_key():
     form = SecurityKeyForm()
-    if form.validate_on_submit():
-        try:
-            security_keys.add_key(
-                current_user._get_current_object(),
-                relying_party(),
-                name=form.name.data,
-                credential_json=form.credential.data,
-                session_challenge=session.pop(WEBAUTHN_CHALLENGE_KEY, None),
-            )
-        except DomainError as error:
-            db.session.commit()  # the used challenge and the audit entry stay
-            field = getattr(form, error.field or "", None)
-            (field.errors if field is not None else form.form_errors).append(error.message)
-        else:
-            db.session.commit()
-            flash("Säkerhetsnyckeln är tillagd. Du kan använda den nästa gång du loggar in.",
-                  "success")  # fmt: skip
-            return redirect(url_for("account.security_keys_page"))
+    if form.validate_on_submit() and save(
+        form,
+        lambda: security_keys.add_key(
+            current_user._get_current_object(),
+            relying_party(),
+            name=form.name.data,
+            credential_json=form.credential.data,
+            session_challenge=session.pop(WEBAUTHN_CHALLENGE_KEY, None),
+        ),
+        keep_refused=True,  # the used challenge and the audit entry stay
+    ):
+        flash("Säkerhetsnyckeln är tillagd. Du kan använda den nästa gång du loggar in.",
+              "success")  # fmt: skip
+        return redirect(url_for("account.security_keys_page"))
     return _page(form, 422)
 
 

@@ -26,12 +26,12 @@ from flask import (
 )
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from casetrack import audit
 from casetrack.domain.errors import DomainError
 from casetrack.extensions import db
 from casetrack.infra import throttle
 from casetrack.models import User
-from casetrack.services import mfa, security_keys, users
+from casetrack.queries import accounts
+from casetrack.services import mfa, security_keys, sessions, users
 from casetrack.web.auth.forms import CodeForm, LoginForm, PostForm, SecurityKeyLoginForm
 from casetrack.web.common.security import is_safe_next, mark_login
 
@@ -42,9 +42,6 @@ PENDING_KEY = "_mfa_pending"
 PENDING_SECONDS = 300
 # The challenge of the open WebAuthn ceremony (base64url); its hash is on the account.
 WEBAUTHN_CHALLENGE_KEY = "_webauthn_challenge"
-
-# Kept for callers that import the forms from here.
-LogoutForm = PostForm
 
 
 def throttled_message(minutes: int) -> str:
@@ -72,33 +69,41 @@ def _user_for_identity(identity: str | None) -> User | None:
         user_id, generation = (int(part) for part in (identity or "").split(":"))
     except ValueError:
         return None
-    user = db.session.get(User, user_id)
+    user = accounts.user(user_id)
     if user is None or not user.active or user.session_generation != generation:
         return None
     return user
 
 
-def _pending_user() -> User | None:
-    """The user who gave the right password and now owes a second factor, if any."""
+def _pending_user(*, enrolled: bool) -> User | None:
+    """The user who gave the right password and now owes a second factor, if any: one
+    who has enrolled theirs (``enrolled``), or one who must enrol it now."""
     pending = session.get(PENDING_KEY) or {}
     if time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None
-    return _user_for_identity(pending.get("identity"))
+    user = _user_for_identity(pending.get("identity"))
+    if user is None or (user.mfa_enabled_at is not None) != enrolled:
+        return None
+    return user
+
+
+def _password_first():
+    flash("Logga in med e-postadress och lösenord först.", "info")
+    return redirect(url_for("auth.login"))
 
 
 def _finish_login(user: User, next_url: str | None):
     """Rotate the session, log the user in, audit, commit, redirect."""
     mark_login()
     login_user(user)
-    audit.record("auth.login", entity_type="user", entity_id=user.id, actor=user)
+    sessions.logged_in(user)
     db.session.commit()
     return redirect(next_url if is_safe_next(next_url) else url_for("main.index"))
 
 
-def _audit_mfa(action: str, user: User, step: str = "login") -> None:
+def _audit_mfa(user: User, *, throttled: bool, step: str = "login") -> None:
     """A wrong or throttled second-factor code (audited and committed at once, K3-76)."""
-    audit.record(action, entity_type="user", entity_id=user.id, actor=user,
-                 after={"step": step})  # fmt: skip
+    sessions.second_factor_refused(user, throttled=throttled, step=step)
     db.session.commit()
 
 
@@ -113,19 +118,13 @@ def login():
         wait = throttle.blocked("login", form.email.data)
         user = None if wait else users.authenticate(form.email.data, form.password.data)
         if wait:
-            audit.record(
-                "auth.login_throttled", entity_type="user", entity_id=None, actor=None,
-                actor_label="inloggning",
-            )  # fmt: skip
+            sessions.login_refused(throttled=True)
             db.session.commit()
             form.password.errors.append(throttled_message(wait))
             status = 429
         elif user is None:
             throttle.failed("login", form.email.data)
-            audit.record(
-                "auth.login_failed", entity_type="user", entity_id=None, actor=None,
-                actor_label="inloggning",
-            )  # fmt: skip
+            sessions.login_refused(throttled=False)
             db.session.commit()
             form.password.errors.append(LOGIN_FAILED)
         else:
@@ -170,16 +169,15 @@ def _render_second_factor(user: User, form: CodeForm, key_form: SecurityKeyLogin
 @bp.route("/logga-in/kod", methods=["GET", "POST"])
 def second_factor():
     """Step two: the code from the authenticator app (or a security key, below)."""
-    user = _pending_user()
-    if user is None or user.mfa_enabled_at is None:
-        flash("Logga in med e-postadress och lösenord först.", "info")
-        return redirect(url_for("auth.login"))
+    user = _pending_user(enrolled=True)
+    if user is None:
+        return _password_first()
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
         wait = throttle.blocked("mfa", user.email)
         if wait:
-            _audit_mfa("auth.mfa_throttled", user)
+            _audit_mfa(user, throttled=True)
             form.code.errors.append(throttled_message(wait))
             status = 429
         else:
@@ -191,7 +189,7 @@ def second_factor():
                 throttle.succeeded("mfa", user.email)
                 return _finish_login(user, session.get(PENDING_KEY, {}).get("next"))
             throttle.failed("mfa", user.email)
-            _audit_mfa("auth.mfa_failed", user)
+            _audit_mfa(user, throttled=False)
             form.code.errors.append(mfa.WRONG_CODE)
     if form.errors and status == 200:
         status = 422
@@ -201,10 +199,9 @@ def second_factor():
 @bp.route("/logga-in/sakerhetsnyckel", methods=["POST"])
 def security_key_login():
     """Step two with a security key: the browser's signed answer to the challenge."""
-    user = _pending_user()
-    if user is None or user.mfa_enabled_at is None:
-        flash("Logga in med e-postadress och lösenord först.", "info")
-        return redirect(url_for("auth.login"))
+    user = _pending_user(enrolled=True)
+    if user is None:
+        return _password_first()
     key_form = SecurityKeyLoginForm()
     status = 422
     if key_form.validate_on_submit():
@@ -235,10 +232,9 @@ def security_key_login():
 @bp.route("/logga-in/aktivera-tvastegsverifiering", methods=["GET", "POST"])
 def enrol_second_factor():
     """First login of an account that must use a second factor: set up the app."""
-    user = _pending_user()
-    if user is None or user.mfa_enabled_at is not None:
-        flash("Logga in med e-postadress och lösenord först.", "info")
-        return redirect(url_for("auth.login"))
+    user = _pending_user(enrolled=False)
+    if user is None:
+        return _password_first()
     try:
         secret = mfa.secret_for_enrolment(user)
     except mfa.SecretUnavailable:
@@ -249,7 +245,7 @@ def enrol_second_factor():
     if form.validate_on_submit():
         wait = throttle.blocked("mfa", user.email)
         if wait:
-            _audit_mfa("auth.mfa_throttled", user, step="enrol")
+            _audit_mfa(user, throttled=True, step="enrol")
             form.code.errors.append(throttled_message(wait))
             status = 429
         else:
@@ -258,7 +254,7 @@ def enrol_second_factor():
             except DomainError as error:
                 db.session.rollback()
                 throttle.failed("mfa", user.email)
-                _audit_mfa("auth.mfa_failed", user, step="enrol")
+                _audit_mfa(user, throttled=False, step="enrol")
                 form.code.errors.append(error.message)
             else:
                 flash("Tvåstegsverifiering är aktiverad för ditt konto.", "success")
@@ -281,8 +277,7 @@ def logout():
     if not PostForm().validate_on_submit():
         return redirect(url_for("main.index"))
     user = current_user._get_current_object()
-    users.end_all_sessions(user)
-    audit.record("auth.logout", entity_type="user", entity_id=user.id, actor=user)
+    sessions.logged_out(user)
     db.session.commit()
     logout_user()
     session.clear()

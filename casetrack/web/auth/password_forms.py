@@ -6,7 +6,7 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from casetrack.services.users import MAX_PASSWORD_LENGTH
-from casetrack.web.cases.forms import SwedishForm
+from casetrack.web.common.forms import SwedishForm
 
 TOO_LONG = f"Lösenordet får ha högst {MAX_PASSWORD_LENGTH} tecken."
 NEW_HINT = (

@@ -19,18 +19,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from casetrack.domain.errors import DomainError
 from casetrack.extensions import db
 from casetrack.services import account_links
 from casetrack.web.auth.forms import PostForm
 from casetrack.web.auth.password_forms import NEW_HINT, ChangePasswordForm, ChoosePasswordForm
+from casetrack.web.common.submit import form_status, save
 
 bp = Blueprint("passwords", __name__, url_prefix="/konto")
-
-
-def _field_error(form, error: DomainError, default: str) -> None:
-    field = getattr(form, error.field or default, None) or getattr(form, default)
-    field.errors = [*field.errors, error.message]
 
 
 def _link_gone(reason: str):
@@ -57,50 +52,42 @@ def choose_password():
     if link is None:
         return _link_gone("password")
     form = ChoosePasswordForm()
-    status = 200
     if form.validate_on_submit():
-        try:
-            account_links.set_password_with_link(token, form.password.data)
-        except account_links.LinkInvalid:
-            db.session.rollback()
+        saved = save(
+            form,
+            lambda: account_links.set_password_with_link(token, form.password.data),
+            default_field="password",
+        )
+        if isinstance(saved.error, account_links.LinkInvalid):
             return _link_gone("password")
-        except DomainError as error:
-            db.session.rollback()
-            _field_error(form, error, "password")
-        else:
-            db.session.commit()
+        if saved:
             _end_login_here()
             flash("Ditt lösenord är sparat. Logga in med det.", "success")
             return redirect(url_for("auth.login"))
-    if form.errors:
-        status = 422
     return render_template(
         "account/choose_password.html", form=form, user=link.user, hint=NEW_HINT
-    ), status
+    ), form_status(form)
 
 
 @bp.route("/losenord", methods=["GET", "POST"])
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    status = 200
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
+
+        def change():
             account_links.change_password(user, form.current_password.data, form.new_password.data)
-        except DomainError as error:
-            db.session.rollback()
-            _field_error(form, error, "new_password")
-        else:
             db.session.flush()
             db.session.refresh(user, ["session_generation"])
-            db.session.commit()
+
+        if save(form, change, default_field="new_password"):
             login_user(user)  # this session, under the new generation; the others end
             flash("Ditt lösenord är bytt. Du är utloggad överallt utom här.", "success")
             return redirect(url_for("main.index"))
-    if form.errors:
-        status = 422
-    return render_template("account/change_password.html", form=form, hint=NEW_HINT), status
+    return render_template("account/change_password.html", form=form, hint=NEW_HINT), form_status(
+        form
+    )
 
 
 @bp.route("/tvastegsverifiering", methods=["GET", "POST"])

@@ -1,19 +1,17 @@
-"""Forms for registering and editing cases, with WTForms' Swedish messages."""
+"""Forms for registering and listing cases, and the handling forms of the case page, each
+with its own choices (``fill``) and blank data (``initial``)."""
 
 from __future__ import annotations
 
-from markupsafe import Markup, escape
+from flask_login import current_user
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
-    HiddenField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import (
     DataRequired,
@@ -24,18 +22,15 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS
+from casetrack.domain.dates import local_date
+from casetrack.models import Case, utcnow
+from casetrack.queries import cases as case_queries
+from casetrack.queries import lookups
+from casetrack.services import investigation as investigation_service
 from casetrack.services.cases import MAX_TEXT, MAX_TITLE
-from casetrack.web.common.forms import CasetrackForm
-
-
-class SwedishForm(CasetrackForm):
-    class Meta:
-        locales = ("sv_SE", "sv")
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
+from casetrack.services.handling import NO_FEEDBACK_REASONS
+from casetrack.web.common.forms import LargeSelect, MultiCheckboxField, SwedishForm, VersionedForm
 
 
 def _optional_code(value: str | None) -> str | None:
@@ -100,36 +95,6 @@ class RegisterCaseForm(SwedishForm):
     )
 
 
-class LargeSelect(widgets.Select):
-    """A <select> for long lists (a förvaltning has some 1,650 verksamheter): the same
-    HTML as WTForms' widget, built as one string with markupsafe's C ``escape`` for every
-    value and label, instead of a widget call and ``html_params`` per option (which cost a
-    quality lead's list page some 25 ms). When the field has ``rendered_options`` (a
-    ``RenderedOptions`` that is the tail of its choices), their HTML built once is reused."""
-
-    def __call__(self, field, **kwargs):
-        kwargs.setdefault("id", field.id)
-        current = "" if field.data is None else str(field.data)
-        rendered = getattr(field, "rendered_options", None)
-        plain = field.choices[: len(field.choices) - len(rendered)] if rendered else field.choices
-        options = "".join(
-            f'<option value="{escape(value)}"{" selected" if str(value) == current else ""}>'
-            f"{escape(label)}</option>"
-            for value, label in plain
-        )
-        if rendered is not None:
-            html, index = rendered.html
-            selected = index.get(current)
-            if selected is None:
-                options += "".join(html)
-            else:
-                chosen = html[selected].replace("<option ", "<option selected ", 1)
-                options += "".join((*html[:selected], chosen, *html[selected + 1 :]))
-        attributes = widgets.html_params(name=field.name, **kwargs)  # escapes the values
-        # Every piece above is escaped; see .ci/accepted-findings.toml (B704).
-        return Markup(f"<select {attributes}>{options}</select>")  # noqa: S704
-
-
 class CaseFilterForm(SwedishForm):
     """The list filters: GET parameters with codes and ids only, never personal data."""
 
@@ -176,22 +141,82 @@ class SearchForm(SwedishForm):
     )
 
 
-class VersionedForm(SwedishForm):
-    """Every form that changes a case carries the version it was opened at."""
+class CasePageForm(SwedishForm):
+    """A form on the case page. It fills its own choices (``fill``: on the blank form the
+    page shows, and on a submitted one before it is validated) and says what a blank one
+    holds (``initial``); ``casetrack.web.cases.page`` builds the page from the registered
+    actions (``case_action``), so a new form needs no change there."""
 
-    version = HiddenField(validators=[InputRequired()])
-    opened_at = HiddenField()
+    def fill(self, case: Case, item=None) -> None:
+        """Set the choices; ``item`` is the action or lex track the form belongs to."""
+
+    @classmethod
+    def initial(cls, case: Case, item=None) -> dict:
+        """The data of the blank form."""
+        return {}
+
+    # A lex track's decision step that the form records (a decider's form, on the page
+    # while the track allows the step); None for every other form.
+    decides: str | None = None
+
+    def offered(self) -> bool:
+        """False when the form has nothing to offer (the page leaves it out)."""
+        return True
+
+    @classmethod
+    def blank(cls, case: Case, item=None):
+        """The form as the page shows it, opened at the case's current version."""
+        form = cls(formdata=None, **cls.initial(case, item))
+        if "version" in form:
+            form.version.data = case.version
+            form.opened_at.data = utcnow().isoformat()
+        return form
 
 
-class AssignForm(VersionedForm):
+class CaseChangeForm(VersionedForm, CasePageForm):
+    """A case page form that changes the case: it carries the version it was opened at."""
+
+
+def today():
+    """Today in Sweden: the date a blank form suggests."""
+    return local_date(utcnow())
+
+
+def short(text: str, length: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+class AssignForm(CaseChangeForm):
     handler_id = SelectField("Handläggare", coerce=str, validate_choice=True)
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {"handler_id": str(case.assigned_handler_id or "")}
 
-class StatusForm(VersionedForm):
+    def fill(self, case, item=None):
+        self.handler_id.choices = [
+            ("", "Ingen tilldelad"),
+            *[(str(uid), n) for uid, n in case_queries.handler_choices(current_user)],
+        ]
+
+
+class StatusForm(CaseChangeForm):
     status_code = SelectField("Ny status", validate_choice=True)
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {"status_code": case.status_code}
 
-class DetailsForm(VersionedForm):
+    def fill(self, case, item=None):
+        self.status_code.choices = [
+            (code, label)
+            for code, label in lookups.options("status")
+            if lookups.status_types().get(code) == "open"
+        ]
+
+
+class DetailsForm(CaseChangeForm):
     title = StringField(
         "Rubrik",
         validators=[
@@ -206,8 +231,23 @@ class DetailsForm(VersionedForm):
         "Om Annat: ange vad", validators=[Optional(), Length(max=200, message="Högst 200 tecken.")]
     )
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {
+            "title": case.title,
+            "source_code": case.source_code or "",
+            "channel_code": case.channel_code or "",
+            "category_codes": [c.code for c in case.categories],
+            "category_other_note": case.category_other_note,
+        }
 
-class FeedbackForm(VersionedForm):
+    def fill(self, case, item=None):
+        self.source_code.choices = [("", "Ej angivet"), *lookups.options("source")]
+        self.channel_code.choices = [("", "Ej angivet"), *lookups.options("channel")]
+        self.category_codes.choices = lookups.options("category")
+
+
+class FeedbackForm(CaseChangeForm):
     given_on = DateField("Datum", validators=[InputRequired("Ange datum (ÅÅÅÅ-MM-DD).")])
     given_to = StringField(
         "Till vem",
@@ -221,8 +261,19 @@ class FeedbackForm(VersionedForm):
     # Label set on the case page with the address ("Skicka som e-post till …").
     send_email = BooleanField("Skicka som e-post")
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {
+            "given_on": today(),
+            "given_to": "" if case.is_anonymous else (case.submitter_name or ""),
+        }
 
-class ActionForm(VersionedForm):
+    def fill(self, case, item=None):
+        self.method.choices = [(m.code, m.label) for m in FEEDBACK_METHODS]
+        self.send_email.label.text = f"Skicka som e-post till {case.submitter_email}"
+
+
+class ActionForm(CaseChangeForm):
     description = TextAreaField(
         "Åtgärd", validators=[DataRequired("Beskriv åtgärden."), Length(max=MAX_TEXT)]
     )
@@ -235,8 +286,20 @@ class ActionForm(VersionedForm):
         "Vilken orsak åtgärden avser (valfritt)", coerce=_optional_code, validate_choice=False
     )
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {"responsible": current_user.name}
 
-class CompleteActionForm(VersionedForm):
+    def fill(self, case, item=None):
+        self.cause_id.choices = [
+            ("", "Ingen särskild orsak"),
+            *[(str(c.id), short(c.description)) for c in investigation_service.causes_of(case)],
+        ]
+
+
+class CompleteActionForm(CaseChangeForm):
+    """One per åtgärd (``item``)."""
+
     done_on = DateField("Genomförd datum", validators=[InputRequired("Ange datum (ÅÅÅÅ-MM-DD).")])
     effect_evaluated_on = DateField("Effekten följdes upp", validators=[Optional()])
     effect_verdict = SelectField("Effekt", validate_choice=True)
@@ -245,23 +308,48 @@ class CompleteActionForm(VersionedForm):
         validators=[Optional(), Length(max=500, message="Högst 500 tecken.")],
     )
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {
+            "done_on": item.done_on or today(),
+            "effect_evaluated_on": item.effect_evaluated_on,
+            "effect_verdict": item.effect_verdict or "",
+            "effect_waived_reason": item.effect_waived_reason,
+        }
 
-class NoteForm(SwedishForm):
+    def fill(self, case, item=None):
+        self.effect_verdict.choices = [
+            ("", "Inte bedömd ännu"),
+            *[(v.code, v.label) for v in EFFECT_VERDICTS],
+        ]
+
+
+class NoteForm(CasePageForm):
     body = TextAreaField(
         "Intern anteckning",
         validators=[DataRequired("Skriv anteckningen."), Length(max=MAX_TEXT)],
     )
 
 
-class AcknowledgeForm(VersionedForm):
+class AcknowledgeForm(CaseChangeForm):
     acknowledged_on = DateField(
         "Mottagningsbekräftelse skickad", validators=[InputRequired("Ange datum (ÅÅÅÅ-MM-DD).")]
     )
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {"acknowledged_on": today()}
 
-class CloseForm(VersionedForm):
+
+class CloseForm(CaseChangeForm):
     no_feedback_reason = SelectField("Om ingen återkoppling lämnats: varför", validate_choice=True)
 
+    def fill(self, case, item=None):
+        self.no_feedback_reason.choices = [
+            ("", "Återkoppling är lämnad"),
+            *NO_FEEDBACK_REASONS.items(),
+        ]
 
-class ReopenForm(VersionedForm):
+
+class ReopenForm(CaseChangeForm):
     pass

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
-
-from casetrack.extensions import db
-from casetrack.models import AuditEntry, OrgUnit, User
+from casetrack.models import AuditEntry
+from casetrack.queries import history as history_queries
 from casetrack.queries.lookups import labels
 from casetrack.services.cases import REDACTED
 
@@ -104,14 +102,8 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
                 user_ids.add(values["ivo_reported_by_id"])
             if isinstance(values.get("org_unit_id"), int):
                 unit_ids.add(values["org_unit_id"])
-    names = dict(
-        db.session.execute(sa.select(User.id, User.name).where(User.id.in_(user_ids))).all()
-    )
-    units = dict(
-        db.session.execute(
-            sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(unit_ids))
-        ).all()
-    )
+    names = history_queries.user_names(user_ids)
+    units = history_queries.unit_names(unit_ids)
 
     def show(field: str, value) -> str:
         if value is None or value == "" or value == []:

@@ -3,32 +3,45 @@ attachments on the case page, and the "Ny lex Sarah-rapport" page."""
 
 from __future__ import annotations
 
+from flask_login import current_user
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from casetrack.domain import escalation as rules
+from casetrack.models import Investigation
+from casetrack.queries import lookups
+from casetrack.services import escalation as escalation_service
+from casetrack.services import investigation as investigation_service
 from casetrack.services.cases import MAX_TEXT
-from casetrack.web.cases.forms import SwedishForm, VersionedForm
+from casetrack.web.cases.forms import CaseChangeForm, today
+from casetrack.web.common.forms import SwedishForm
 
 DATE_MESSAGE = "Ange datum (ÅÅÅÅ-MM-DD)."
 
 
-class InvestigationForm(VersionedForm):
+class InvestigationForm(CaseChangeForm):
     started_on = DateField("Utredningen påbörjad", validators=[Optional()])
     what_happened = TextAreaField("Vad hände", validators=[Optional(), Length(max=MAX_TEXT)])
     assessment = TextAreaField("Bedömning", validators=[Optional(), Length(max=MAX_TEXT)])
     conclusion = TextAreaField("Slutsats", validators=[Optional(), Length(max=MAX_TEXT)])
     completed_on = DateField("Utredningen avslutad", validators=[Optional()])
 
+    @classmethod
+    def initial(cls, case, item=None):
+        investigation: Investigation | None = investigation_service.investigation_of(case)
+        names = ("started_on", "what_happened", "assessment", "conclusion", "completed_on")
+        return {name: getattr(investigation, name) if investigation else None for name in names}
 
-class CauseForm(VersionedForm):
+
+class CauseForm(CaseChangeForm):
     description = TextAreaField(
         "Bidragande orsak",
         validators=[DataRequired("Beskriv orsaken."), Length(max=MAX_TEXT)],
     )
 
 
-class StartTrackForm(VersionedForm):
+class StartTrackForm(CaseChangeForm):
     track = SelectField("Vilken utredning", validate_choice=True)
     reported_on = DateField("Rapporten mottogs", validators=[InputRequired(DATE_MESSAGE)])
     reporter_name = StringField(
@@ -43,14 +56,53 @@ class StartTrackForm(VersionedForm):
         validators=[DataRequired("Beskriv vad rapporten gäller."), Length(max=MAX_TEXT)],
     )
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {"reported_on": today()}
 
-class StepForm(VersionedForm):
+    def fill(self, case, item=None):
+        existing = {t.track for t in escalation_service.tracks_of(case)}
+        self.track.choices = [
+            (code, label) for code, label in rules.TRACK_LABELS.items() if code not in existing
+        ]
+
+    def offered(self) -> bool:
+        return bool(self.track.choices)  # both tracks are started
+
+
+class StepForm(CaseChangeForm):
+    """One per lex track (``item``)."""
+
     step = SelectField("Steg", validate_choice=True)
     occurred_on = DateField("Datum", validators=[InputRequired(DATE_MESSAGE)])
     text = TextAreaField("Text", validators=[Optional(), Length(max=MAX_TEXT)])
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {"occurred_on": today()}
 
-class DecisionForm(VersionedForm):
+    def fill(self, case, item=None):
+        recorded = [s.step for s in item.steps] if item else []
+        serious = item.is_serious if item else None
+        steps = rules.STEPS[item.track] if item else {}
+        self.step.choices = [
+            (code, step.label)
+            for code, step in steps.items()
+            if code in rules.PLAIN_STEPS
+            and rules.refusal(item.track, code, recorded, serious) is None
+        ]
+        # A submitted step that is no longer available is refused by the service with
+        # the reason, rather than by the choice check with a generic message.
+        chosen = self.step.data
+        if chosen and chosen in steps and chosen not in {c for c, _ in self.step.choices}:
+            self.step.choices.append((chosen, steps[chosen].label))
+
+    def offered(self) -> bool:
+        return bool(self.step.choices)
+
+
+class DecisionForm(CaseChangeForm):
+    decides = rules.DECISION
     decided_on = DateField("Datum för ställningstagandet", validators=[InputRequired(DATE_MESSAGE)])
     is_confirmed = BooleanField("Missförhållande")
     is_risk = BooleanField("Påtaglig risk för missförhållande")
@@ -60,8 +112,20 @@ class DecisionForm(VersionedForm):
         validators=[DataRequired("Motivera ställningstagandet."), Length(max=MAX_TEXT)],
     )
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {"decided_on": today()}
 
-class IvoReportForm(VersionedForm):
+    def fill(self, case, item=None):
+        if item is not None:
+            words = rules.DECISION_WORDS[item.track]
+            self.is_confirmed.label.text = words["is_confirmed"]
+            self.is_risk.label.text = words["is_risk"]
+            self.is_serious.label.text = words["is_serious"]
+
+
+class IvoReportForm(CaseChangeForm):
+    decides = rules.IVO_REPORT
     reported_on = DateField("Anmälan skickad till IVO", validators=[InputRequired(DATE_MESSAGE)])
     ivo_reference = StringField(
         "IVO:s diarienummer",
@@ -70,32 +134,54 @@ class IvoReportForm(VersionedForm):
     reported_by_id = SelectField("Vem gjorde anmälan", validate_choice=True)
     text = TextAreaField("Kommentar", validators=[Optional(), Length(max=MAX_TEXT)])
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {"reported_on": today(), "reported_by_id": str(current_user.id)}
 
-class NoIvoReportForm(VersionedForm):
+    def fill(self, case, item=None):
+        users = escalation_service.deciders_for(case, item.track) if item else []
+        self.reported_by_id.choices = [(str(u.id), u.name) for u in users]
+
+
+class NoIvoReportForm(CaseChangeForm):
+    decides = rules.NO_IVO_REPORT
     decided_on = DateField("Datum", validators=[InputRequired(DATE_MESSAGE)])
     reason = TextAreaField(
         "Skäl till att ingen anmälan görs",
         validators=[DataRequired("Ange skälet till att ingen anmälan görs."), Length(max=MAX_TEXT)],
     )
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {"decided_on": today()}
 
-class IaForm(VersionedForm):
+
+class IaForm(CaseChangeForm):
     ia_reported_on = DateField("Rapporterad i IA", validators=[InputRequired(DATE_MESSAGE)])
     ia_reference = StringField(
         "Referens i IA",
         validators=[DataRequired("Ange referensen (ärendenumret) i IA."), Length(max=60)],
     )
 
+    @classmethod
+    def initial(cls, case, item=None):
+        return {"ia_reported_on": case.ia_reported_on or today(), "ia_reference": case.ia_reference}
 
-class UnmarkIaForm(VersionedForm):
+
+class UnmarkIaForm(CaseChangeForm):
     pass
 
 
-class KindForm(VersionedForm):
+class KindForm(CaseChangeForm):
     kind_code = SelectField("Ny ärendetyp", validate_choice=True)
 
+    def fill(self, case, item=None):
+        self.kind_code.choices = [
+            (code, label) for code, label in lookups.options("kind") if code != case.kind_code
+        ]
 
-class AttachmentForm(VersionedForm):
+
+class AttachmentForm(CaseChangeForm):
     file = FileField("Fil")
 
 

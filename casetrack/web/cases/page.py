@@ -1,123 +1,216 @@
-"""Building the case page with its handling forms (shared by the view and the handling
-endpoints, which re-render it with the submitted form and its errors)."""
+"""The case page and the forms on it.
+
+Every form that changes a case from its page is one registered action::
+
+    @bp.route("/tilldela", methods=["POST"])
+    @case_action("assign", forms.AssignForm, anchor="handlaggning",
+                 success="Handläggare är ändrad.")
+    def assign(case, form, expected):
+        handling.assign_handler(current_user, case, ..., expected_version=expected)
+
+``case_action`` registers the form under its key and turns the function into the POST
+view: load the case for the action's permission (404 out of scope), read the version the
+form was opened at (none readable: 409), fill the form's choices, validate (422: the page
+again with the submitted form), call the function, save (``web.common.submit``: 409
+with what changed since the form was opened, 422 with the refusal at its field), flash,
+redirect to the anchor. ``render_case_page`` builds the page's blank forms from the same
+registry (``form.blank``, ``form.fill``), so adding a form touches the module of its
+view and the form class, not the page builder.
+"""
 
 from __future__ import annotations
 
-from flask import render_template
-from flask_login import current_user
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
-from casetrack.access import may_handle
+from casetrack.access import get_case_or_404, may_handle
+from casetrack.domain import escalation as rules
 from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS
 from casetrack.domain.dates import local_date
+from casetrack.domain.numbers import ascii_int
+from casetrack.domain.roles import Permission
 from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
+from casetrack.queries import history as history_queries
 from casetrack.queries import lookups
+from casetrack.services import escalation as escalation_service
 from casetrack.services.handling import NO_FEEDBACK_REASONS
-from casetrack.web.cases import forms
-from casetrack.web.cases import lex_page as escalation_page
+from casetrack.web.cases import lex_page
+from casetrack.web.cases.forms import CasePageForm
+from casetrack.web.cases.history import describe
+from casetrack.web.common.submit import save
+
+CASE_PAGE_OPTIONS = (
+    selectinload(Case.categories),
+    selectinload(Case.feedback),
+    selectinload(Case.actions),
+    selectinload(Case.notes),
+)
 
 
-def _versioned(form_cls, case: Case, **data):
-    form = form_cls(formdata=None, **data)
-    form.version.data = case.version
-    form.opened_at.data = utcnow().isoformat()
+@dataclass(frozen=True)
+class CaseAction:
+    """A form on the case page and what its POST does (see the module docstring)."""
+
+    key: str
+    form: type[CasePageForm]
+    anchor: str  # where the page opens after the change; may name the route's ids
+    success: str
+    permission: Permission  # CASE_HANDLE: a handler's form; ESCALATION_RECORD: a recorder's
+    section: str  # the page's dict of the blank form: "forms" or "extra_forms"
+    per: str | None  # None: one form on the page; "action" or "track": one per åtgärd / track
+    item: Callable | None  # item(case, **route ids): the åtgärd or track, 404/403 as it must
+
+
+# Registered actions by key, in the order the page lists them (the views' modules).
+ACTIONS: dict[str, CaseAction] = {}
+
+
+def case_action(
+    key: str,
+    form: type[CasePageForm],
+    *,
+    anchor: str,
+    success: str,
+    permission: Permission = Permission.CASE_HANDLE,
+    section: str = "forms",
+    per: str | None = None,
+    item: Callable | None = None,
+):
+    """Register a case page form and make ``change`` its POST view, for logged-in users
+    (the endpoint keeps the function's name). ``change(case, form, expected)`` gets the
+    item as well when ``item`` loads one (a lex track), else the route's other ids."""
+
+    def register(change):
+        if key in ACTIONS:
+            raise ValueError(f"case action {key!r} is registered twice")
+        action = CaseAction(key, form, anchor, success, permission, section, per, item)
+        ACTIONS[key] = action
+
+        @functools.wraps(change)
+        @login_required
+        def view(case_id: int, **route_ids):
+            return _post(action, change, case_id, route_ids)
+
+        return view
+
+    return register
+
+
+def _post(action: CaseAction, change, case_id: int, route_ids: dict):
+    case = get_case_or_404(case_id, action.permission, options=CASE_PAGE_OPTIONS)
+    item = action.item(case, **route_ids) if action.item else None
+    form = action.form()
+    # The submitted form's key on the page: "step:<track id>" for a track's form.
+    key = ":".join([action.key, *(str(value) for value in route_ids.values())])
+    opened_at = form.opened_at.data if "opened_at" in form else None
+    expected = None
+    if "version" in form:
+        # A form that changes the case says which version it was opened at; without a
+        # readable one the change could overwrite anything, so it is refused as stale.
+        expected = ascii_int(form.version.data)
+        if expected is None:
+            return _conflict(case, opened_at)
+    form.fill(case, item)
+    if not form.validate_on_submit():
+        return render_case_page(case, 422, {key: form})
+    if action.item:  # the change gets the track the form belongs to
+        saved = save(form, lambda: change(case, form, expected, item))
+    else:
+        saved = save(form, lambda: change(case, form, expected, **route_ids))
+    if saved.status == 409:
+        return _conflict(case, opened_at)
+    if not saved:
+        case = get_case_or_404(case_id, action.permission, options=CASE_PAGE_OPTIONS)
+        form.fill(case, item)
+        return render_case_page(case, 422, {key: form})
+    flash(action.success, "success")
+    anchor = action.anchor.format(**route_ids)
+    return redirect(url_for("cases.detail", case_id=case_id, _anchor=anchor))
+
+
+def _conflict(case: Case, opened_at: str | None):
+    """409: show the changes made by others since the form was opened."""
+    case = get_case_or_404(case.id)
+    entries = history_queries.entries_for_case(case)
+    try:
+        since = datetime.fromisoformat(opened_at) if opened_at else None
+    except ValueError:
+        since = None
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)  # the page writes UTC; a hand-made value may not
+    if since is not None:
+        entries = [entry for entry in entries if entry.occurred_at > since]
+    return (
+        render_template(
+            "cases/conflict.html", case=case, history=describe(entries), labels=lookups.labels()
+        ),
+        409,
+    )
+
+
+def page_form(action: CaseAction, case: Case, submitted: dict, item=None, key: str | None = None):
+    """The submitted form under its key, else the blank one; its choices filled."""
+    form = submitted.get(key or action.key)
+    if form is None:
+        form = action.form.blank(case, item)
+    form.fill(case, item)
     return form
 
 
-_OWN_FORMS = frozenset(
-    {"assign", "status", "details", "feedback", "complete_action", "close", "note", "reopen",
-     "acknowledge"}
-)  # fmt: skip
-
-
-def fill_choices(name: str, form, case: Case) -> None:
-    """Set the choices of a handling form (also on submitted forms, before validation)."""
-    if name == "assign":
-        form.handler_id.choices = [
-            ("", "Ingen tilldelad"),
-            *[(str(uid), n) for uid, n in case_queries.handler_choices(current_user)],
-        ]
-    elif name == "status":
-        form.status_code.choices = [
-            (code, label)
-            for code, label in lookups.options("status")
-            if lookups.status_types().get(code) == "open"
-        ]
-    elif name == "details":
-        form.source_code.choices = [("", "Ej angivet"), *lookups.options("source")]
-        form.channel_code.choices = [("", "Ej angivet"), *lookups.options("channel")]
-        form.category_codes.choices = lookups.options("category")
-    elif name == "feedback":
-        form.method.choices = [(item.code, item.label) for item in FEEDBACK_METHODS]
-        form.send_email.label.text = f"Skicka som e-post till {case.submitter_email}"
-    elif name == "complete_action":
-        form.effect_verdict.choices = [
-            ("", "Inte bedömd ännu"),
-            *[(item.code, item.label) for item in EFFECT_VERDICTS],
-        ]
-    elif name == "close":
-        form.no_feedback_reason.choices = [
-            ("", "Återkoppling är lämnad"),
-            *NO_FEEDBACK_REASONS.items(),
-        ]
-    if name not in _OWN_FORMS:
-        # The utredning, lex, IA, ärendetyp and attachment forms (and the cause choice on
-        # the åtgärd form) are built by escalation_page.
-        escalation_page.fill_choices(name, form, case)
+def _track_forms(view, case: Case, submitted: dict, may: dict, extra: dict) -> None:
+    """The forms of one lex track: a recorder's (the next step, when there is one to
+    record) and a decider's (``decides``: while the track allows that step, or submitted)."""
+    track = view.track
+    recorded = [s.step for s in track.steps]
+    for action in ACTIONS.values():
+        if action.per != "track":
+            continue
+        decides = action.form.decides
+        if not (view.can_decide if decides else may[action.permission]):
+            continue
+        key = f"{action.key}:{track.id}"
+        if (
+            decides
+            and key not in submitted
+            and rules.refusal(track.track, decides, recorded, track.is_serious) is not None
+        ):
+            continue  # the track does not allow this decision now
+        form = page_form(action, case, submitted, track, key)
+        extra[key] = form
+        if form.offered():
+            view.forms[action.key] = form
 
 
 def render_case_page(case: Case, status: int = 200, submitted: dict | None = None):
     """Render the case page; ``submitted`` replaces default forms by submitted ones."""
     submitted = submitted or {}
     can_handle = may_handle(current_user, case)
-    today = local_date(utcnow())
-    page_forms: dict = {}
+    may = {
+        Permission.CASE_HANDLE: can_handle,
+        Permission.ESCALATION_RECORD: escalation_service.may_record(current_user, case),
+    }
+    sections: dict[str, dict] = {"forms": {}, "extra_forms": {}}
     action_forms: dict = {}
-    if can_handle:
-        defaults = {
-            "assign": _versioned(
-                forms.AssignForm, case, handler_id=str(case.assigned_handler_id or "")
-            ),
-            "status": _versioned(forms.StatusForm, case, status_code=case.status_code),
-            "details": _versioned(
-                forms.DetailsForm,
-                case,
-                title=case.title,
-                source_code=case.source_code or "",
-                channel_code=case.channel_code or "",
-                category_codes=[c.code for c in case.categories],
-                category_other_note=case.category_other_note,
-            ),
-            "feedback": _versioned(
-                forms.FeedbackForm,
-                case,
-                given_on=today,
-                given_to="" if case.is_anonymous else (case.submitter_name or ""),
-            ),
-            "action": _versioned(forms.ActionForm, case, responsible=current_user.name),
-            "note": forms.NoteForm(formdata=None),
-            "acknowledge": _versioned(forms.AcknowledgeForm, case, acknowledged_on=today),
-            "close": _versioned(forms.CloseForm, case),
-            "reopen": _versioned(forms.ReopenForm, case),
-        }
-        for name, form in defaults.items():
-            form = submitted.get(name, form)
-            fill_choices(name, form, case)
-            page_forms[name] = form
-        for action in case.actions:
-            key = f"complete_action:{action.id}"
-            form = submitted.get(key) or _versioned(
-                forms.CompleteActionForm,
-                case,
-                done_on=action.done_on or today,
-                effect_evaluated_on=action.effect_evaluated_on,
-                effect_verdict=action.effect_verdict or "",
-                effect_waived_reason=action.effect_waived_reason,
-            )
-            fill_choices("complete_action", form, case)
-            action_forms[action.id] = form
+    for action in ACTIONS.values():
+        if not may[action.permission] or action.per == "track":
+            continue  # a track's forms belong to its section (lex_page.tracks)
+        if action.per == "action":
+            for item in case.actions:
+                key = f"{action.key}:{item.id}"
+                action_forms[item.id] = page_form(action, case, submitted, item, key)
+            continue
+        form = page_form(action, case, submitted)
+        if form.offered():
+            sections[action.section][action.key] = form
+    today = local_date(utcnow())
     notes = [note for note in case.notes if can_handle or note.kind == "submitter"]
     is_closed = lookups.status_types().get(case.status_code) == "closed"
     context = dict(
@@ -126,14 +219,17 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
         can_handle=can_handle,
         is_closed=is_closed,
         deadlines=case_queries.deadlines_for(case, today, is_closed),
-        forms=page_forms,
+        forms=sections["forms"],
         action_forms=action_forms,
         notes=notes,
         verdicts={item.code: item.label for item in EFFECT_VERDICTS},
         methods={item.code: item.label for item in FEEDBACK_METHODS},
         no_feedback_reasons=NO_FEEDBACK_REASONS,
-        **escalation_page.build(case, submitted, can_handle),
+        **lex_page.build(case, may[Permission.ESCALATION_RECORD]),
     )
+    for view in context["tracks"]:
+        _track_forms(view, case, submitted, may, sections["extra_forms"])
+    context["extra_forms"] = sections["extra_forms"]
     unique_field_ids(context)
     return render_template("cases/detail.html", **context), status
 
@@ -156,11 +252,3 @@ def unique_field_ids(value, path: str = "") -> None:
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             unique_field_ids(item, f"{path}-{index}")
-
-
-CASE_PAGE_OPTIONS = (
-    selectinload(Case.categories),
-    selectinload(Case.feedback),
-    selectinload(Case.actions),
-    selectinload(Case.notes),
-)

@@ -18,24 +18,26 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from casetrack import audit
 from casetrack.access import get_case_or_404, has_permission, may_handle, org_tree, unit_ids_for
+from casetrack.access.guard import require
 from casetrack.domain.dates import local_date
-from casetrack.domain.errors import DomainError
 from casetrack.domain.numbers import ascii_int
 from casetrack.domain.roles import Permission
 from casetrack.exports.spreadsheet import CsvExport
-from casetrack.extensions import db
 from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
-from casetrack.queries import lookups, paging
+from casetrack.queries import history as history_queries
+from casetrack.queries import lookups, pages, paging
 from casetrack.services import cases as case_service
 from casetrack.services import saved_searches
 from casetrack.web.cases.forms import CaseFilterForm, RegisterCaseForm, SearchForm
 from casetrack.web.cases.history import describe
 from casetrack.web.cases.page import render_case_page
+from casetrack.web.common.rendered_options import tree_options
+from casetrack.web.common.submit import form_status, save
 
 bp = Blueprint("cases", __name__, url_prefix="/arenden")
 
@@ -49,12 +51,10 @@ def _today() -> date:
     return local_date(utcnow())
 
 
-def _require_reader():
-    if not (
-        has_permission(current_user, Permission.CASE_READ)
-        or has_permission(current_user, Permission.CASE_READ_OWN)
-    ):
-        abort(404)
+def _reads_cases(user) -> bool:
+    return has_permission(user, Permission.CASE_READ) or has_permission(
+        user, Permission.CASE_READ_OWN
+    )
 
 
 @bp.route("/mina")
@@ -72,7 +72,7 @@ def my_work():
 def _filter_form() -> CaseFilterForm:
     form = CaseFilterForm(request.args)
     # In tree order, indented, from the org tree cached per process (casetrack/access/org_tree.py).
-    units = org_tree.current().tree_choices(unit_ids_for(current_user, Permission.CASE_READ))
+    units = tree_options(org_tree.current(), unit_ids_for(current_user, Permission.CASE_READ))
     form.enhet.choices = [("", "Alla mina enheter"), *units]
     form.enhet.rendered_options = units
     form.typ.choices = [("", "Alla"), *lookups.options("kind", active_only=False)]
@@ -143,10 +143,9 @@ def _query_args(**changes) -> dict:
 
 
 @bp.route("/")
-@login_required
+@require(_reads_cases)
 def list_cases():
     """Cases the user may read, filtered, searched, sorted and paginated."""
-    _require_reader()
     form = _filter_form()
     flt = _current_filter(form)
     search_key = request.args.get("sokning")
@@ -187,10 +186,9 @@ def list_cases():
 
 
 @bp.route("/sok", methods=["POST"])
-@login_required
+@require(_reads_cases)
 def search():
     """Keep the search words on the server and show the list under an opaque key."""
-    _require_reader()
     form = SearchForm()
     args = {k: v for k, v in request.args.items() if v and k not in ("sokning", "sida")}
     if not form.validate_on_submit():
@@ -199,36 +197,27 @@ def search():
     owner = session.get(SEARCH_SESSION_KEY)
     if not isinstance(owner, str) or not owner:
         owner = saved_searches.new_owner()
-    try:
-        key = saved_searches.save(current_user, owner, form.text.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    saved = save(form, lambda: saved_searches.save(current_user, owner, form.text.data))
+    if not saved:
+        flash(saved.error.message, "error")
         return redirect(url_for("cases.list_cases", **args))
-    db.session.commit()
+    key = saved.value
     session[SEARCH_SESSION_KEY] = owner
     return redirect(url_for("cases.list_cases", sokning=key, **args))
 
 
 @bp.route("/export.csv")
-@login_required
+@require(_reads_cases)
 def export_csv():
     """The filtered list as CSV (semicolon-separated, UTF-8 with BOM for Excel).
 
     Only the fields the list needs; no free text or contact details (SECURITY.md K3-60).
     """
-    _require_reader()
     flt = _current_filter(_filter_form())
     if flt is None:
         abort(400)
     labels = lookups.labels()
-    stmt = case_queries.filtered(current_user, flt, _today()).options(
-        joinedload(Case.org_unit),
-        joinedload(Case.assigned_handler),
-        selectinload(Case.categories),
-        selectinload(Case.feedback),
-        selectinload(Case.actions),
-    )
+    stmt = case_queries.filtered(current_user, flt, _today())
     out = CsvExport()
     out.row(
         [
@@ -246,7 +235,7 @@ def export_csv():
         ]
     )
     exported = 0
-    for case in db.session.scalars(stmt):
+    for case in pages.cases_for_export(stmt):
         exported += 1
         out.row(
             (
@@ -296,6 +285,7 @@ def register():
         return redirect(url_for("main.index"))
     form = RegisterCaseForm()
     _fill_choices(form)
+    saved = None
     if request.method == "GET":
         form.received_on.data = _today()
         if len(form.org_unit_id.choices) == 1:
@@ -318,18 +308,12 @@ def register():
             submitter_phone=form.submitter_phone.data,
             person_concerned=form.person_concerned.data,
         )
-        try:
-            case = case_service.register_case(current_user, data)
-        except DomainError as error:
-            db.session.rollback()
-            field = getattr(form, error.field or "", None)
-            (field.errors if field is not None else form.form_errors).append(error.message)
-        else:
-            db.session.commit()
+        saved = save(form, lambda: case_service.register_case(current_user, data))
+        if saved:
+            case = saved.value
             flash(f"Ärendet är registrerat med diarienummer {case.reference}.", "success")
             return redirect(url_for("cases.detail", case_id=case.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("cases/new.html", form=form), status
+    return render_template("cases/new.html", form=form), form_status(form, saved)
 
 
 @bp.route("/<int:case_id>")
@@ -349,6 +333,6 @@ def history(case_id: int):
         "cases/history.html",
         case=case,
         labels=lookups.labels(),
-        history=describe(audit.entries_for_case(case)),
+        history=describe(history_queries.entries_for_case(case)),
         can_handle=may_handle(current_user, case),
     )

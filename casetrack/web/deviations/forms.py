@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from casetrack.domain.numbers import ascii_int
 from casetrack.services.cases import MAX_TEXT
-from casetrack.web.cases.forms import MultiCheckboxField, SwedishForm
+from casetrack.web.common.forms import MultiCheckboxField, SwedishForm
 
 
 def _unit_id(value) -> int | None:

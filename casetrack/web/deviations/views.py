@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, selectinload
 
 from casetrack import audit
-from casetrack.access import case_scope, has_permission
+from casetrack.access import has_permission
 from casetrack.domain.dates import local_date
-from casetrack.domain.errors import DomainError
-from casetrack.domain.roles import Permission, Role
-from casetrack.extensions import db
-from casetrack.models import Case, RoleAssignment, utcnow
-from casetrack.queries import lookups
+from casetrack.domain.roles import Permission
+from casetrack.models import utcnow
+from casetrack.queries import accounts, lookups, pages
 from casetrack.services import cases as case_service
 from casetrack.services import intake
+from casetrack.web.common.submit import form_status, save
 from casetrack.web.deviations.forms import DeviationForm
 
 bp = Blueprint("deviations", __name__, url_prefix="/avvikelser")
@@ -25,24 +22,11 @@ bp = Blueprint("deviations", __name__, url_prefix="/avvikelser")
 _FIELD_NAMES = {"description": "what_happened"}
 
 
-def _mine():
-    """Avvikelser the current user filed on the blankett, within their access scope."""
-    return sa.and_(
-        Case.created_by_id == current_user.id,
-        Case.channel_code == "avvikelseblankett",
-        case_scope(current_user, Permission.CASE_READ),
-    )
-
-
 def _own_unit_id(unit_ids: list[int]) -> int | None:
     """The unit to preselect: the one unit the user works in as medarbetare, if any."""
     if len(unit_ids) == 1:
         return unit_ids[0]
-    staff_units = db.session.scalars(
-        sa.select(RoleAssignment.org_unit_id).where(
-            RoleAssignment.user_id == current_user.id, RoleAssignment.role == Role.STAFF.value
-        )
-    ).all()
+    staff_units = accounts.staff_unit_ids(current_user)
     return staff_units[0] if len(staff_units) == 1 and staff_units[0] in unit_ids else None
 
 
@@ -58,6 +42,7 @@ def new():
     if request.method == "GET":
         form.occurred_on.data = local_date(utcnow())
         form.org_unit_id.data = _own_unit_id([unit.id for unit in units])
+    saved = None
     if form.validate_on_submit():
         data = intake.DeviationReport(
             org_unit_id=form.org_unit_id.data,
@@ -67,23 +52,18 @@ def new():
             person_concerned=form.person_concerned.data,
             category_codes=form.category_codes.data or [],
         )
-        try:
-            case = intake.file_deviation(current_user, data)
-        except DomainError as error:
-            db.session.rollback()
-            name = _FIELD_NAMES.get(error.field or "", error.field or "")
-            field = getattr(form, name, None)
-            (field.errors if field is not None else form.form_errors).append(error.message)
-        else:
-            db.session.commit()
+        saved = save(
+            form, lambda: intake.file_deviation(current_user, data), field_names=_FIELD_NAMES
+        )
+        if saved:
+            case = saved.value
             flash(
                 f"Tack! Avvikelsen är registrerad med diarienummer {case.reference}. "
                 "Den syns direkt för din chef.",
                 "success",
             )
             return redirect(url_for("deviations.detail", case_id=case.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("deviations/new.html", form=form), status
+    return render_template("deviations/new.html", form=form), form_status(form, saved)
 
 
 @bp.route("/")
@@ -92,13 +72,7 @@ def mine():
     """Mina avvikelser: what I filed, its status and the återkoppling I got."""
     if not has_permission(current_user, Permission.CASE_FILE_DEVIATION):
         return redirect(url_for("main.index"))
-    cases = db.session.scalars(
-        sa.select(Case)
-        .where(_mine())
-        .options(joinedload(Case.org_unit), selectinload(Case.feedback))
-        .order_by(Case.received_on.desc(), Case.id.desc())
-        .limit(200)
-    ).all()
+    cases = pages.own_deviations(current_user)
     return render_template("deviations/list.html", cases=cases, labels=lookups.labels())
 
 
@@ -106,19 +80,7 @@ def mine():
 @login_required
 def detail(case_id: int):
     """One avvikelse the user filed (404 for anything else)."""
-    case = (
-        db.session.scalars(
-            sa.select(Case)
-            .where(Case.id == case_id, _mine())
-            .options(
-                joinedload(Case.org_unit),
-                selectinload(Case.feedback),
-                selectinload(Case.categories),
-            )
-        )
-        .unique()
-        .one_or_none()
-    )
+    case = pages.own_deviation(current_user, case_id)
     if case is None:
         abort(404)
     audit.log_access(current_user, "case.view", case=case)

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from casetrack.domain.numbers import ascii_int
 from casetrack.services.intake import PUBLIC_MAX_TEXT, TOO_LONG
-from casetrack.web.cases.forms import SwedishForm
+from casetrack.web.common.forms import SwedishForm
 
 
 def _unit_id(value) -> int | None:

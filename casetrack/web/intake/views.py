@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     current_app,
@@ -45,14 +44,12 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
-from casetrack import audit
-from casetrack.domain.case_numbers import REFERENCE_PATTERN
-from casetrack.domain.errors import DomainError
 from casetrack.extensions import db, limiter
-from casetrack.models import Case, OrgUnit
-from casetrack.queries import lookups
+from casetrack.models import Case
+from casetrack.queries import lookups, pages
 from casetrack.services import follow as follow_service
-from casetrack.services import intake
+from casetrack.services import intake, sessions
+from casetrack.web.common.submit import form_status, save
 from casetrack.web.intake.forms import AddInformationForm, FollowCaseForm, PublicSubmissionForm
 
 bp = Blueprint("intake", __name__)
@@ -92,7 +89,7 @@ def _follow_limit() -> str:
 
 def unit_choices() -> dict[str, list[tuple[int, str]]]:
     """Active enheter and verksamheter grouped by their avdelning (for <optgroup>)."""
-    units = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.active.is_(True))).all()
+    units = pages.active_units()
     by_id = {unit.id: unit for unit in units}
     groups: dict[str, list[tuple[int, str]]] = {}
     for unit in units:
@@ -138,17 +135,15 @@ def submit():
                 submitter_email=form.submitter_email.data,
                 submitter_phone=form.submitter_phone.data,
             )
-            try:
+
+            def change():
                 case, code = intake.submit_public(data)
                 intake.queue_receipt_mail(case, code)
-            except DomainError as error:
-                db.session.rollback()
-                field = getattr(form, error.field or "", None)
-                (field.errors if field is not None else form.form_errors).append(error.message)
-            else:
-                reference, emailed = case.reference, bool(case.submitter_email)
-                unit_name = case.org_unit.name
-                db.session.commit()
+                return case.reference, code, bool(case.submitter_email), case.org_unit.name
+
+            saved = save(form, change)
+            if saved:
+                reference, code, emailed, unit_name = saved.value
                 return render_template(
                     "intake/receipt.html",
                     reference=reference,
@@ -156,8 +151,7 @@ def submit():
                     emailed=emailed,
                     unit_name=unit_name,
                 )
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("intake/submit.html", form=form), status
+    return render_template("intake/submit.html", form=form), form_status(form)
 
 
 def _limits(setting: str):
@@ -193,24 +187,15 @@ def _count_failure(reference: str, address: str) -> None:
 
 
 def _log_attempt(action: str, reference: str) -> None:
-    """Audit (and so security-log) a wrong or refused attempt: the case it names, if any,
-    and the client address; never the code that was typed."""
-    # Only a well-formed reference is looked up (a typed NUL must never reach the database).
-    case_id = (
-        db.session.scalar(sa.select(Case.id).where(Case.reference == reference))
-        if REFERENCE_PATTERN.fullmatch(reference)
-        else None
-    )
-    audit.record(
-        action, entity_type="case", entity_id=case_id, actor=None, actor_label=intake.PUBLIC_ACTOR
-    )
+    """Audit (and so security-log) a wrong or refused attempt, committed at once."""
+    sessions.follow_refused(action, reference)
     db.session.commit()
 
 
 def _authorised_case() -> Case | None:
     """The case this browser proved it has the code for, within the last 15 minutes."""
     case_id = follow_service.granted_case_id(session.get(FOLLOW_SESSION_KEY))
-    case = db.session.get(Case, case_id) if case_id is not None else None
+    case = pages.case_by_id(case_id) if case_id is not None else None
     if case is None or case.receipt_code_hash is None:
         session.pop(FOLLOW_SESSION_KEY, None)
         return None
@@ -254,19 +239,13 @@ def followed_case():
     if case is None:
         return redirect(url_for("intake.follow"))
     form = AddInformationForm()
-    if form.validate_on_submit():
-        try:
-            intake.add_submitter_information(case, form.body.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.body.errors.append(error.message)
-        else:
-            db.session.commit()
-            return redirect(url_for("intake.followed_case", _anchor="lagt-till"))
-    status = 422 if form.errors else 200
+    if form.validate_on_submit() and save(
+        form, lambda: intake.add_submitter_information(case, form.body.data), default_field="body"
+    ):
+        return redirect(url_for("intake.followed_case", _anchor="lagt-till"))
     return render_template(
         "intake/case.html", view=intake.public_view(case), form=form, labels=lookups.labels()
-    ), status
+    ), form_status(form)
 
 
 @bp.route("/folj-arende/avsluta", methods=["POST"])

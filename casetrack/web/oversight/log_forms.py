@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
-from casetrack.web.cases.forms import SwedishForm
+from casetrack.web.common.forms import SwedishForm
 
 
 def _optional_int(value):

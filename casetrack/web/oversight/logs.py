@@ -6,40 +6,31 @@ itself access-logged.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from casetrack import audit
-from casetrack.access import has_permission, unit_ids_for
+from casetrack.access import unit_ids_for
+from casetrack.access.guard import guard_blueprint
 from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Permission
 from casetrack.exports.spreadsheet import CsvExport
 from casetrack.extensions import db
-from casetrack.models import OrgUnit, utcnow
+from casetrack.models import utcnow
+from casetrack.queries import pages
 from casetrack.services import access_review
 from casetrack.web.common.template_helpers import format_datetime
 from casetrack.web.oversight.log_forms import AccessLogFilterForm
 
 bp = Blueprint("logs", __name__, url_prefix="/loggkontroll")
-
-
-@bp.before_request
-@login_required
-def require_reviewer():
-    if not has_permission(current_user, Permission.ACCESS_LOG_READ):
-        abort(404)
+guard_blueprint(bp, Permission.ACCESS_LOG_READ)
 
 
 def _form() -> AccessLogFilterForm:
     form = AccessLogFilterForm()
     people = access_review.people_in_scope(current_user)
     form.user_id.choices = [("", "Alla")] + [(u.id, f"{u.name} ({u.email})") for u in people]
-    units = db.session.scalars(
-        sa.select(OrgUnit)
-        .where(OrgUnit.id.in_(sorted(unit_ids_for(current_user, Permission.ACCESS_LOG_READ))))
-        .order_by(OrgUnit.name)
-    )
+    units = pages.units_by_name(unit_ids_for(current_user, Permission.ACCESS_LOG_READ))
     form.unit_id.choices = [("", "Alla")] + [(u.id, u.name) for u in units]
     return form
 

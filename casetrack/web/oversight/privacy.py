@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from flask_login import current_user, login_required
+from flask import Blueprint, render_template
+from flask_login import current_user
 
-from casetrack.access import has_permission
+from casetrack.access.guard import guard_blueprint
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.queries import lookups
@@ -13,13 +13,7 @@ from casetrack.services import personal_data
 from casetrack.web.oversight.log_forms import PersonSearchForm
 
 bp = Blueprint("privacy", __name__, url_prefix="/registerutdrag")
-
-
-@bp.before_request
-@login_required
-def require_permission():
-    if not has_permission(current_user, Permission.PERSONAL_DATA_SEARCH):
-        abort(404)
+guard_blueprint(bp, Permission.PERSONAL_DATA_SEARCH)
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -9,11 +9,11 @@ gets 404. Filters are GET parameters with a unit id and a flag only.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from casetrack.access import has_permission, is_admin
+from casetrack.access import is_admin
+from casetrack.access.guard import guard_blueprint
 from casetrack.domain.dates import local_date
-from casetrack.domain.errors import DomainError
 from casetrack.domain.numbers import ascii_int
 from casetrack.domain.role_review import ReviewStatus
 from casetrack.domain.roles import PRIVILEGED_ROLES, ROLE_LABELS, Permission, Role
@@ -21,16 +21,11 @@ from casetrack.extensions import db
 from casetrack.models import utcnow
 from casetrack.services import role_review
 from casetrack.web.auth.forms import PostForm
+from casetrack.web.common.submit import run
 from casetrack.web.oversight.role_review_forms import ReviewFilterForm, ReviewManyForm
 
 bp = Blueprint("role_review", __name__, url_prefix="/behorighetsgranskning")
-
-
-@bp.before_request
-@login_required
-def require_reviewer():
-    if not has_permission(current_user, Permission.ROLE_REVIEW):
-        abort(404)
+guard_blueprint(bp, Permission.ROLE_REVIEW)
 
 
 def _filter_form() -> ReviewFilterForm:
@@ -113,14 +108,7 @@ def _one(assignment_id: int, action, message: str):
         role=ROLE_LABELS[Role(assignment.role)],
         unit=assignment.org_unit.name,
     )
-    try:
-        action(assignment)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(text, "success")
+    run(lambda: action(assignment), text)
     return _back()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import BooleanField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired
 
-from casetrack.web.cases.forms import SwedishForm
+from casetrack.web.common.forms import SwedishForm
 
 
 class ReviewFilterForm(SwedishForm):

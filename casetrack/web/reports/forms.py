@@ -6,7 +6,7 @@ from wtforms import HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from casetrack.services.reports import MAX_SUMMARY
-from casetrack.web.cases.forms import LargeSelect, SwedishForm
+from casetrack.web.common.forms import LargeSelect, SwedishForm
 
 TERTIAL_CHOICES = [
     ("1", "T1 (januari–april)"),

@@ -10,7 +10,6 @@ from flask_login import current_user, login_required
 from casetrack import audit
 from casetrack.access import org_tree, unit_ids_for
 from casetrack.domain.dates import local_date
-from casetrack.domain.errors import DomainError
 from casetrack.domain.numbers import ascii_int
 from casetrack.domain.report_rows import (
     COUNTING_RULES,
@@ -25,10 +24,12 @@ from casetrack.domain.report_rows import (
 from casetrack.domain.roles import Permission
 from casetrack.domain.tertials import tertial_bounds, tertial_of
 from casetrack.exports import report as export
-from casetrack.extensions import db
 from casetrack.models import OrgUnit, utcnow
+from casetrack.queries import pages
 from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE, build_report
 from casetrack.services import reports as report_service
+from casetrack.web.common.rendered_options import tree_options
+from casetrack.web.common.submit import run
 from casetrack.web.reports.chart import sparkbars
 from casetrack.web.reports.forms import (
     FreezeForm,
@@ -47,14 +48,14 @@ def _units_in_scope():
     ids = unit_ids_for(current_user, Permission.REPORT_READ)
     if not ids:
         return ()
-    return org_tree.current().tree_choices(ids)
+    return tree_options(org_tree.current(), ids)
 
 
 def _unit_or_404(unit_id, permission: Permission = Permission.REPORT_READ) -> OrgUnit:
     unit_id = ascii_int(unit_id)
     if unit_id is None or unit_id not in unit_ids_for(current_user, permission):
         abort(404)
-    return db.session.get(OrgUnit, unit_id)
+    return pages.unit(unit_id)
 
 
 def _choice() -> tuple[ReportChoiceForm, OrgUnit | None, int, int]:
@@ -73,7 +74,7 @@ def _choice() -> tuple[ReportChoiceForm, OrgUnit | None, int, int]:
     form.enhet.choices = list(units)
     form.enhet.rendered_options = units
     if not request.args:
-        first = db.session.get(OrgUnit, int(units[0][0]))
+        first = pages.unit(int(units[0][0]))
         form.enhet.data = str(first.id)
         form.ar.data = today.year
         form.tertial.data = str(tertial_of(today))
@@ -168,16 +169,12 @@ def save_summary():
     if not form.validate_on_submit():
         flash(next(iter(form.errors.values()))[0], "error")
         return _after_post(unit, year, tertial, _row_anchor(form.row_key.data))
-    try:
-        report_service.save_summary(
+    run(
+        lambda: report_service.save_summary(
             current_user, unit, year, tertial, form.row_key.data, form.text.data
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Texten är sparad.", "success")
+        ),
+        "Texten är sparad.",
+    )
     return _after_post(unit, year, tertial, _row_anchor(form.row_key.data))
 
 
@@ -187,14 +184,10 @@ def freeze():
     form = FreezeForm()
     unit, year, tertial = _posted_period(form, Permission.REPORT_WRITE)
     if form.validate_on_submit():
-        try:
-            report_service.freeze(current_user, unit, year, tertial)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{TERTIAL_NAMES[tertial]} {year} är fastställd.", "success")
+        run(
+            lambda: report_service.freeze(current_user, unit, year, tertial),
+            f"{TERTIAL_NAMES[tertial]} {year} är fastställd.",
+        )
     return _after_post(unit, year, tertial)
 
 
@@ -206,14 +199,10 @@ def unfreeze():
     if not form.validate_on_submit():
         flash("Ange varför fastställandet ska hävas.", "error")
         return _after_post(unit, year, tertial, "faststall")
-    try:
-        report_service.unfreeze(current_user, unit, year, tertial, form.reason.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Fastställandet av {TERTIAL_NAMES[tertial]} {year} är hävt.", "success")
+    run(
+        lambda: report_service.unfreeze(current_user, unit, year, tertial, form.reason.data),
+        f"Fastställandet av {TERTIAL_NAMES[tertial]} {year} är hävt.",
+    )
     return _after_post(unit, year, tertial)
 
 

@@ -1,0 +1,39 @@
+"""Reads of the admin screens: accounts with their roles, the org units, reference data
+and message templates (no case content: SECURITY.md K3-22)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from casetrack.extensions import db
+from casetrack.models import MessageTemplate, OrgUnit, RoleAssignment, User
+
+
+def row(model, ident):
+    """One row of ``model`` by primary key (an account, unit, role or reference row)."""
+    return db.session.get(model, ident)
+
+
+def accounts(*, active_only: bool = False) -> list[User]:
+    """Accounts with their roles and the roles' units; by name."""
+    stmt = sa.select(User).options(
+        selectinload(User.role_assignments).joinedload(RoleAssignment.org_unit)
+    )
+    if active_only:
+        stmt = stmt.where(User.active.is_(True))
+    return list(db.session.scalars(stmt.order_by(User.name)).all())
+
+
+def units() -> list[OrgUnit]:
+    """Every unit, active or not, by name."""
+    return list(db.session.scalars(sa.select(OrgUnit).order_by(OrgUnit.name)))
+
+
+def reference_rows(model) -> list:
+    """The rows of one reference table, in their sort order."""
+    return list(db.session.scalars(sa.select(model).order_by(model.sort_order, model.code)))
+
+
+def message_templates() -> list[MessageTemplate]:
+    return list(db.session.scalars(sa.select(MessageTemplate).order_by(MessageTemplate.name)))
