@@ -1,4 +1,5 @@
-"""Shared fixtures: a migrated database per test, app, client, factories, login helper.
+"""Shared fixtures: a migrated database per test, app, client, factories, login helper, the
+shared cast of users (`people`) and a statement counter (`count_queries`).
 
 The suite runs on SQLite by default. With CASETRACK_TEST_DATABASE_URL set to a PostgreSQL
 database, the same tests run there; the schema is always created by the migrations.
@@ -9,16 +10,23 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import time
+import uuid
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from email import message_from_bytes
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import has_app_context
 from flask.testing import FlaskClient
 
 from casetrack import create_app
+from casetrack.audit import security_log
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.infra.passwords import hash_password
@@ -105,13 +113,26 @@ class RequestClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url):
-    app = create_app({"ENV": "testing", "DATABASE_URL": database_url})
+def app_settings() -> dict:
+    """Settings the test's app gets beyond the testing ones; a test file overrides this."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_settings):
+    app = create_app({"ENV": "testing", "DATABASE_URL": database_url, **app_settings})
     app.test_client_class = RequestClient
     with app.app_context():
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def security_file(tmp_path):
+    """A file for the security event stream (name it in app_settings as SECURITY_LOG)."""
+    yield tmp_path / "security.jsonl"
+    security_log.configure("")  # the stream is process-wide: stop writing to this file
 
 
 @pytest.fixture
@@ -281,6 +302,102 @@ def org(make):
     return {"root": root, "dept": dept, "a": unit_a, "a1": group_a, "b": unit_b}
 
 
+# The shared cast: who works where in the `org` tree (key, role, unit, email, name). A file
+# whose tests need other people, or fewer because they count them, keeps its own `people`
+# fixture, which overrides this one.
+CAST = (
+    ("handler", Role.HANDLER, "a", "h@test.example", "Lena Berg"),
+    ("colleague", Role.HANDLER, "a", "c@test.example", "Omar Ek"),
+    ("manager", Role.MANAGER, "a", "m@test.example", "Maja Chef"),
+    ("sas", Role.SAS, "root", "sas@test.example", "Sara SAS"),
+    ("mas", Role.MAS, "root", "mas@test.example", "Mats MAS"),
+    ("quality", Role.QUALITY, "root", "q@test.example", "Kim Kvalitet"),
+    ("staff", Role.STAFF, "a1", "s@test.example", "Sam Personal"),
+    ("other", Role.HANDLER, "b", "o@test.example", "Olle Annan"),
+    ("admin", Role.ADMIN, "root", "admin@test.example", "Per Admin"),
+)
+
+
+@pytest.fixture
+def people(org, make) -> dict[str, User]:
+    """The shared cast (CAST), one user each, committed."""
+    cast = {
+        key: make.user([(role, org[unit])], email=email, name=name)
+        for key, role, unit, email, name in CAST
+    }
+    db.session.commit()
+    return cast
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as seen:`` collects (statement, parameters) of every SQL
+    statement the engine runs inside the block."""
+
+    @contextmanager
+    def counting():
+        seen: list[tuple[str, object]] = []
+
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            seen.append((statement, parameters))
+
+        sa.event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            yield seen
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", capture)
+
+    return counting
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A brand-new empty database on the engine under test."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    url = sa.engine.make_url(PG_URL)
+    name = f"casetrack_mig_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Recorder:
+    """An SMTP handler (aiosmtpd) that keeps every message it is given."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server on loopback that casetrack's sender is pointed at."""
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings = app.config["CASETRACK"]
+    settings.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_FROM="noreply@test.se")
+    yield recorder
+    controller.stop()
+
+
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
@@ -294,8 +411,6 @@ REDIS_TEST_URL = os.environ.get("CASETRACK_TEST_REDIS_URL", "redis://127.0.0.1:6
 @pytest.fixture
 def redis_storage():
     """(storage URI, key prefix) of a reachable Redis; the prefix's keys are removed after."""
-    import uuid
-
     import redis
 
     client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)

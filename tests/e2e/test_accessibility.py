@@ -9,6 +9,8 @@ import pytest
 from tests.e2e.axe import violations
 from tests.e2e.conftest import log_in, screenshot
 
+pytestmark = pytest.mark.slow  # a browser and a server process per session
+
 PUBLIC_PAGES = ["/lamna-synpunkt", "/folj-arende", "/logga-in", "/tillganglighet", "/finns-inte"]
 ROLES = ["staff", "handler", "manager", "quality", "mas", "sas", "admin"]
 

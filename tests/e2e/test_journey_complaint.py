@@ -5,9 +5,13 @@ follow-up and closes it; the public reads the återkoppling with the code.
 
 from __future__ import annotations
 
+import pytest
+
 from casetrack.domain.dates import stockholm_today
 from tests.e2e.conftest import log_in, screenshot
 from tests.e2e.helpers import assert_accessible, no_horizontal_scroll
+
+pytestmark = pytest.mark.slow  # a browser and a server process per session
 
 FEEDBACK = "Vi har pratat med personalen om bemötandet och ändrat rutinen för morgonbesök."
 

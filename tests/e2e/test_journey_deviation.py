@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.conftest import log_in, screenshot
 from tests.e2e.helpers import (
     assert_accessible,
@@ -10,6 +12,8 @@ from tests.e2e.helpers import (
     no_horizontal_scroll,
     tab_to,
 )
+
+pytestmark = pytest.mark.slow  # a browser and a server process per session
 
 
 def test_care_worker_files_an_avvikelse_on_a_phone_with_the_keyboard_only(new_context):

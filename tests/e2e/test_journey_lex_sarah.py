@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from casetrack.domain.dates import stockholm_today
 from tests.e2e.conftest import PEOPLE, log_in, screenshot
 from tests.e2e.helpers import assert_accessible
+
+pytestmark = pytest.mark.slow  # a browser and a server process per session
 
 IVO_REFERENCE = "IVO 8.5.1-04711/2026"
 REPORTER = "Sara Ek"

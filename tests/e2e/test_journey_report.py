@@ -4,9 +4,12 @@ writes a sammanfattning, freezes the ended tertial and reads the XLSX export bac
 from __future__ import annotations
 
 import openpyxl
+import pytest
 
 from tests.e2e.conftest import ARTIFACTS, log_in, screenshot
 from tests.e2e.helpers import assert_accessible
+
+pytestmark = pytest.mark.slow  # a browser and a server process per session
 
 SUMMARY = "Två klagomål på bemötande under våren. Planerad åtgärd: bemötandeutbildning i höst."
 

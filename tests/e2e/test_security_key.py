@@ -8,8 +8,12 @@ test reaches the server as http://localhost:<port>, the origin the server is tol
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.conftest import PASSWORD, email_for, log_in, screenshot
 from tests.e2e.helpers import assert_accessible
+
+pytestmark = pytest.mark.slow  # a browser and a server process per session
 
 
 def test_an_admin_adds_a_security_key_and_logs_in_with_it(new_context, live_server):

@@ -37,8 +37,8 @@ from hypothesis import strategies as st
 from casetrack import create_app
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import Action, Case, Escalation
-from casetrack.services.attachments import upload
+from casetrack.models import Case
+from tests.builders import furnish, one_account_per_role
 from tests.conftest import Auth, Factory, RequestClient
 from tests.security.pages import read_page
 
@@ -164,25 +164,14 @@ def _arrange(make: Factory) -> tuple[dict, dict]:
     unit_a = make.unit("Enhet A", parent=dept, code="A")
     make.unit("Arbetsgrupp A1", parent=unit_a, level="arbetsgrupp", code="A1")
     unit_b = make.unit("Enhet B", parent=dept, code="B")
-    users = {
-        role: make.user([(Role(role), unit_a)], email=f"{role}@test.example")
-        for role in ROLES
-        if role not in ("admin", "anonymous")
-    }
-    users["admin"] = make.user([(Role.ADMIN, root)], email="admin@test.example")
+    users = one_account_per_role(make, ROLES, unit_a, root)
     handler_b = make.user([(Role.HANDLER, unit_b)], email="handler-b@test.example")
     target = make.user([(Role.STAFF, unit_b)], email="target@test.example")
     own = make.case(unit_a, by=users["staff"], kind_code="deviation",
                     channel_code="avvikelseblankett")  # fmt: skip
     same = make.case(unit_a, by=users["handler"])
     other = make.case(unit_b, by=handler_b)
-    action = Action(case_id=same.id, description="Rutin", responsible="Lena")
-    track = Escalation(case_id=same.id, track="lex_sarah", reported_on=date(2026, 3, 2),
-                       reporter_name="Amina Yusuf")  # fmt: skip
-    db.session.add_all([action, track])
-    db.session.flush()
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-    attachment = upload(users["handler"], same, filename="foto.png", content=png)
+    action, track, attachment = furnish(same, by=users["handler"])
     db.session.commit()
     ids = {
         "case_id": same.id, "own": own.id, "other": other.id, "action_id": action.id,

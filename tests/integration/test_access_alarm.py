@@ -14,7 +14,6 @@ from casetrack.infra.mailer import send_pending
 from casetrack.jobs.alarms import access_alarm
 from casetrack.jobs.scheduler import run_job
 from casetrack.models import AccessLogEntry, AuditEntry, JobOccurrence, OutboxMessage
-from tests.integration.test_mailer import smtp  # noqa: F401
 
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)  # a Wednesday, 10:00 in Stockholm
 CONTACT = "sakerhet@kommun.example"
@@ -61,7 +60,7 @@ def opened(user, case, at: datetime) -> None:
 def test_an_access_outside_the_users_units_alarms_the_contact_once_a_day(
     app,
     world,
-    smtp,  # noqa: F811
+    smtp,
 ):
     handler, case_b = world["handler"], world["case_b"]
     opened(handler, case_b, NOW - timedelta(minutes=5))

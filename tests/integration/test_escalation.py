@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from casetrack.domain import escalation as rules
 from casetrack.domain.errors import DomainError, NotPermitted, StaleCase
-from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, Case
 from casetrack.queries.cases import any_overdue, deadlines_for
@@ -21,21 +20,6 @@ from casetrack.services import settings as setting_service
 from casetrack.web.cases.history import describe
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def people(org, make):
-    people = {
-        "handler": make.user([(Role.HANDLER, org["a"])], name="Lena Berg"),
-        "manager": make.user([(Role.MANAGER, org["a"])], name="Maja Chef"),
-        "sas": make.user([(Role.SAS, org["root"])], name="Sara SAS"),
-        "mas": make.user([(Role.MAS, org["root"])], name="Mats MAS"),
-        "quality": make.user([(Role.QUALITY, org["root"])], name="Kim Kvalitet"),
-        "staff": make.user([(Role.STAFF, org["a1"])], name="Sam Personal"),
-        "other": make.user([(Role.HANDLER, org["b"])], name="Olle Annan"),
-    }
-    db.session.commit()
-    return people
 
 
 @pytest.fixture

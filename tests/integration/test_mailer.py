@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 import threading
 import time
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 
-import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
@@ -19,33 +17,7 @@ from casetrack.extensions import db
 from casetrack.infra.mailer import MAX_ATTEMPTS, send_pending
 from casetrack.models import OutboxMessage, utcnow
 from casetrack.services.mail import queue_mail
-from tests.conftest import Auth
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Recorder:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(app):
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings = app.config["CASETRACK"]
-    settings.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, MAIL_FROM="noreply@test.se")
-    yield recorder
-    controller.stop()
+from tests.conftest import Auth, Recorder, free_port
 
 
 def _queue(n: int = 1) -> list[int]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -13,26 +10,6 @@ from flask_migrate import downgrade, upgrade
 from casetrack import create_app
 from casetrack.extensions import db
 from casetrack.models.schema_filter import include_object
-from tests.conftest import PG_URL
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    """A brand-new empty database on the engine under test."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
-        return
-    url = sa.engine.make_url(PG_URL)
-    name = f"casetrack_mig_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _differences(app) -> list:

@@ -13,10 +13,11 @@ from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Role
 from casetrack.exports import report as export
 from casetrack.extensions import db
-from casetrack.models import Case, Escalation
+from casetrack.models import Case
 from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE, build_report
 from casetrack.services import handling, reports
 from casetrack.services.intake import PublicSubmission, submit_public
+from tests.builders import lex_track
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -64,13 +65,7 @@ def counted(org, make):
     handling.add_action(handler, cases["k5"], description="Ej klar", responsible="Lena", now=now)
     # Lex Sarah from k2 (counted) and k4 (an IA incident: not counted); lex Maria from k5.
     for key, track in (("k2", "lex_sarah"), ("k4", "lex_sarah"), ("k5", "lex_maria")):
-        escalation = Escalation(
-            case_id=cases[key].id,
-            track=track,
-            reported_on=cases[key].received_on,
-            reporter_name="Amina",
-        )
-        db.session.add(escalation)
+        lex_track(cases[key], "Amina", track=track)
     cases["k4"].ia_reported_on = date(2026, 5, 3)
     cases["k4"].ia_reference = "IA-123"
     db.session.commit()
@@ -189,26 +184,15 @@ def test_the_xlsx_export_reads_back_with_the_exact_labels_and_numbers(org, count
     assert any(row[0].value == "Exporterad" for row in rules.iter_rows())
 
 
-def test_the_report_costs_a_constant_number_of_queries(org, counted, make):
-    from sqlalchemy import event
-
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+def test_the_report_costs_a_constant_number_of_queries(org, counted, make, count_queries):
+    with count_queries() as statements:
         build_report(org["dept"], 2026, 2)
-        few = len(statements)
-        handler = counted["handler"]
-        for day in range(1, 29):
-            make.case(org["b"], by=handler, category_codes=["mat", "kompetens"],
-                      source_code="brukare", received_on=date(2026, 2, day))  # fmt: skip
-        db.session.commit()
-        statements.clear()
+    few = len(statements)
+    handler = counted["handler"]
+    for day in range(1, 29):
+        make.case(org["b"], by=handler, category_codes=["mat", "kompetens"],
+                  source_code="brukare", received_on=date(2026, 2, day))  # fmt: skip
+    db.session.commit()
+    with count_queries() as statements:
         build_report(org["dept"], 2026, 2)
-        assert len(statements) == few
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == few

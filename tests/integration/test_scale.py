@@ -35,20 +35,6 @@ def generated(app):
     return summary
 
 
-def _statements(callable_):
-    seen: list[tuple[str, object]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        callable_()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", capture)
-    return seen
-
-
 def _plan(statement: str, parameters) -> str:
     raw = db.session.connection().connection.driver_connection
     cursor = raw.cursor()
@@ -102,22 +88,25 @@ def test_generated_cases_carry_the_report_facts_their_children_give(generated):
     assert wrong == []
 
 
-def test_report_query_count_does_not_grow_with_the_unit(generated):
+def test_report_query_count_does_not_grow_with_the_unit(generated, count_queries):
     root = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == "STAD")).one()
     enhet = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == "ENH0001")).one()
     build_report(root, 2025, 3)  # a running server has its org tree cached already
     # Each measured as a new request: the tree version, 3 aggregates, snapshots, texts.
     org_tree.forget_for_request()
-    whole = _statements(lambda: build_report(root, 2025, 3))
+    with count_queries() as whole:
+        build_report(root, 2025, 3)
     org_tree.forget_for_request()
-    one = _statements(lambda: build_report(enhet, 2025, 3))
+    with count_queries() as one:
+        build_report(enhet, 2025, 3)
     assert len(whole) == len(one) == 6
     assert sum("GROUP BY" in s for s, _ in whole) == 3
 
 
-def test_report_and_search_use_their_indexes(generated, client, auth):
+def test_report_and_search_use_their_indexes(generated, client, auth, count_queries):
     enhet = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == "ENH0001")).one()
-    statements = _statements(lambda: build_report(enhet, 2025, 3))
+    with count_queries() as statements:
+        build_report(enhet, 2025, 3)
     source_rows = next(s for s in statements if "GROUP BY" in s[0])
     assert "ix_case_record_unit_received" in _plan(*source_rows)
 

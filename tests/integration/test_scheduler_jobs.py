@@ -13,9 +13,9 @@ from casetrack.extensions import db
 from casetrack.jobs.alarms import send_digest, tertial_close_reminder, unassigned_alarm
 from casetrack.jobs.reminders import run_reminders, send_acknowledgements
 from casetrack.jobs.scheduler import JOBS, run_job
-from casetrack.models import Action, AuditEntry, Escalation, JobOccurrence, OutboxMessage
+from casetrack.models import Action, AuditEntry, JobOccurrence, OutboxMessage
 from casetrack.services.intake import PublicSubmission, submit_public
-from tests.integration.test_mailer import smtp  # noqa: F401
+from tests.builders import lex_track
 
 
 def at(day: date, hour: int = 7) -> datetime:
@@ -144,9 +144,7 @@ def test_lex_sarah_step_reminders_follow_the_step_deadlines(make, org, people):
     from casetrack.models import EscalationStep
 
     case = contact_case(make, org, people, date(2026, 3, 2), kind_code="deviation")
-    track = Escalation(case_id=case.id, track="lex_sarah", reported_on=date(2026, 3, 2),
-                       reporter_name="Rapportör")  # fmt: skip
-    db.session.add(track)
+    track = lex_track(case, "Rapportör")
     db.session.commit()
     kinds = ["reminder_lex_step"]
     assert run_reminders(at(date(2026, 3, 2)), kinds) == 0
@@ -251,7 +249,7 @@ def test_run_job_commits_once_and_a_restart_sends_nothing_again(app, make, org, 
     assert set(JOBS) >= {"reminders", "send-mail", "digest", "retention"}
 
 
-def test_a_reminder_reaches_a_real_smtp_server_once(app, make, org, people, smtp):  # noqa: F811
+def test_a_reminder_reaches_a_real_smtp_server_once(app, make, org, people, smtp):
     case = contact_case(make, org, people, date(2026, 3, 2))
     app.config["CASETRACK"]["BASE_URL"] = "https://casetrack.exempel.se"
     assert run_job(app, "reminders", at(date(2026, 3, 12))) == 1

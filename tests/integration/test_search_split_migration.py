@@ -8,7 +8,6 @@ from flask_migrate import downgrade, upgrade
 
 from casetrack import create_app
 from casetrack.extensions import db
-from tests.integration.test_migrations import empty_database_url  # noqa: F401  (fixture)
 
 ROWS = [
     "INSERT INTO org_unit (id, code, name, level, active) "
@@ -40,7 +39,7 @@ def _matches(word: str, internal: bool) -> list[int]:
     return list(db.session.scalars(sa.text(sql), {"word": word}))
 
 
-def test_internal_notes_of_existing_cases_move_to_their_own_text(empty_database_url):  # noqa: F811
+def test_internal_notes_of_existing_cases_move_to_their_own_text(empty_database_url):
     app = create_app({"ENV": "testing", "DATABASE_URL": empty_database_url})
     with app.app_context():
         upgrade(revision="0990")

@@ -7,31 +7,17 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
-from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import Action, Case, Escalation, OrgSetting
-from casetrack.services.attachments import upload
+from casetrack.models import Action, Case, OrgSetting
 from casetrack.web.common.forms import DATE_RANGE_MESSAGE, NUL_MESSAGE
+from tests.builders import furnish
 from tests.conftest import Auth, csrf_from
 
 STALE = "Ärendet har ändrats av någon annan"
-
-
-@pytest.fixture
-def people(org, make):
-    people = {
-        "handler": make.user([(Role.HANDLER, org["a"])], email="h@test.example", name="Lena Berg"),
-        "colleague": make.user([(Role.HANDLER, org["a"])], email="c@test.example", name="Omar Ek"),
-        "quality": make.user([(Role.QUALITY, org["root"])], email="q@test.example"),
-        "admin": make.user([(Role.ADMIN, org["root"])], email="admin@test.example"),
-    }
-    db.session.commit()
-    return people
 
 
 def _hidden(html: str, action: str) -> dict:
@@ -98,12 +84,7 @@ def test_a_stale_form_with_a_time_zone_less_opened_at_shows_the_conflict(
 @pytest.fixture
 def arranged(org, people, make):
     case = make.case(org["a"], by=people["handler"])
-    track = Escalation(case_id=case.id, track="lex_sarah", reported_on=date(2026, 3, 2),
-                       reporter_name="Amina Yusuf")  # fmt: skip
-    action = Action(case_id=case.id, description="Rutin", responsible="Lena")
-    db.session.add_all([track, action])
-    db.session.flush()
-    upload(people["handler"], case, filename="foto.png", content=b"\x89PNG\r\n\x1a\n" + b"\0" * 9)
+    action, track, _ = furnish(case, by=people["handler"], png_padding=9)
     db.session.commit()
     return {"case": case.id, "track": track.id, "action": action.id}
 

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from datetime import date
 from urllib.parse import unquote_plus, urlencode
 
 import pytest
 
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import Escalation
 from casetrack.services.handling import add_note
+from tests.builders import lex_track
 from tests.conftest import Auth, RequestClient, csrf_from
 from tests.security.pages import AccessLogMiddleware, local_path, read_page
 
@@ -118,14 +117,7 @@ def world(app, org, make):
         description=f"{DEVIATION_PERSON} föll i badrummet.",
     )  # fmt: skip
     add_note(users["handler"], complaint, f"Ringde {SUBMITTER} om {CONCERNED}.")
-    db.session.add(
-        Escalation(
-            case_id=complaint.id,
-            track="lex_sarah",
-            reported_on=date(2026, 3, 2),
-            reporter_name=REPORTER,
-        )
-    )
+    lex_track(complaint, REPORTER)
     db.session.commit()
     app.wsgi_app = AccessLogMiddleware(app.wsgi_app)
     return {**users, "complaint": complaint, "deviation": deviation}

@@ -19,15 +19,12 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from casetrack import create_app
-from casetrack.audit import security_log
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.infra.mailer import send_pending
 from casetrack.models import AccessLogEntry, AuditEntry, Case, OutboxMessage, User
 from casetrack.services import mfa
-from tests.conftest import PASSWORD, Auth, RequestClient, csrf_from
-from tests.integration.test_mailer import smtp  # noqa: F401
+from tests.conftest import PASSWORD, Auth, csrf_from
 from tests.security.pages import AccessLogMiddleware, read_page
 
 SECRET_KEY = token_hex(32)
@@ -43,11 +40,6 @@ SUBMITTER = {
 }
 DESCRIPTION = "Min mor Ragnhild fick fel medicin av nattpersonalen i tisdags."
 CODE_PATTERN = re.compile(r"[A-Z2-9]{4}(?:-[A-Z2-9]{4}){3}")
-
-
-@pytest.fixture
-def security_file(tmp_path):
-    return tmp_path / "security.jsonl"
 
 
 @pytest.fixture
@@ -72,24 +64,20 @@ def captured():
 
 
 @pytest.fixture
-def app(database_url, security_file, tmp_path, captured):
-    app = create_app(
-        {
-            "ENV": "testing",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": SECRET_KEY,
-            "SECURITY_LOG": str(security_file),
-            "ATTACHMENT_KEY": ATTACHMENT_KEY,
-            "ATTACHMENT_DIR": str(tmp_path / "bilagor"),
-        }
-    )
-    app.test_client_class = RequestClient
+def app_settings(security_file, tmp_path, captured):
+    """Known keys and the stream in a file; the log is captured before the app starts."""
+    return {
+        "SECRET_KEY": SECRET_KEY,
+        "SECURITY_LOG": str(security_file),
+        "ATTACHMENT_KEY": ATTACHMENT_KEY,
+        "ATTACHMENT_DIR": str(tmp_path / "bilagor"),
+    }
+
+
+@pytest.fixture
+def app(app):
     app.wsgi_app = AccessLogMiddleware(app.wsgi_app)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    security_log.configure("")
+    return app
 
 
 class Secrets:
@@ -132,7 +120,7 @@ def test_no_secret_or_personal_data_reaches_any_log(
     org,
     captured,
     security_file,
-    smtp,  # noqa: F811
+    smtp,
 ):
     secrets = Secrets()
     make.user([(Role.HANDLER, org["a"])], email="handlaggare@test.example")

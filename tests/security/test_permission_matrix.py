@@ -8,15 +8,13 @@ login page for anonymous), not a CSRF failure.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import Action, Case, Escalation
-from casetrack.services.attachments import upload
+from casetrack.models import Case
+from tests.builders import furnish, one_account_per_role
 from tests.conftest import Auth, csrf_from
 
 ROLES = ["staff", "handler", "manager", "quality", "mas", "sas", "admin", "anonymous"]
@@ -246,34 +244,27 @@ def test_every_route_has_an_entry_in_the_matrix(app):
 @pytest.fixture
 def world(org, make):
     unit_a, unit_b = org["a"], org["b"]
-    users = {
-        role: make.user([(Role(role), unit_a)], email=f"{role}@test.example")
-        for role in ROLES
-        if role not in ("admin", "anonymous")
-    }
-    users["admin"] = make.user([(Role.ADMIN, org["root"])], email="admin@test.example")
+    users = one_account_per_role(make, ROLES, unit_a, org["root"])
     handler_b = make.user([(Role.HANDLER, unit_b)], email="handler-b@test.example")
     target = make.user([(Role.STAFF, unit_b)], email="target@test.example")
+    own = make.case(
+        unit_a, by=users["staff"], kind_code="deviation", channel_code="avvikelseblankett"
+    )
+    same = make.case(unit_a, by=users["handler"])
+    other = make.case(unit_b, by=handler_b)
+    action, track, attachment = furnish(same, by=users["handler"])
     ids = {
-        "own": make.case(
-            unit_a, by=users["staff"], kind_code="deviation", channel_code="avvikelseblankett"
-        ).id,
-        "same": make.case(unit_a, by=users["handler"]).id,
-        "other": make.case(unit_b, by=handler_b).id,
+        "own": own.id,
+        "same": same.id,
+        "other": other.id,
         "target": target.id,
         "target_role": target.role_assignments[0].id,
         "unit_b": unit_b.id,
         "unit_a": unit_a.id,
+        "action": action.id,
+        "track": track.id,
+        "attachment": attachment.id,
     }
-    action = Action(case_id=ids["same"], description="Rutin", responsible="Lena")
-    track = Escalation(case_id=ids["same"], track="lex_sarah", reported_on=date(2026, 3, 2),
-                       reporter_name="Amina Yusuf")  # fmt: skip
-    db.session.add_all([action, track])
-    db.session.flush()
-    same = db.session.get(Case, ids["same"])
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-    attachment = upload(users["handler"], same, filename="foto.png", content=png)
-    ids.update(action=action.id, track=track.id, attachment=attachment.id)
     db.session.commit()
     return users, ids
 

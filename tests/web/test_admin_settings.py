@@ -10,6 +10,7 @@ from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry
 from casetrack.queries.escalation import step_deadlines
+from tests.builders import case_with_lex_sarah
 
 
 def _admin(make, org, auth):
@@ -31,12 +32,10 @@ def test_an_admin_changes_a_deadline_and_the_case_page_follows(client, auth, org
     ).one()
     assert entry.before == {"key": key, "value": "2"} and entry.after == {"key": key, "value": "5"}
     # The changed deadline is what the case page shows.
-    from casetrack.models import Escalation
-
     handler = make.user([(Role.HANDLER, org["a"])])
-    case = make.case(org["a"], by=handler, kind_code="deviation", received_on=date(2026, 3, 2))
-    db.session.add(Escalation(case_id=case.id, track="lex_sarah", reported_on=date(2026, 3, 2),
-                              reporter_name="Amina"))  # fmt: skip
+    case, _ = case_with_lex_sarah(
+        make, org["a"], handler, "Amina", kind_code="deviation", received_on=date(2026, 3, 2)
+    )
     db.session.commit()
     dues = {d.label: d.due for d in step_deadlines(case, date(2026, 3, 20))}
     assert dues["Lex Sarah: Utredning påbörjad"] == date(2026, 3, 9)  # 5 working days
@@ -78,12 +77,12 @@ def test_deadlines_and_the_attachment_limit_have_sensible_bounds(client, auth, o
 
 def test_a_stored_deadline_out_of_bounds_falls_back_to_its_default(client, auth, org, make):
     """A value stored before the bounds (or straight into the table) cannot take pages down."""
-    from casetrack.models import Escalation, OrgSetting
+    from casetrack.models import OrgSetting
 
     handler = make.user([(Role.HANDLER, org["a"])], email="h@test.example")
-    case = make.case(org["a"], by=handler, kind_code="deviation", received_on=date(2026, 3, 2))
-    db.session.add(Escalation(case_id=case.id, track="lex_sarah", reported_on=date(2026, 3, 2),
-                              reporter_name="Amina"))  # fmt: skip
+    case, _ = case_with_lex_sarah(
+        make, org["a"], handler, "Amina", kind_code="deviation", received_on=date(2026, 3, 2)
+    )
     db.session.add(OrgSetting(key="deadline.lex_sarah.dokumenterad", value="3000000"))
     db.session.commit()
     assert auth.login("h@test.example").status_code == 302

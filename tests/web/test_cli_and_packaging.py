@@ -129,6 +129,7 @@ def test_an_admin_account_cannot_also_hold_a_case_role(runner, org):
         assign_role(None, admin, Role.HANDLER, org["a"])
 
 
+@pytest.mark.slow  # ~12 s; the demo also loads on PostgreSQL in test_backup_roundtrip
 def test_demo_data_is_shaped_like_the_seeds_and_deterministic(app):
     summary = load_demo(seed=7, today=date(2026, 11, 23))
     db.session.commit()

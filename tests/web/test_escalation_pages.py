@@ -11,7 +11,6 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import Attachment, AuditEntry, Case, Escalation
 from casetrack.services import settings as setting_service
@@ -20,21 +19,6 @@ from tests.web.test_handling_pages import _form_fields
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
-
-
-@pytest.fixture
-def people(org, make):
-    people = {
-        "handler": make.user([(Role.HANDLER, org["a"])], email="h@test.example"),
-        "manager": make.user([(Role.MANAGER, org["a"])], email="m@test.example"),
-        "sas": make.user([(Role.SAS, org["root"])], email="sas@test.example"),
-        "mas": make.user([(Role.MAS, org["root"])], email="mas@test.example"),
-        "quality": make.user([(Role.QUALITY, org["root"])], email="q@test.example"),
-        "staff": make.user([(Role.STAFF, org["a1"])], email="s@test.example"),
-        "other": make.user([(Role.HANDLER, org["b"])], email="o@test.example"),
-    }
-    db.session.commit()
-    return people
 
 
 @pytest.fixture

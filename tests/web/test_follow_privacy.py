@@ -18,14 +18,12 @@ import pytest
 import sqlalchemy as sa
 from flask.sessions import SecureCookieSessionInterface
 
-from casetrack import create_app
-from casetrack.audit import security_log
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, FollowGrant, SavedSearch, utcnow
 from casetrack.web.common.forms import CONTROL_MESSAGE, NUL_MESSAGE
 from casetrack.web.intake.views import INVALID_RECEIPT, REFERENCE_LOCKED
-from tests.conftest import RequestClient, csrf_from
+from tests.conftest import csrf_from
 from tests.web.test_case_list import _search
 from tests.web.test_intake import _public_case
 
@@ -33,29 +31,14 @@ WRONG = "AAAA-BBBB-CCCC-DDDD"
 
 
 @pytest.fixture
-def security_file(tmp_path):
-    return tmp_path / "security.jsonl"
-
-
-@pytest.fixture
-def app(database_url, security_file):
-    """The shared app, with the security stream in a file and the per-address page limit
-    out of the way (these tests are about the per-reference lock)."""
-    app = create_app(
-        {
-            "ENV": "testing",
-            "DATABASE_URL": database_url,
-            "SECURITY_LOG": str(security_file),
-            "FOLLOW_RATE_LIMIT": "1000 per minute",
-            "FOLLOW_REFERENCE_BACKSTOP": "30 per 15 minutes",
-        }
-    )
-    app.test_client_class = RequestClient
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    security_log.configure("")
+def app_settings(security_file):
+    """The security stream in a file and the per-address page limit out of the way (these
+    tests are about the per-reference lock)."""
+    return {
+        "SECURITY_LOG": str(security_file),
+        "FOLLOW_RATE_LIMIT": "1000 per minute",
+        "FOLLOW_REFERENCE_BACKSTOP": "30 per 15 minutes",
+    }
 
 
 def _follow_from(client, address: str, reference: str, code: str):

@@ -8,23 +8,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import Case
 from tests.conftest import csrf_from
-
-
-@pytest.fixture
-def people(org, make):
-    people = {
-        "handler": make.user([(Role.HANDLER, org["a"])], email="h@test.example", name="Lena Berg"),
-        "colleague": make.user([(Role.HANDLER, org["a"])], email="c@test.example", name="Omar Ek"),
-        "other": make.user([(Role.HANDLER, org["b"])], email="o@test.example"),
-        "quality": make.user([(Role.QUALITY, org["root"])], email="q@test.example"),
-        "staff": make.user([(Role.STAFF, org["a1"])], email="s@test.example"),
-    }
-    db.session.commit()
-    return people
 
 
 def _form_fields(html: str, action: str) -> dict:

@@ -11,7 +11,6 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import MessageTemplate, OutboxMessage
 from tests.web.test_handling_pages import _post
@@ -20,16 +19,6 @@ from tests.web.test_handling_pages import _post
 SECRET_FEEDBACK = (  # pragma: allowlist secret
     "Vi beklagar att Anna Lind föll i duschen den fjärde mars."
 )
-
-
-@pytest.fixture
-def people(org, make):
-    people = {
-        "handler": make.user([(Role.HANDLER, org["a"])], email="h@test.example", name="Lena Berg"),
-        "admin": make.user([(Role.ADMIN, org["root"])], email="admin@test.example"),
-    }
-    db.session.commit()
-    return people
 
 
 def _send_feedback_letter(client, auth, org, people, make):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from casetrack.domain.roles import Role
@@ -15,16 +14,6 @@ from casetrack.models import AuditEntry, MessageTemplate, OutboxMessage
 from casetrack.services.mail import queue_mail
 from tests.conftest import csrf_from
 from tests.web.test_handling_pages import _post
-
-
-@pytest.fixture
-def people(org, make):
-    people = {
-        "handler": make.user([(Role.HANDLER, org["a"])], email="h@test.example", name="Lena Berg"),
-        "admin": make.user([(Role.ADMIN, org["root"])], email="admin@test.example"),
-    }
-    db.session.commit()
-    return people
 
 
 def test_an_unknown_placeholder_is_refused_in_swedish_at_the_field(client, auth, people):

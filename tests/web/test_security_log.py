@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import stat
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -15,32 +15,15 @@ from casetrack import audit, create_app
 from casetrack.audit import security_log
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import AuditEntry, Escalation
-from tests.conftest import PASSWORD, RequestClient, csrf_from
+from casetrack.models import AuditEntry
+from tests.builders import lex_track
+from tests.conftest import PASSWORD, csrf_from
 
 
 @pytest.fixture
-def security_file(tmp_path):
-    return tmp_path / "security.jsonl"
-
-
-@pytest.fixture
-def app(database_url, security_file):
-    """The shared app fixture, with the stream in a file and a low follow-page limit."""
-    app = create_app(
-        {
-            "ENV": "testing",
-            "DATABASE_URL": database_url,
-            "SECURITY_LOG": str(security_file),
-            "FOLLOW_RATE_LIMIT": "2 per minute",
-        }
-    )
-    app.test_client_class = RequestClient
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    security_log.configure("")
+def app_settings(security_file):
+    """The stream in a file and a low follow-page limit."""
+    return {"SECURITY_LOG": str(security_file), "FOLLOW_RATE_LIMIT": "2 per minute"}
 
 
 def events(path) -> list[dict]:
@@ -154,9 +137,7 @@ def test_refused_access_is_streamed_and_audited(client, auth, people, org, make,
     assert client.get("/finns-inte").status_code == 404  # not a protected page: no event
     assert client.post(f"/arenden/{case.id}/anteckningar", data={}).status_code == 400
     auth.logout()
-    track = Escalation(case_id=case.id, track="lex_sarah", reported_on=date(2026, 3, 2),
-                       reporter_name="Rapportör")  # fmt: skip
-    db.session.add(track)
+    track = lex_track(case, "Rapportör")
     db.session.commit()
     auth.login("handler@test.example")
     decide = f"/arenden/{case.id}/lex/{track.id}/stallningstagande"
