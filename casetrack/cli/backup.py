@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess  # nosec B404 - runs pg_dump/pg_restore with fixed arguments, no shell
 import tarfile
 import tempfile
@@ -131,8 +132,6 @@ def _database_snapshot(folder: Path):
     db.session.remove()
     if engine.dialect.name == "sqlite":
         target = folder / "database.sqlite"
-        import sqlite3
-
         source = sqlite3.connect(engine.url.database)
         copy = sqlite3.connect(target)
         try:
@@ -318,8 +317,6 @@ def restore_backup(source: Path, attachment_dir: Path, key: bytes, force: bool) 
         db.session.remove()
         db.engine.dispose()
         if dialect == "sqlite":
-            import sqlite3
-
             backup_copy = sqlite3.connect(folder / "database.sqlite")
             target = sqlite3.connect(db.engine.url.database)
             try:

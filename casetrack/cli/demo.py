@@ -8,20 +8,22 @@ services, so every demo case has its audit trail.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import click
 import sqlalchemy as sa
 
 from casetrack.domain.codes import CATEGORIES, CHANNELS
 from casetrack.domain.dates import STOCKHOLM, local_date
-from casetrack.domain.roles import Permission, Role
+from casetrack.domain.roles import ROLE_LABELS, Permission, Role
 from casetrack.extensions import db
 from casetrack.models import Case, OrgUnit, RoleAssignment, User, utcnow
 from casetrack.services import cases as case_service
-from casetrack.services import handling, users
+from casetrack.services import classification, escalation, handling, users
 
-DEMO_PASSWORD = "demo-casetrack-2026"  # noqa: S105 (printed demo login, demo data only)
+DEMO_PASSWORD = "demo-casetrack-2026"  # noqa: S105  # pragma: allowlist secret (printed demo login, demo data only)
 DEMO_DOMAIN = "demo.example"
 
 # (code, name, level, parent code, reference prefix)
@@ -83,6 +85,7 @@ HANDLER_FOR = {
 }
 STAFF_FOR = {"AO-ASP-N": "medarbetare", "FN-GSB-MK": "medarbetare.gsb"}
 
+# The texts and weights of the cases, shared with the benchmark data (cli/synthetic).
 TEXTS = {
     "bemanning": "Många olika vikarier den senaste tiden, brukaren vet inte vem som kommer.",
     "bemotande": "Personalen upplevdes som stressad och bemötandet som ovänligt vid besöket.",
@@ -130,12 +133,14 @@ class DemoSummary:
         return f"{self.units} enheter, {self.users} användare, {self.cases} ärenden"
 
 
-def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
+def pick(rng: random.Random, weighted: Sequence[tuple[str, int]]) -> str:
+    """One code of (code, weight) pairs, drawn by weight."""
     codes, weights = zip(*weighted, strict=True)
     return rng.choices(codes, weights=weights)[0]
 
 
-def _moment(day: date, rng: random.Random) -> datetime:
+def moment(day: date, rng: random.Random) -> datetime:
+    """A time on ``day`` in office hours (Stockholm), as UTC."""
     local = datetime.combine(day, time(rng.randint(7, 17), rng.randint(0, 59)), STOCKHOLM)
     return local.astimezone(UTC)
 
@@ -183,12 +188,10 @@ def load_demo(seed: int, today: date | None = None) -> DemoSummary:
 def _demo_escalation(rng, case: Case, people: dict[str, User], handler_key: str) -> None:
     """A few avvikelser lead to lex Sarah (SAS decides) or lex Maria (MAS decides); a few
     are arbetsmiljöhändelser reported in IA."""
-    from casetrack.services import classification, escalation
-
     roll = rng.random()
     handler = people[handler_key]
     day = case.received_on
-    at = _moment(day + timedelta(days=1), rng)
+    at = moment(day + timedelta(days=1), rng)
     if roll < 0.03:
         classification.mark_ia(handler, case, reported_on=day, reference=f"IA-{case.id:05d}",
                                now=at)  # fmt: skip
@@ -205,29 +208,29 @@ def _demo_escalation(rng, case: Case, people: dict[str, User], handler_key: str)
                            text="Dokumenterad i ärendet.", now=at)  # fmt: skip
     escalation.record_step(handler, track, step="utredning_paborjad",
                            occurred_on=day + timedelta(days=1), text="Utredningen påbörjad.",
-                           now=_moment(day + timedelta(days=1), rng))  # fmt: skip
+                           now=moment(day + timedelta(days=1), rng))  # fmt: skip
     decided_on = day + timedelta(days=8)
     serious = rng.random() < 0.3
     escalation.record_decision(
         decider, track, decided_on=decided_on, is_confirmed=True, is_risk=False,
         is_serious=serious, text="Bedömningen grundar sig på utredningen.",
-        now=_moment(decided_on, rng),
+        now=moment(decided_on, rng),
     )  # fmt: skip
     if serious:
         escalation.record_ivo_report(
             decider, track, reported_on=decided_on + timedelta(days=2),
             ivo_reference=f"3.5.1-{case.id:05d}/{day.year}", reported_by=decider,
-            now=_moment(decided_on + timedelta(days=2), rng),
+            now=moment(decided_on + timedelta(days=2), rng),
         )  # fmt: skip
     escalation.record_step(handler, track, step="utredning_avslutad",
                            occurred_on=decided_on + timedelta(days=5),
                            text="Utredningen avslutad; åtgärder beslutade.",
-                           now=_moment(decided_on + timedelta(days=5), rng))  # fmt: skip
+                           now=moment(decided_on + timedelta(days=5), rng))  # fmt: skip
 
 
 def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
     handler = people[handler_key]
-    kind = _pick(rng, KIND_WEIGHTS)
+    kind = pick(rng, KIND_WEIGHTS)
     unit = units[unit_code]
     filer = handler
     permission = Permission.CASE_REGISTER
@@ -241,7 +244,7 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
         channel = "avvikelseblankett"
     else:
         channel = rng.choice(PUBLIC_CHANNELS)
-    source = _pick(rng, SOURCE_WEIGHTS[kind])
+    source = pick(rng, SOURCE_WEIGHTS[kind])
     if kind == "praise":
         categories = ["bemotande"] if rng.random() < 0.6 else []
         description = rng.choice(PRAISE_TEXTS)
@@ -255,7 +258,7 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
     if rng.random() < 0.04 and kind != "praise":
         categories = []
     anonymous = kind != "deviation" and rng.random() < 0.15
-    registered_at = _moment(day, rng)
+    registered_at = moment(day, rng)
     case = case_service.register_case(
         filer,
         case_service.NewCase(
@@ -295,7 +298,7 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
             method=rng.choice(["telefon", "brev", "e_post", "mote"]),
             summary="Vi har gått igenom det som hänt och berättat vad vi gör för att det inte "
             "ska hända igen.",
-            now=_moment(feedback_day, rng),
+            now=moment(feedback_day, rng),
         )
     if kind in {"complaint", "deviation"} and rng.random() < 0.6:
         due = day + timedelta(days=rng.randint(7, 30))
@@ -305,7 +308,7 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
             description="Tas upp på arbetsplatsträff och rutinen gås igenom med alla.",
             responsible=handler.name,
             due_on=due,
-            now=_moment(min(day + timedelta(days=1), today), rng),
+            now=moment(min(day + timedelta(days=1), today), rng),
         )
         if due <= today and rng.random() < 0.8:
             effect_day = due + timedelta(days=30)
@@ -318,21 +321,21 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
                 effect_verdict=rng.choice(["achieved", "achieved", "partial", "none"])
                 if evaluated
                 else None,
-                now=_moment(effect_day if evaluated else due, rng),
+                now=moment(effect_day if evaluated else due, rng),
             )
     if age > 45 and (gave_feedback or anonymous):
         handling.close_case(
             handler,
             case,
             no_feedback_reason=None if gave_feedback else "anonym",
-            now=_moment(day + timedelta(days=40), rng),
+            now=moment(day + timedelta(days=40), rng),
         )
     elif age > 5:
         handling.change_status(
             handler,
             case,
             rng.choice(["under_utredning", "atgarder_pagar"]),
-            now=_moment(day + timedelta(days=3), rng),
+            now=moment(day + timedelta(days=3), rng),
         )
     return case
 
@@ -347,3 +350,13 @@ def demo_logins() -> list[tuple[str, str, str, str]]:
         .order_by(User.id, RoleAssignment.id)
     ).all()
     return [tuple(row) for row in rows]
+
+
+def print_demo_logins() -> None:
+    """List the demo accounts present, with the shared password (nothing without any)."""
+    logins = demo_logins()
+    if not logins:
+        return
+    click.echo("\nDemoinloggningar (lösenord för alla: " + DEMO_PASSWORD + "):")
+    for role, email, name, unit in logins:
+        click.echo(f"  {ROLE_LABELS[Role(role)]:<40} {email:<38} {name}, {unit}")

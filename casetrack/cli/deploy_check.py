@@ -11,6 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from casetrack.config import MIN_SECRET_KEY_LENGTH
+from casetrack.domain.roles import ROLE_LABELS
+from casetrack.infra import attachment_keys, throttle
+from casetrack.services import mfa, security_keys
 
 WEAK_KEYS = {"changeme", "secret", "dev", "development", "test", "casetrack"}
 
@@ -82,8 +85,6 @@ def _debug(settings: dict[str, Any], flask_debug: bool) -> str | None:
 
 def _rate_limit(settings: dict[str, Any]) -> str | None:
     """On, counted in one place for all of serve's workers (issue 16), and reachable."""
-    from casetrack.infra import throttle
-
     if not settings.get("RATELIMIT_ENABLED"):
         return "Spärren mot lösenordsgissning är avstängd (CASETRACK_RATELIMIT_ENABLED)."
     return throttle.storage_unreachable(settings) or throttle.storage_problem(
@@ -96,9 +97,6 @@ def _mfa(settings: dict[str, Any]) -> str | None:
 
     casetrack has no single sign-on: the built-in TOTP factor is the only one, so a value
     that leaves any role out is refused (admin is required whatever the value says)."""
-    from casetrack.domain.roles import ROLE_LABELS
-    from casetrack.services import mfa
-
     value = settings.get("MFA_ROLES")
     if value is None:
         return None  # the production default: all
@@ -123,15 +121,11 @@ def _mfa(settings: dict[str, Any]) -> str | None:
 
 
 def _webauthn(settings: dict[str, Any]) -> str | None:
-    from casetrack.services.security_keys import configuration_problem
-
-    return configuration_problem(settings)
+    return security_keys.configuration_problem(settings)
 
 
 def _attachment_key(settings: dict[str, Any]) -> str | None:
-    from casetrack.infra.attachment_keys import problem
-
-    return problem(settings)
+    return attachment_keys.problem(settings)
 
 
 CHECKS: list[tuple[str, Callable[..., str | None]]] = [

@@ -16,15 +16,24 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from casetrack.access import org_tree
+from casetrack.cli.demo import (
+    KIND_WEIGHTS,
+    PRAISE_TEXTS,
+    PUBLIC_CHANNELS,
+    SOURCE_WEIGHTS,
+    TEXTS,
+    moment,
+    pick,
+)
 from casetrack.domain import escalation as rules
 from casetrack.domain.case_numbers import format_reference
 from casetrack.domain.codes import CATEGORIES, EFFECT_VERDICTS
-from casetrack.domain.dates import STOCKHOLM, local_date
+from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.infra.passwords import hash_password
@@ -48,36 +57,6 @@ BENCH_PASSWORD = "bench-casetrack-2026"  # noqa: S105  # pragma: allowlist secre
 BENCH_DOMAIN = "bench.example"
 BATCH = 20_000
 
-KIND_WEIGHTS = (("complaint", 35), ("suggestion", 20), ("praise", 15), ("deviation", 30))
-SOURCE_WEIGHTS = {
-    "complaint": (("brukare", 40), ("narstaende", 40), ("annan", 8), ("samverkanspart", 7),
-                  ("patientnamnden", 5)),
-    "suggestion": (("brukare", 35), ("narstaende", 30), ("medarbetare", 25), ("annan", 10)),
-    "praise": (("brukare", 40), ("narstaende", 50), ("annan", 10)),
-    "deviation": (("medarbetare", 92), ("samverkanspart", 8)),
-}  # fmt: skip
-PUBLIC_CHANNELS = ("telefon", "brev", "e_post", "e_tjanst", "besok", "muntligt", "brevlada")
-TEXTS = {
-    "bemanning": "Många olika vikarier den senaste tiden, brukaren vet inte vem som kommer.",
-    "bemotande": "Personalen upplevdes som stressad och bemötandet som ovänligt vid besöket.",
-    "beslut": "Missnöje med att beslutet om insatser inte har kommunicerats.",
-    "information": "Ingen information gavs om att besökstiden ändrats.",
-    "rutiner": "Rutinen för överlämning följdes inte och en insats missades.",
-    "fraga_ide": "Förslag om att införa gemensam fika på eftermiddagarna.",
-    "fysisk_miljo": "Det har inte städats i gemensamma utrymmen på två veckor.",
-    "personuppgifter": "En genomförandeplan låg framme synlig för andra besökare.",
-    "kompetens": "Personalen kände inte till hur hjälpmedlet skulle användas.",
-    "mat": "Maten levererades kall och portionerna var för små.",
-    "teknik": "Larmet fungerade inte och det tog lång tid innan någon kom.",
-    "tillganglighet": "Svårt att nå enheten per telefon under telefontiden.",
-    "utebliven_insats": "Dusch blev inte utförd enligt planeringen.",
-    "annat": "Övrigt ärende som inte passar någon annan kategori.",
-}
-PRAISE_TEXTS = (
-    "Stort tack till personalen för det fina bemötandet under sommaren.",
-    "Min mamma trivs så bra och personalen är alltid glada och hjälpsamma.",
-    "Tack för en fantastisk midsommarfest på boendet!",
-)
 # Place words make the search realistic: a handful of cases share a rare word.
 PLACES = (  # noqa: SIM905
     "Aspudden Axelsberg Bagarmossen Blackeberg Bromma Fruängen Gubbängen Hammarbyhöjden "
@@ -113,11 +92,6 @@ class GenerateSummary:
 
 def database_has_cases() -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Case)) > 0
-
-
-def _pick(rng: random.Random, weighted: Sequence[tuple[str, int]]) -> str:
-    codes, weights = zip(*weighted, strict=True)
-    return rng.choices(codes, weights=weights)[0]
 
 
 class _Loader:
@@ -165,11 +139,6 @@ class _Loader:
             ([self._value(v) for v in row] for row in rows),
         )
         cursor.close()
-
-
-def _moment(day: date, rng: random.Random) -> datetime:
-    local = datetime.combine(day, time(rng.randint(7, 17), rng.randint(0, 59)), STOCKHOLM)
-    return local.astimezone(UTC)
 
 
 def _build_org(rng: random.Random, verksamheter: int) -> tuple[OrgUnit, list, dict, dict]:
@@ -311,12 +280,12 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
         ids[Case] += 1
         unit_id, enhet_id, prefix = leaves[rng.randrange(len(leaves))]
         handler_id = handler_for[enhet_id]
-        kind = _pick(rng, KIND_WEIGHTS)
-        registered = _moment(day, rng)
+        kind = pick(rng, KIND_WEIGHTS)
+        registered = moment(day, rng)
         key = (prefix, day.year)
         counters[key] = counters.get(key, 0) + 1
         reference = format_reference(prefix, day.year, counters[key])
-        source = _pick(rng, SOURCE_WEIGHTS[kind]) if rng.random() >= 0.04 else None
+        source = pick(rng, SOURCE_WEIGHTS[kind]) if rng.random() >= 0.04 else None
         if kind == "praise":
             categories = ["bemotande"] if rng.random() < 0.6 else []
             description = rng.choice(PRAISE_TEXTS)
@@ -343,7 +312,7 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
         if age > 45 and not closed and (age > 365 or rng.random() < 0.9):
             closed, no_feedback_reason = True, rng.choice(NO_FEEDBACK_CODES)
         status = "avslutad" if closed else ("registrerad" if age < 5 else "under_utredning")
-        closed_at = _moment(day + timedelta(days=40), rng) if closed else None
+        closed_at = moment(day + timedelta(days=40), rng) if closed else None
         ia = is_deviation and rng.random() < 0.01
         case_row = (
             case_id, reference, kind, unit_id, day,
@@ -377,7 +346,7 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
                 "Medarbetaren som skrev avvikelsen" if is_deviation else "Inlämnaren",
                 rng.choice(("telefon", "brev", "e_post", "mote")),
                 "Vi har gått igenom det som hänt och berättat vad vi gör.",
-                _moment(feedback_day, rng), handler_id,
+                moment(feedback_day, rng), handler_id,
             ))  # fmt: skip
             ids[Feedback] += 1
         if kind in {"complaint", "deviation"} and rng.random() < 0.6:
@@ -408,7 +377,7 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             for step, after in TRACK_STEPS if done else ():
                 step_rows.append((
                     ids[EscalationStep], ids[Escalation], step, day + timedelta(days=after),
-                    "Syntetisk anteckning.", handler_id, _moment(day + timedelta(days=after), rng),
+                    "Syntetisk anteckning.", handler_id, moment(day + timedelta(days=after), rng),
                 ))  # fmt: skip
                 ids[EscalationStep] += 1
             ids[Escalation] += 1

@@ -43,19 +43,8 @@ class StepKind:
     text_required: bool = True
 
 
-_SARAH_STEPS = (
-    StepKind(REPORTED, "Rapport mottagen"),
-    StepKind(
-        DOCUMENTED, "Rapporten dokumenterad", text_label="Var och hur rapporten dokumenterats"
-    ),
-    StepKind(INVESTIGATION_STARTED, "Utredning påbörjad", text_label="Vem utreder och hur"),
-    StepKind(
-        REMEDY,
-        "Åtgärder för att avhjälpa eller undanröja",
-        requires=((INVESTIGATION_STARTED,),),
-        repeatable=True,
-        text_label="Vad som gjorts",
-    ),
+# The ställningstagande and what follows it, the same in both tracks.
+_DECIDED = (
     StepKind(
         DECISION,
         "Ställningstagande",
@@ -84,6 +73,22 @@ _SARAH_STEPS = (
         requires=((DECISION,),),
         text_label="Sammanfattning av utredningen",
     ),
+)
+
+_SARAH_STEPS = (
+    StepKind(REPORTED, "Rapport mottagen"),
+    StepKind(
+        DOCUMENTED, "Rapporten dokumenterad", text_label="Var och hur rapporten dokumenterats"
+    ),
+    StepKind(INVESTIGATION_STARTED, "Utredning påbörjad", text_label="Vem utreder och hur"),
+    StepKind(
+        REMEDY,
+        "Åtgärder för att avhjälpa eller undanröja",
+        requires=((INVESTIGATION_STARTED,),),
+        repeatable=True,
+        text_label="Vad som gjorts",
+    ),
+    *_DECIDED,
     StepKind(
         PERSON_INFORMED,
         "Den enskilde informerad",
@@ -123,34 +128,7 @@ _MARIA_STEPS = (
         requires=((REPORTED,),),
         text_label="Varför patienten inte informerats",
     ),
-    StepKind(
-        DECISION,
-        "Ställningstagande",
-        requires=((INVESTIGATION_STARTED,),),
-        decision=True,
-        text_label="Motivering",
-    ),
-    StepKind(
-        IVO_REPORT,
-        "Anmälan till IVO",
-        requires=((DECISION,),),
-        decision=True,
-        text_label="Kommentar",
-        text_required=False,
-    ),
-    StepKind(
-        NO_IVO_REPORT,
-        "Ingen anmälan till IVO",
-        requires=((DECISION,),),
-        decision=True,
-        text_label="Skäl till att ingen anmälan görs",
-    ),
-    StepKind(
-        COMPLETED,
-        "Utredning avslutad",
-        requires=((DECISION,),),
-        text_label="Sammanfattning av utredningen",
-    ),
+    *_DECIDED,
 )
 
 STEPS: dict[str, dict[str, StepKind]] = {

@@ -23,6 +23,8 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
+from limits.errors import ConfigurationError
+from limits.storage import SCHEMES, storage_from_string
 
 EXTENSION_KEY = "casetrack_limiter"
 
@@ -118,9 +120,6 @@ def storage_problem(settings: dict[str, Any], worker_count: int) -> str | None:
 
 def storage_unreachable(settings: dict[str, Any]) -> str | None:
     """Why the configured shared storage cannot be used right now, or None."""
-    from limits.errors import ConfigurationError
-    from limits.storage import SCHEMES, storage_from_string
-
     if not settings.get("RATELIMIT_ENABLED"):
         return None
     uri = settings.get("RATELIMIT_STORAGE_URI") or "memory://"

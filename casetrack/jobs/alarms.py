@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from casetrack import audit
 from casetrack.access import case_scope
 from casetrack.domain.dates import STOCKHOLM, local_date
 from casetrack.domain.roles import Permission, Role
@@ -19,7 +18,6 @@ from casetrack.extensions import db
 from casetrack.jobs.occurrences import claim
 from casetrack.jobs.recipients import Recipients
 from casetrack.jobs.reminders import (
-    SCHEDULER_ACTOR,
     case_values,
     link,
     open_cases,
@@ -30,7 +28,7 @@ from casetrack.models import AccessLogEntry, Case, JobOccurrence
 from casetrack.queries.cases import any_overdue
 from casetrack.services import access_review
 from casetrack.services.intake import PUBLIC_ACTOR
-from casetrack.services.mail import queue_mail
+from casetrack.services.mail import queue_mail, record_scheduled_mail
 from casetrack.services.messages import compose, swedish_date
 
 DIGEST_MAX_LINES = 40
@@ -42,19 +40,6 @@ def _first_working_day_of_week(today: date) -> bool:
     while not is_working_day(day):
         day += timedelta(days=1)
     return day == today
-
-
-def _audit(action: str, after: dict, now: datetime, case: Case | None = None) -> None:
-    audit.record(
-        action,
-        entity_type="case" if case else "job",
-        entity_id=case.id if case else None,
-        case=case,
-        actor=None,
-        actor_label=SCHEDULER_ACTOR,
-        after=after,
-        occurred_at=now,
-    )
 
 
 def send_digest(now: datetime) -> int:
@@ -94,7 +79,9 @@ def send_digest(now: datetime) -> int:
         }
         subject, body = compose("digest", values)
         queue_mail(user.email, subject, body, purpose="digest")
-        _audit("digest.queued", {"user_id": user.id, "cases": len(rows), "week": occasion}, now)
+        record_scheduled_mail(
+            "digest.queued", {"user_id": user.id, "cases": len(rows), "week": occasion}, now
+        )
         queued += 1
     return queued
 
@@ -128,7 +115,9 @@ def unassigned_alarm(now: datetime) -> int:
             )
             queue_mail(user.email, subject, body, purpose="unassigned_alarm", case=case)
             queued += 1
-        _audit("alarm.unassigned", {"recipients": len(managers), "via": PUBLIC_ACTOR}, now, case)
+        record_scheduled_mail(
+            "alarm.unassigned", {"recipients": len(managers), "via": PUBLIC_ACTOR}, now, case=case
+        )
     return queued
 
 
@@ -153,7 +142,9 @@ def tertial_close_reminder(now: datetime) -> int:
                 {"mottagare": user.name, "tertial": swedish_date(end), "lank": link("/rapport/")},
             )
             queue_mail(user.email, subject, body, purpose="tertial_close")
-            _audit("reminder.tertial_close", {"user_id": user.id, "tertial_end": end}, now)
+            record_scheduled_mail(
+                "reminder.tertial_close", {"user_id": user.id, "tertial_end": end}, now
+            )
             queued += 1
     return queued
 
@@ -244,13 +235,10 @@ def access_alarm(now: datetime) -> int:
         for address in contacts:
             queue_mail(address, subject, body, purpose="security_alarm")
             queued += 1
-        audit.record(
+        record_scheduled_mail(
             "security.access_alarm",
-            entity_type="user",
-            entity_id=user.id,
-            actor=None,
-            actor_label=SCHEDULER_ACTOR,
-            after={"user_id": user.id, "flag": code, "day": day, "recipients": len(contacts)},
-            occurred_at=now,
+            {"user_id": user.id, "flag": code, "day": day, "recipients": len(contacts)},
+            now,
+            user_id=user.id,
         )
     return queued

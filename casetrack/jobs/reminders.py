@@ -4,7 +4,7 @@ A reminder *kind* is one small function ``kind(today, recipients) -> Iterable[Du
 ``REMINDERS``: it says which objects are due, on which working day (``trigger``), under
 which occasion key, with which template. ``run_reminders`` does the rest: skips weekends
 and holidays, claims (job, object, occasion) exactly once, picks recipients through
-``unit_ids_for``, queues one e-mail each and writes an audit entry. Adding a reminder is
+``unit_ids_for``, queues one e-mail each and has it audited (services.mail). Adding a reminder is
 adding one function to ``REMINDERS``.
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from casetrack import audit
+from casetrack.domain import escalation as rules
 from casetrack.domain.dates import local_date
 from casetrack.domain.deadlines import due_date
 from casetrack.domain.roles import Permission, Role
@@ -28,10 +28,10 @@ from casetrack.jobs.occurrences import claim
 from casetrack.jobs.recipients import Recipients
 from casetrack.models import Action, Case, Escalation, Feedback, Status, User
 from casetrack.queries.cases import deadline_days
-from casetrack.services.mail import queue_mail
+from casetrack.queries.escalation import step_deadline_settings, track_step_dues
+from casetrack.services import handling
+from casetrack.services.mail import queue_mail, record_scheduled_mail
 from casetrack.services.messages import compose, swedish_date
-
-SCHEDULER_ACTOR = "schemaläggare"
 
 
 def setting(name: str) -> int:
@@ -190,10 +190,7 @@ def lex_steps_due(today: date, recipients: Recipients) -> Iterable[Due]:
     One reminder on the last day, and one the next working day if it is still missing;
     to the track's SAS (lex Sarah) or MAS (lex Maria) and the case's handler.
     """
-    from casetrack.domain import escalation as rules
-    from casetrack.queries.escalation import MET_BY, _deadlines
-
-    deadlines = list(_deadlines())
+    deadlines = list(step_deadline_settings())
     stmt = (
         sa.select(Escalation)
         .join(Case, Case.id == Escalation.case_id)
@@ -205,28 +202,16 @@ def lex_steps_due(today: date, recipients: Recipients) -> Iterable[Due]:
     )
     for track in db.session.scalars(stmt).unique():
         case = track.case
-        recorded = {}
-        for step in track.steps:
-            recorded.setdefault(step.step, step.occurred_on)
         people = None
-        for code, step, start, days in deadlines:
-            if code != track.track:
-                continue
-            if start == rules.REPORTED:
-                start_on = track.reported_on
-            elif start == rules.DECISION and track.is_serious and rules.DECISION in recorded:
-                start_on = recorded[rules.DECISION]
-            else:
-                continue
-            if any(done in recorded for done in MET_BY.get(step, (step,))):
+        for step, due, met in track_step_dues(track, deadlines):
+            if met is not None:
                 continue
             if people is None:
                 people = recipients.role_in_unit(
                     LEX_ROLES[track.track], Permission.CASE_READ, case.org_unit_id
                 )
                 people += [u for u in recipients.for_case(case) if u not in people]
-            due = due_date(start_on, days)
-            label = rules.step_label(code, step)
+            label = rules.step_label(track.track, step)
             key = f"escalation:{track.id}:{step}"
             extra = {"steg": label}
             on_time = working_day_on_or_after(due)
@@ -285,15 +270,11 @@ def run_reminders(now: datetime, kinds: Iterable[str] | None = None) -> int:
                 subject, body = compose(due.template, values | due.extra)
                 queue_mail(user.email, subject, body, purpose=kind[:40], case=due.case)
                 queued += 1
-            audit.record(
+            record_scheduled_mail(
                 "reminder.queued",
-                entity_type="case",
-                entity_id=due.case.id,
+                {"kind": kind, "occasion": due.occasion, "recipients": len(people)},
+                now,
                 case=due.case,
-                actor=None,
-                actor_label=SCHEDULER_ACTOR,
-                after={"kind": kind, "occasion": due.occasion, "recipients": len(people)},
-                occurred_at=now,
             )
     return queued
 
@@ -320,16 +301,6 @@ def send_acknowledgements(now: datetime) -> int:
         frist = due_date(case.received_on, deadline_days("feedback"))
         subject, body = compose("acknowledgement", case_values(case, frist) | {"lank": ""})
         queue_mail(case.submitter_email, subject, body, purpose="acknowledgement", case=case)
-        case.acknowledged_on = max(today, case.received_on)
-        audit.record(
-            "case.acknowledged",
-            entity_type="case",
-            entity_id=case.id,
-            case=case,
-            actor=None,
-            actor_label=SCHEDULER_ACTOR,
-            after={"acknowledged_on": case.acknowledged_on, "by": "e-post"},
-            occurred_at=now,
-        )
+        handling.acknowledged_by_mail(case, max(today, case.received_on), now)
         queued += 1
     return queued

@@ -20,7 +20,6 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from casetrack import audit
 from casetrack.domain import role_review as rules
 from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Permission, Role, is_privileged
@@ -28,9 +27,9 @@ from casetrack.domain.workdays import is_working_day
 from casetrack.extensions import db
 from casetrack.jobs.occurrences import claim
 from casetrack.jobs.recipients import Recipients
-from casetrack.jobs.reminders import SCHEDULER_ACTOR, link
+from casetrack.jobs.reminders import link
 from casetrack.models import RoleAssignment, User
-from casetrack.services.mail import queue_mail
+from casetrack.services.mail import queue_mail, record_scheduled_mail
 from casetrack.services.messages import compose
 from casetrack.services.role_review import intervals
 
@@ -88,13 +87,10 @@ def role_review_reminder(now: datetime) -> int:
         values = {"mottagare": user.name, "antal": str(due_count[user_id]), "lank": link(PAGE)}
         subject, body = compose("role_review_due", values)
         queue_mail(user.email, subject, body, purpose=JOB)
-        audit.record(
+        record_scheduled_mail(
             "role_review.reminder_queued",
-            entity_type="user",
-            entity_id=user_id,
-            actor=None,
-            actor_label=SCHEDULER_ACTOR,
-            after={"assignments": due_count[user_id]},
-            occurred_at=now,
+            {"assignments": due_count[user_id]},
+            now,
+            user_id=user_id,
         )
     return len(newly_due)

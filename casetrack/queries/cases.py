@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -161,8 +161,6 @@ def due_soon(today: date, within: tuple = ()):
 
 def _due_by_horizon(today: date):
     """Open cases with a deadline before the reminder horizon (overdue ones included)."""
-    from datetime import timedelta
-
     lead = int(current_app.config["CASETRACK"].get("FEEDBACK_REMINDER_DAYS_BEFORE", 2))
     horizon = add_working_days(today, lead) + timedelta(days=1)
     return sa.or_(

@@ -8,6 +8,7 @@ A track whose utredning is avslutad has no overdue steps.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from types import SimpleNamespace
 
@@ -24,7 +25,8 @@ from casetrack.queries import settings as org_settings
 MET_BY = {rules.IVO_REPORT: (rules.IVO_REPORT, rules.NO_IVO_REPORT)}
 
 
-def _deadlines():
+def step_deadline_settings():
+    """(track, step, counted from, working days) of every lex step, from the settings."""
     for track, entries in rules.DEFAULT_STEP_DEADLINES.items():
         for step, start, _default in entries:
             days = org_settings.get_int(rules.deadline_setting_key(track, step))
@@ -38,16 +40,29 @@ def step_deadlines(case: Case, today: date) -> list:
             sa.select(Escalation).where(Escalation.case_id == case.id).order_by(Escalation.id)
         )
     )
-    deadlines = list(_deadlines()) if tracks else []
+    deadlines = list(step_deadline_settings()) if tracks else []
     return [d for track in tracks for d in _track_deadlines(track, deadlines, today)]
 
 
 def _track_deadlines(track: Escalation, deadlines: list, today: date) -> list:
+    label = rules.TRACK_LABELS[track.track]
+    return [
+        Deadline(
+            f"{label}: {rules.step_label(track.track, step)}",
+            due,
+            met,
+            met is None and track.completed_on is None and due < today,
+        )
+        for step, due, met in track_step_dues(track, deadlines)
+    ]
 
+
+def track_step_dues(track: Escalation, deadlines: list) -> Iterator[tuple[str, date, date | None]]:
+    """(step, due date, met on or None) of each of ``deadlines`` (step_deadline_settings)
+    that runs for ``track``: from the rapport, or from a serious ställningstagande."""
     first = {}
     for step in track.steps:
         first.setdefault(step.step, step.occurred_on)
-    result = []
     for code, step, start, days in deadlines:
         if code != track.track:
             continue
@@ -57,12 +72,8 @@ def _track_deadlines(track: Escalation, deadlines: list, today: date) -> list:
             start_on = first[rules.DECISION]
         else:
             continue
-        due = due_date(start_on, days)
         met = min((first[s] for s in MET_BY.get(step, (step,)) if s in first), default=None)
-        overdue = met is None and track.completed_on is None and due < today
-        label = f"{rules.TRACK_LABELS[code]}: {rules.step_label(code, step)}"
-        result.append(Deadline(label, due, met, overdue))
-    return result
+        yield step, due_date(start_on, days), met
 
 
 def late_step_case_ids(today: date, units: frozenset[int] | None = None) -> list[int]:
@@ -107,7 +118,7 @@ def late_step_case_ids(today: date, units: frozenset[int] | None = None) -> list
             ):
                 if row.escalation_id in tracks:
                     tracks[row.escalation_id].steps.append(row)
-        deadlines = list(_deadlines()) if tracks else []
+        deadlines = list(step_deadline_settings()) if tracks else []
         cache[key] = sorted(
             {
                 track.case_id

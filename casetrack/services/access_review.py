@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from casetrack.access import unit_ids_for
@@ -104,8 +105,6 @@ def flag_rows(rows: list[Row]) -> None:
 
     A burst is only seen among the given rows: pass the entries of the burst window too.
     """
-    from flask import current_app
-
     settings = current_app.config["CASETRACK"]
     burst_cases = settings["ACCESS_BURST_CASES"]
     window = timedelta(minutes=settings["ACCESS_BURST_MINUTES"])

@@ -34,7 +34,7 @@ from casetrack.extensions import db
 from casetrack.infra.passwords import hash_password, verify_password
 from casetrack.models import AccountLink, User, utcnow
 from casetrack.services import security_keys, users
-from casetrack.services.mail import queue_mail
+from casetrack.services.mail import NOT_YOU, notify_person
 
 NEW_ACCOUNT_HOURS = 72
 RESET_HOURS = 24
@@ -151,18 +151,6 @@ def _consume(link: AccountLink, state: str, now: datetime, *, not_by: int | None
     return result.rowcount == 1
 
 
-def _signature() -> str:
-    return "\nHälsningar\ncasetrack\n"
-
-
-def _notify(user: User, purpose: str, subject: str, text: str) -> None:
-    body = f"Hej {user.name}!\n\n{text}\n{_signature()}"
-    queue_mail(user.email, subject, body, purpose=purpose)
-
-
-NOT_YOU = "Om det inte var du, kontakta din chef och systemförvaltningen (IT-säkerhet) direkt."
-
-
 # --- lookups for the pages ----------------------------------------------------------------
 
 
@@ -243,7 +231,7 @@ def send_password_link(
             + "Om du inte har bett om ett nytt lösenord kan du strunta i meddelandet. "
             + NOT_YOU
         )
-    _notify(user, "password_link", subject, text)
+    notify_person(user, "password_link", subject, text)
     audit.record(
         "user.password_link_sent",
         entity_type="user",
@@ -278,7 +266,7 @@ def set_password_with_link(token: str, password: str, now: datetime | None = Non
         occurred_at=now,
     )
     if not first:
-        _notify(
+        notify_person(
             user,
             "password_changed",
             "Ditt lösenord till casetrack är ändrat",
@@ -317,7 +305,7 @@ def change_password(user: User, current: str, new: str, now: datetime | None = N
         "user.password_changed", entity_type="user", entity_id=user.id, actor=user,
         after={"other_sessions_ended": True}, occurred_at=now,
     )  # fmt: skip
-    _notify(
+    notify_person(
         user,
         "password_changed",
         "Ditt lösenord till casetrack är ändrat",
@@ -344,7 +332,7 @@ def request_mfa_reset(
         raise DomainError(f"Kontot för {user.name} är inaktiverat.")
     token, _link = _issue(user, "mfa_reset", MFA_RESET_HOURS, actor, now)
     who = f"Systemadministratören {actor.name}" if actor else "Systemförvaltningen"
-    _notify(
+    notify_person(
         user,
         "mfa_reset_link",
         "Bekräfta att din tvåstegsverifiering i casetrack återställs",
@@ -411,7 +399,7 @@ def _reset_second_factor(
         after={"mfa": False, "webauthn_keys": 0, "how": how, "requested_by": requested_by_id},
         occurred_at=now,
     )
-    _notify(
+    notify_person(
         user,
         "mfa_reset_done",
         "Din tvåstegsverifiering i casetrack är återställd",
@@ -419,14 +407,4 @@ def _reset_second_factor(
         + (" efter din bekräftelse" if how == "confirmed" else " av två systemadministratörer")
         + ", och alla dina inloggningar har avslutats. Du aktiverar den på nytt nästa gång du "
         "loggar in. " + NOT_YOU,
-    )
-
-
-def notify_second_factor_changed(user: User, what: str) -> None:
-    """Tell the person that their second factor changed (``what`` says how)."""
-    _notify(
-        user,
-        "mfa_changed",
-        "Tvåstegsverifieringen för ditt konto i casetrack är ändrad",
-        f"{what} " + NOT_YOU,
     )

@@ -21,11 +21,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from casetrack import audit
-from casetrack.domain.errors import DomainError, NotPermitted, StaleCase
+from casetrack.domain.errors import DomainError, NotPermitted
 from casetrack.extensions import db
 from casetrack.infra import attachment_keys
 from casetrack.models import Attachment, Case, User, utcnow
 from casetrack.queries import settings as org_settings
+from casetrack.services.checks import check_version, touch
 from casetrack.services.escalation import may_record
 
 
@@ -105,8 +106,7 @@ def upload(
     now = now or utcnow()
     if not may_record(actor, case):
         raise NotPermitted("Du kan inte lägga till bilagor i ärendet.")
-    if expected_version is not None and expected_version != case.version:
-        raise StaleCase(expected_version, case.version)
+    check_version(case, expected_version)
     name = clean_filename(filename)
     if not name:
         raise DomainError("Välj en fil.", "file")
@@ -153,8 +153,7 @@ def upload(
         uploaded_by_id=actor.id,
     )
     db.session.add(attachment)
-    case.updated_at = now
-    case.updated_by_id = actor.id
+    touch(case, actor, now)
     db.session.flush()
     audit.record(
         "attachment.uploaded",

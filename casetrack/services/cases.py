@@ -18,10 +18,12 @@ from casetrack.extensions import db
 from casetrack.models import Case, Category, OrgUnit, User, utcnow
 from casetrack.queries import lookups
 from casetrack.services.case_numbers import next_reference, prefix_for_unit
+from casetrack.services.checks import check_date, clean_text
 from casetrack.services.search import add_search_document
 
 MAX_TITLE = 200
 MAX_TEXT = 20_000
+BEFORE_2000 = "Datumet kan inte vara före år 2000."
 TITLE_FROM_DESCRIPTION = 80
 
 # Free text and personal data are not copied into the audit trail: the trail records that
@@ -149,26 +151,28 @@ def register_case(
     if actor is not None and unit.id not in unit_ids_for(actor, permission):
         raise NotPermitted("Du kan inte registrera ärenden för den enheten.", "org_unit_id")
     categories = _checked_codes(data)
-    if data.received_on > local_date(now):
-        raise DomainError("Datumet kan inte vara i framtiden.", "received_on")
-    if data.received_on < EARLIEST_CASE_DATE:
-        raise DomainError("Datumet kan inte vara före år 2000.", "received_on")
+    check_date(data.received_on, "received_on", now, EARLIEST_CASE_DATE, too_early=BEFORE_2000)
     if data.occurred_on is not None:
-        if data.occurred_on > local_date(now):
-            raise DomainError("Datumet kan inte vara i framtiden.", "occurred_on")
-        if data.occurred_on < EARLIEST_CASE_DATE:
-            raise DomainError("Datumet kan inte vara före år 2000.", "occurred_on")
-    immediate_action = _clean(data.immediate_action)
-    if immediate_action and len(immediate_action) > MAX_TEXT:
-        raise DomainError(f"Texten får vara högst {MAX_TEXT} tecken.", "immediate_action")
-    description = _clean(data.description)
-    if not description:
-        raise DomainError("Beskriv vad ärendet gäller.", "description")
-    if len(description) > MAX_TEXT:
-        raise DomainError(f"Beskrivningen får vara högst {MAX_TEXT} tecken.", "description")
-    title = _clean(data.title) or _title_from(description)
-    if len(title) > MAX_TITLE:
-        raise DomainError(f"Rubriken får vara högst {MAX_TITLE} tecken.", "title")
+        check_date(data.occurred_on, "occurred_on", now, EARLIEST_CASE_DATE, too_early=BEFORE_2000)
+    immediate_action = clean_text(
+        data.immediate_action,
+        "immediate_action",
+        max_length=MAX_TEXT,
+        too_long=f"Texten får vara högst {MAX_TEXT} tecken.",
+    )
+    description = clean_text(
+        data.description,
+        "description",
+        max_length=MAX_TEXT,
+        required="Beskriv vad ärendet gäller.",
+        too_long=f"Beskrivningen får vara högst {MAX_TEXT} tecken.",
+    )
+    title = clean_text(
+        data.title,
+        "title",
+        max_length=MAX_TITLE,
+        too_long=f"Rubriken får vara högst {MAX_TITLE} tecken.",
+    ) or _title_from(description)
     other_note = _clean(data.category_other_note)
     if other_note and OTHER_CATEGORY not in {c.code for c in categories}:
         other_note = None

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from casetrack import audit
-from casetrack.domain.dates import local_date
 from casetrack.domain.errors import DomainError
 from casetrack.extensions import db
 from casetrack.models import Case, CaseKind, User, utcnow
 from casetrack.services.cases import case_snapshot
-from casetrack.services.handling import _audit_change, _require_handler, _touch
+from casetrack.services.checks import check_date, clean_text, touch
+from casetrack.services.handling import audit_change, require_handler
 
 
 def change_kind(
@@ -28,7 +28,7 @@ def change_kind(
     """Change the ärendetyp, e.g. a klagomål that turns out to be an avvikelse. Reports
     count the current kind; the audit trail keeps the original and every change."""
     now = now or utcnow()
-    _require_handler(actor, case, expected_version)
+    require_handler(actor, case, expected_version)
     kind = db.session.get(CaseKind, kind_code or "")
     if kind is None or not kind.active:
         raise DomainError("Välj en ärendetyp i listan.", "kind_code")
@@ -36,8 +36,8 @@ def change_kind(
         raise DomainError("Ärendet har redan den ärendetypen.", "kind_code")
     before = case_snapshot(case)
     case.kind_code = kind.code
-    _touch(case, actor, now)
-    _audit_change(actor, case, before, now, action="case.reclassified")
+    touch(case, actor, now)
+    audit_change(actor, case, before, now, action="case.reclassified")
 
 
 def mark_ia(
@@ -54,16 +54,11 @@ def mark_ia(
     Such cases are left out of the lex Sarah / lex Maria rows of the report. Audited.
     """
     now = now or utcnow()
-    _require_handler(actor, case, expected_version)
-    if reported_on is None:
-        raise DomainError("Ange datum (ÅÅÅÅ-MM-DD).", "ia_reported_on")
-    if reported_on > local_date(now):
-        raise DomainError("Datumet kan inte vara i framtiden.", "ia_reported_on")
-    reference = (reference or "").strip()
-    if not reference:
-        raise DomainError("Ange referensen (ärendenumret) i IA.", "ia_reference")
-    if len(reference) > 60:
-        raise DomainError("Högst 60 tecken.", "ia_reference")
+    require_handler(actor, case, expected_version)
+    check_date(reported_on, "ia_reported_on", now)
+    reference = clean_text(
+        reference, "ia_reference", max_length=60, required="Ange referensen (ärendenumret) i IA."
+    )
     _set_ia(actor, case, reported_on, reference, now)
 
 
@@ -72,7 +67,7 @@ def unmark_ia(
 ) -> None:
     """Remove the IA marking (it was set by mistake). Audited."""
     now = now or utcnow()
-    _require_handler(actor, case, expected_version)
+    require_handler(actor, case, expected_version)
     if case.ia_reported_on is None:
         raise DomainError("Ärendet är inte markerat som rapporterat i IA.")
     _set_ia(actor, case, None, None, now)
@@ -82,7 +77,7 @@ def _set_ia(actor: User, case: Case, reported_on, reference, now) -> None:
     before = {"ia_reported_on": case.ia_reported_on, "ia_reference": case.ia_reference}
     case.ia_reported_on = reported_on
     case.ia_reference = reference
-    _touch(case, actor, now)
+    touch(case, actor, now)
     old, new = audit.diff(before, {"ia_reported_on": reported_on, "ia_reference": reference})
     audit.record(
         "case.ia_marked" if reported_on else "case.ia_unmarked",

@@ -16,12 +16,20 @@ import sqlalchemy as sa
 from casetrack import audit
 from casetrack.access import unit_ids_for
 from casetrack.domain import escalation as rules
-from casetrack.domain.dates import local_date
-from casetrack.domain.errors import DomainError, NotPermitted, StaleCase
-from casetrack.domain.roles import Permission
+from casetrack.domain.errors import DomainError, NotPermitted
+from casetrack.domain.roles import Permission, roles_with
 from casetrack.extensions import db
-from casetrack.models import Case, Escalation, EscalationStep, User, utcnow
+from casetrack.models import (
+    Case,
+    Escalation,
+    EscalationStep,
+    OrgUnit,
+    RoleAssignment,
+    User,
+    utcnow,
+)
 from casetrack.services import cases as case_service
+from casetrack.services.checks import check_date, check_version, clean_text, touch
 
 MAX_TEXT = 20_000
 DECIDE_PERMISSION = {
@@ -43,31 +51,11 @@ def may_decide(user: User, case: Case, track: str) -> bool:
 def _check(actor: User, case: Case, expected_version: int | None) -> None:
     if not may_record(actor, case):
         raise NotPermitted("Du kan inte registrera lex Sarah eller lex Maria för ärendet.")
-    if expected_version is not None and expected_version != case.version:
-        raise StaleCase(expected_version, case.version)
+    check_version(case, expected_version)
 
 
 def _check_date(value: date | None, field: str, now: datetime, earliest: date | None) -> None:
-    if value is None:
-        raise DomainError("Ange datum (ÅÅÅÅ-MM-DD).", field)
-    if value > local_date(now):
-        raise DomainError("Datumet kan inte vara i framtiden.", field)
-    if earliest is not None and value < earliest:
-        raise DomainError(f"Datumet kan inte vara före {earliest.isoformat()}.", field)
-
-
-def _clean_text(text: str | None, field: str, required: bool, message: str) -> str | None:
-    text = (text or "").strip() or None
-    if required and not text:
-        raise DomainError(message, field)
-    if text and len(text) > MAX_TEXT:
-        raise DomainError(f"Högst {MAX_TEXT} tecken.", field)
-    return text
-
-
-def _touch(case: Case, actor: User, now: datetime) -> None:
-    case.updated_at = now
-    case.updated_by_id = actor.id
+    check_date(value, field, now, earliest, too_early="Datumet kan inte vara före {earliest}.")
 
 
 def _add_step(
@@ -134,23 +122,23 @@ def start_track(
         raise DomainError("Välj lex Sarah eller lex Maria.", "track")
     if any(existing.track == track for existing in tracks_of(case)):
         raise DomainError(f"Ärendet har redan en {rules.TRACK_LABELS[track]}-utredning.", "track")
-    reporter_name = (reporter_name or "").strip()
-    if not reporter_name:
-        raise DomainError(
+    reporter_name = clean_text(
+        reporter_name,
+        "reporter_name",
+        max_length=200,
+        required=(
             "Ange vem som rapporterade. En lex Sarah-rapport kan inte vara anonym."
             if track == rules.LEX_SARAH
-            else "Ange vem som rapporterade händelsen.",
-            "reporter_name",
-        )
+            else "Ange vem som rapporterade händelsen."
+        ),
+    )
     if reporter_name.casefold() in {"anonym", "anonymt", "okänd", "vet ej"}:
         raise DomainError(
             "Rapportören måste anges med namn. En rapport kan inte vara anonym.",
             "reporter_name",
         )
-    if len(reporter_name) > 200:
-        raise DomainError("Högst 200 tecken.", "reporter_name")
     _check_date(reported_on, "reported_on", now, None)
-    text = _clean_text(text, "text", True, "Beskriv vad rapporten gäller.")
+    text = clean_text(text, "text", max_length=MAX_TEXT, required="Beskriv vad rapporten gäller.")
     escalation = Escalation(
         case=case,
         track=track,
@@ -160,7 +148,7 @@ def start_track(
         created_by_id=actor.id,
     )
     db.session.add(escalation)
-    _touch(case, actor, now)
+    touch(case, actor, now)
     db.session.flush()
     audit.record(
         "escalation.started",
@@ -265,10 +253,15 @@ def record_step(
     _refuse(track, step)
     _check_date(occurred_on, "occurred_on", now, _earliest(track, step))
     kind = rules.STEPS[track.track][step]
-    text = _clean_text(text, "text", kind.text_required, "Skriv en text om steget.")
+    text = clean_text(
+        text,
+        "text",
+        max_length=MAX_TEXT,
+        required="Skriv en text om steget." if kind.text_required else None,
+    )
     if step == rules.COMPLETED:
         track.completed_on = occurred_on
-    _touch(case, actor, now)
+    touch(case, actor, now)
     return _add_step(actor, track, step, occurred_on, text, now)
 
 
@@ -303,12 +296,12 @@ def record_decision(
             else "Allvarlig kan bara anges om det är en vårdskada eller en risk för vårdskada.",
             "is_serious",
         )
-    text = _clean_text(text, "text", True, "Motivera ställningstagandet.")
+    text = clean_text(text, "text", max_length=MAX_TEXT, required="Motivera ställningstagandet.")
     before = {"is_confirmed": None, "is_risk": None, "is_serious": None}
     track.is_confirmed = is_confirmed
     track.is_risk = is_risk
     track.is_serious = is_serious
-    _touch(case, actor, now)
+    touch(case, actor, now)
     step = _add_step(actor, track, rules.DECISION, decided_on, text, now)
     audit.record(
         "escalation.decided",
@@ -343,18 +336,16 @@ def record_ivo_report(
         raise NotPermitted("Du kan inte registrera anmälan till IVO.")
     _refuse(track, rules.IVO_REPORT, None)
     _check_date(reported_on, "reported_on", now, _earliest(track, rules.IVO_REPORT))
-    ivo_reference = (ivo_reference or "").strip()
-    if not ivo_reference:
-        raise DomainError("Ange IVO:s diarienummer.", "ivo_reference")
-    if len(ivo_reference) > 60:
-        raise DomainError("Högst 60 tecken.", "ivo_reference")
+    ivo_reference = clean_text(
+        ivo_reference, "ivo_reference", max_length=60, required="Ange IVO:s diarienummer."
+    )
     if reported_by is None or not may_decide(reported_by, case, track.track):
         raise DomainError("Välj vem som gjorde anmälan.", "reported_by_id")
-    text = _clean_text(text, "text", False, "")
+    text = clean_text(text, "text", max_length=MAX_TEXT)
     track.ivo_reported_on = reported_on
     track.ivo_reference = ivo_reference
     track.ivo_reported_by_id = reported_by.id
-    _touch(case, actor, now)
+    touch(case, actor, now)
     step = _add_step(actor, track, rules.IVO_REPORT, reported_on, text, now)
     audit.record(
         "escalation.ivo_reported",
@@ -389,17 +380,16 @@ def record_no_ivo_report(
         raise NotPermitted("Du kan inte registrera beslut om anmälan till IVO.")
     _refuse(track, rules.NO_IVO_REPORT, None)
     _check_date(decided_on, "decided_on", now, _earliest(track, rules.NO_IVO_REPORT))
-    reason = _clean_text(reason, "reason", True, "Ange skälet till att ingen anmälan görs.")
+    reason = clean_text(
+        reason, "reason", max_length=MAX_TEXT, required="Ange skälet till att ingen anmälan görs."
+    )
     track.no_ivo_report_reason = reason
-    _touch(case, actor, now)
+    touch(case, actor, now)
     return _add_step(actor, track, rules.NO_IVO_REPORT, decided_on, reason, now)
 
 
 def deciders_for(case: Case, track: str) -> list[User]:
     """Active users who may decide ``track`` for ``case`` (the "who sent it" choices)."""
-    from casetrack.domain.roles import roles_with
-    from casetrack.models import OrgUnit, RoleAssignment
-
     unit_ids = []
     unit = db.session.get(OrgUnit, case.org_unit_id)
     while unit is not None:

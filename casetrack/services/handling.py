@@ -9,21 +9,25 @@ import sqlalchemy as sa
 from casetrack import audit
 from casetrack.access import may_handle, unit_ids_for
 from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS
-from casetrack.domain.dates import local_date
-from casetrack.domain.errors import DomainError, NotPermitted, StaleCase
+from casetrack.domain.errors import DomainError, NotPermitted
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import (
     Action,
     Case,
     CaseNote,
+    Category,
+    Channel,
     Feedback,
     InvestigationCause,
+    Source,
     Status,
     User,
     utcnow,
 )
 from casetrack.services.cases import case_snapshot
+from casetrack.services.checks import BEFORE_RECEIVED, check_date, check_version, clean_text, touch
+from casetrack.services.mail import record_scheduled_mail
 from casetrack.services.search import refresh_search_document
 
 NO_FEEDBACK_REASONS = {
@@ -34,29 +38,16 @@ NO_FEEDBACK_REASONS = {
 MAX_NOTE = 20_000
 
 
-def _require_handler(actor: User, case: Case, expected_version: int | None = None) -> None:
+def require_handler(actor: User, case: Case, expected_version: int | None = None) -> None:
     """The actor must handle the case's unit, and the form must not be stale."""
     if not may_handle(actor, case):
         raise NotPermitted("Du kan inte handlägga det här ärendet.")
-    if expected_version is not None and expected_version != case.version:
-        raise StaleCase(expected_version, case.version)
+    check_version(case, expected_version)
 
 
 def _require_open(case: Case) -> None:
     if db.session.get(Status, case.status_code).type == "closed":
         raise DomainError("Ärendet är avslutat. Öppna det igen för att ändra det.")
-
-
-def _check_date(value: date, field: str, now: datetime, earliest: date | None = None) -> None:
-    if value > local_date(now):
-        raise DomainError("Datumet kan inte vara i framtiden.", field)
-    if earliest is not None and value < earliest:
-        raise DomainError("Datumet kan inte vara före det datum ärendet kom in.", field)
-
-
-def _touch(case: Case, actor: User, now: datetime) -> None:
-    case.updated_at = now
-    case.updated_by_id = actor.id
 
 
 def assign_handler(
@@ -69,7 +60,7 @@ def assign_handler(
 ):
     """Make ``handler`` responsible for ``case`` (None: unassign). Audited."""
     now = now or utcnow()
-    _require_handler(actor, case, expected_version)
+    require_handler(actor, case, expected_version)
     if handler is not None and case.org_unit_id not in unit_ids_for(
         handler, Permission.CASE_HANDLE
     ):
@@ -77,8 +68,8 @@ def assign_handler(
     before = case_snapshot(case)
     case.assigned_handler = handler
     case.assigned_handler_id = handler.id if handler else None
-    _touch(case, actor, now)
-    _audit_change(actor, case, before, now)
+    touch(case, actor, now)
+    audit_change(actor, case, before, now)
 
 
 def change_status(
@@ -92,7 +83,7 @@ def change_status(
     """Move an open case to another open status. Closing and reopening have their own
     services because closing has a rule. Audited."""
     now = now or utcnow()
-    _require_handler(actor, case, expected_version)
+    require_handler(actor, case, expected_version)
     _require_open(case)
     status = db.session.get(Status, status_code)
     if status is None or not status.active:
@@ -101,8 +92,8 @@ def change_status(
         raise DomainError("Använd Avsluta ärendet för att stänga det.", "status_code")
     before = case_snapshot(case)
     case.status_code = status_code
-    _touch(case, actor, now)
-    _audit_change(actor, case, before, now)
+    touch(case, actor, now)
+    audit_change(actor, case, before, now)
 
 
 def give_feedback(
@@ -118,29 +109,27 @@ def give_feedback(
 ) -> Feedback:
     """Record återkoppling given to whoever raised the case. Audited."""
     now = now or utcnow()
-    _require_handler(actor, case, expected_version)
-    _check_date(given_on, "given_on", now, earliest=case.received_on)
+    require_handler(actor, case, expected_version)
+    check_date(given_on, "given_on", now, earliest=case.received_on)
     if method not in {item.code for item in FEEDBACK_METHODS}:
         raise DomainError("Välj hur återkopplingen gavs.", "method")
-    if not given_to.strip():
-        raise DomainError("Ange vem som fick återkopplingen.", "given_to")
-    if not summary.strip():
-        raise DomainError("Sammanfatta återkopplingen.", "summary")
-    if len(given_to) > 200:
-        raise DomainError("Högst 200 tecken.", "given_to")
-    if len(summary) > MAX_NOTE:
-        raise DomainError(f"Högst {MAX_NOTE} tecken.", "summary")
+    given_to = clean_text(
+        given_to, "given_to", max_length=200, required="Ange vem som fick återkopplingen."
+    )
+    summary = clean_text(
+        summary, "summary", max_length=MAX_NOTE, required="Sammanfatta återkopplingen."
+    )
     feedback = Feedback(
         case=case,
         given_on=given_on,
-        given_to=given_to.strip(),
+        given_to=given_to,
         method=method,
-        summary=summary.strip(),
+        summary=summary,
         created_at=now,
         created_by_id=actor.id,
     )
     db.session.add(feedback)
-    _touch(case, actor, now)
+    touch(case, actor, now)
     db.session.flush()
     audit.record(
         "feedback.given",
@@ -168,32 +157,30 @@ def add_action(
     """Add an åtgärd to ``case``, optionally linked to the utredning's cause it addresses.
     Audited."""
     now = now or utcnow()
-    _require_handler(actor, case, expected_version)
-    if not description.strip():
-        raise DomainError("Beskriv åtgärden.", "description")
-    if not responsible.strip():
-        raise DomainError("Ange vem som är ansvarig.", "responsible")
-    if len(responsible) > 200:
-        raise DomainError("Högst 200 tecken.", "responsible")
-    if len(description) > MAX_NOTE:
-        raise DomainError(f"Högst {MAX_NOTE} tecken.", "description")
+    require_handler(actor, case, expected_version)
+    description = clean_text(
+        description, "description", max_length=MAX_NOTE, required="Beskriv åtgärden."
+    )
+    responsible = clean_text(
+        responsible, "responsible", max_length=200, required="Ange vem som är ansvarig."
+    )
     if due_on is not None and due_on < case.received_on:
-        raise DomainError("Datumet kan inte vara före det datum ärendet kom in.", "due_on")
+        raise DomainError(BEFORE_RECEIVED, "due_on")
     if cause_id is not None:
         cause = db.session.get(InvestigationCause, cause_id)
         if cause is None or cause.investigation.case_id != case.id:
             raise DomainError("Välj en orsak i listan.", "cause_id")
     action = Action(
         case=case,
-        description=description.strip(),
-        responsible=responsible.strip(),
+        description=description,
+        responsible=responsible,
         due_on=due_on,
         cause_id=cause_id,
         created_at=now,
         created_by_id=actor.id,
     )
     db.session.add(action)
-    _touch(case, actor, now)
+    touch(case, actor, now)
     db.session.flush()
     audit.record(
         "action.added",
@@ -224,7 +211,7 @@ def complete_action(
     """
     now = now or utcnow()
     case = action.case
-    _require_handler(actor, case, expected_version)
+    require_handler(actor, case, expected_version)
     effect_waived_reason = (effect_waived_reason or "").strip() or None
     if effect_waived_reason and effect_verdict:
         raise DomainError(
@@ -233,20 +220,20 @@ def complete_action(
         )
     if effect_waived_reason and len(effect_waived_reason) > 500:
         raise DomainError("Högst 500 tecken.", "effect_waived_reason")
-    _check_date(done_on, "done_on", now, earliest=case.received_on)
+    check_date(done_on, "done_on", now, earliest=case.received_on)
     if effect_verdict is not None:
         if effect_verdict not in {item.code for item in EFFECT_VERDICTS}:
             raise DomainError("Välj en bedömning av effekten.", "effect_verdict")
         if effect_evaluated_on is None:
             raise DomainError("Ange när effekten följdes upp.", "effect_evaluated_on")
-        _check_date(effect_evaluated_on, "effect_evaluated_on", now, earliest=done_on)
+        check_date(effect_evaluated_on, "effect_evaluated_on", now, earliest=done_on)
     fields = ("done_on", "effect_evaluated_on", "effect_verdict", "effect_waived_reason")
     before = {name: getattr(action, name) for name in fields}
     action.done_on = done_on
     action.effect_evaluated_on = effect_evaluated_on if effect_verdict else None
     action.effect_verdict = effect_verdict
     action.effect_waived_reason = effect_waived_reason
-    _touch(case, actor, now)
+    touch(case, actor, now)
     after = {name: getattr(action, name) for name in fields}
     if after["effect_waived_reason"]:
         after["effect_waived_reason"] = "(text)"
@@ -265,7 +252,15 @@ def complete_action(
     )
 
 
-def _audit_change(
+def acknowledged_by_mail(case: Case, acknowledged_on: date, now: datetime) -> None:
+    """The scheduler queued the mottagningsbekräftelse (jobs/reminders). Audited."""
+    case.acknowledged_on = acknowledged_on
+    record_scheduled_mail(
+        "case.acknowledged", {"acknowledged_on": acknowledged_on, "by": "e-post"}, now, case=case
+    )
+
+
+def audit_change(
     actor: User, case: Case, before: dict, now: datetime, action: str = "case.updated"
 ) -> None:
     old, new = audit.diff(before, case_snapshot(case))
@@ -295,10 +290,8 @@ def update_details(
     now: datetime | None = None,
 ) -> None:
     """Complete or correct source, channel, categories and title. Audited with a diff."""
-    from casetrack.models import Category, Channel, Source
-
     now = now or utcnow()
-    _require_handler(actor, case, expected_version)
+    require_handler(actor, case, expected_version)
     if source_code and db.session.get(Source, source_code) is None:
         raise DomainError("Välj från vem ärendet kom.", "source_code")
     if channel_code and db.session.get(Channel, channel_code) is None:
@@ -309,23 +302,23 @@ def update_details(
         if category is None:
             raise DomainError("Välj kategorier i listan.", "category_codes")
         categories.append(category)
-    title = (title or "").strip()
-    if not title:
-        raise DomainError("Ange en rubrik.", "title")
-    if len(title) > 200:
-        raise DomainError("Rubriken får vara högst 200 tecken.", "title")
-    note = (category_other_note or "").strip() or None
-    if note and len(note) > 200:
-        raise DomainError("Högst 200 tecken.", "category_other_note")
+    title = clean_text(
+        title,
+        "title",
+        max_length=200,
+        required="Ange en rubrik.",
+        too_long="Rubriken får vara högst 200 tecken.",
+    )
+    note = clean_text(category_other_note, "category_other_note", max_length=200)
     before = case_snapshot(case)
     case.source_code = source_code or None
     case.channel_code = channel_code or None
     case.categories = categories
     case.category_other_note = note if "annat" in {c.code for c in categories} else None
     case.title = title
-    _touch(case, actor, now)
+    touch(case, actor, now)
     refresh_search_document(case)
-    _audit_change(actor, case, before, now)
+    audit_change(actor, case, before, now)
 
 
 def add_note(
@@ -333,13 +326,34 @@ def add_note(
 ) -> CaseNote:
     """Add an internal note (handlers only see it). Audited without the text."""
     now = now or utcnow()
-    _require_handler(actor, case)
-    body = (body or "").strip()
-    if not body:
-        raise DomainError("Skriv anteckningen.", "body")
-    if len(body) > MAX_NOTE:
-        raise DomainError(f"Anteckningen får vara högst {MAX_NOTE} tecken.", "body")
-    note = CaseNote(case=case, kind=kind, body=body, created_at=now, created_by_id=actor.id)
+    require_handler(actor, case)
+    body = clean_text(
+        body,
+        "body",
+        max_length=MAX_NOTE,
+        required="Skriv anteckningen.",
+        too_long=f"Anteckningen får vara högst {MAX_NOTE} tecken.",
+    )
+    return save_note(case, kind, body, actor=actor, now=now)
+
+
+def save_note(
+    case: Case,
+    kind: str,
+    body: str,
+    *,
+    actor: User | None,
+    actor_label: str | None = None,
+    now: datetime,
+) -> CaseNote:
+    """Store a checked note on ``case``, searchable, audited without the text."""
+    note = CaseNote(
+        case=case,
+        kind=kind,
+        body=body,
+        created_at=now,
+        created_by_id=actor.id if actor is not None else None,
+    )
     db.session.add(note)
     db.session.flush()
     refresh_search_document(case)
@@ -349,6 +363,7 @@ def add_note(
         entity_id=note.id,
         case=case,
         actor=actor,
+        actor_label=actor_label,
         after={"kind": kind},
         occurred_at=now,
     )
@@ -365,12 +380,12 @@ def acknowledge(
 ) -> None:
     """Record that a mottagningsbekräftelse was sent. Audited."""
     now = now or utcnow()
-    _require_handler(actor, case, expected_version)
-    _check_date(acknowledged_on, "acknowledged_on", now, earliest=case.received_on)
+    require_handler(actor, case, expected_version)
+    check_date(acknowledged_on, "acknowledged_on", now, earliest=case.received_on)
     before = case_snapshot(case)
     case.acknowledged_on = acknowledged_on
-    _touch(case, actor, now)
-    _audit_change(actor, case, before, now)
+    touch(case, actor, now)
+    audit_change(actor, case, before, now)
 
 
 def close_case(
@@ -385,7 +400,7 @@ def close_case(
     """Close a case. It needs at least one återkoppling or a recorded reason why not
     (anonym, avböjt, ej nåbar); beröm needs neither. Audited."""
     now = now or utcnow()
-    _require_handler(actor, case, expected_version)
+    require_handler(actor, case, expected_version)
     _require_open(case)
     status = db.session.get(Status, status_code)
     if status is None or status.type != "closed":
@@ -405,8 +420,8 @@ def close_case(
     case.status_code = status.code
     case.no_feedback_reason = None if has_feedback else no_feedback_reason
     case.closed_at = now
-    _touch(case, actor, now)
-    _audit_change(actor, case, before, now, action="case.closed")
+    touch(case, actor, now)
+    audit_change(actor, case, before, now, action="case.closed")
 
 
 def reopen_case(
@@ -419,7 +434,7 @@ def reopen_case(
 ) -> None:
     """Reopen a closed case. Audited."""
     now = now or utcnow()
-    _require_handler(actor, case, expected_version)
+    require_handler(actor, case, expected_version)
     if db.session.get(Status, case.status_code).type != "closed":
         raise DomainError("Ärendet är redan öppet.")
     status = db.session.get(Status, status_code)
@@ -429,5 +444,5 @@ def reopen_case(
     case.status_code = status.code
     case.closed_at = None
     case.no_feedback_reason = None
-    _touch(case, actor, now)
-    _audit_change(actor, case, before, now, action="case.reopened")
+    touch(case, actor, now)
+    audit_change(actor, case, before, now, action="case.reopened")

@@ -15,7 +15,6 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from casetrack import audit
 from casetrack.domain.codes import FEEDBACK_METHODS
 from casetrack.domain.dates import local_date
 from casetrack.domain.errors import DomainError
@@ -23,8 +22,9 @@ from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import Case, CaseNote, OrgUnit, Status, User, utcnow
 from casetrack.services.cases import NewCase, register_case
+from casetrack.services.checks import clean_text
+from casetrack.services.handling import save_note
 from casetrack.services.mail import queue_mail
-from casetrack.services.search import refresh_search_document
 
 PUBLIC_KINDS = ("suggestion", "complaint", "praise")
 # Crockford-style alphabet without look-alikes (no I, L, O, U, 0, 1).
@@ -130,26 +130,14 @@ def normalise_reference(reference: str) -> str:
 def add_submitter_information(case: Case, text: str, *, now: datetime | None = None) -> CaseNote:
     """The public submitter adds information to their case (visible to handlers). Audited."""
     now = now or utcnow()
-    text = (text or "").strip()
-    if not text:
-        raise DomainError("Skriv det du vill lägga till.", "body")
-    if len(text) > PUBLIC_MAX_TEXT:
-        raise DomainError(TOO_LONG, "body")
-    note = CaseNote(case=case, kind="submitter", body=text, created_at=now)
-    db.session.add(note)
-    db.session.flush()
-    refresh_search_document(case)
-    audit.record(
-        "note.added",
-        entity_type="note",
-        entity_id=note.id,
-        case=case,
-        actor=None,
-        actor_label=PUBLIC_ACTOR,
-        after={"kind": "submitter"},
-        occurred_at=now,
+    text = clean_text(
+        text,
+        "body",
+        max_length=PUBLIC_MAX_TEXT,
+        required="Skriv det du vill lägga till.",
+        too_long=TOO_LONG,
     )
-    return note
+    return save_note(case, "submitter", text, actor=None, actor_label=PUBLIC_ACTOR, now=now)
 
 
 @dataclass

@@ -11,10 +11,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from casetrack import audit
-from casetrack.domain.dates import local_date
-from casetrack.domain.errors import DomainError, NotPermitted, StaleCase
+from casetrack.domain.errors import DomainError, NotPermitted
 from casetrack.extensions import db
 from casetrack.models import Case, Investigation, InvestigationCause, User, utcnow
+from casetrack.services.checks import check_date, check_version, clean_text, touch
 from casetrack.services.escalation import may_record
 
 MAX_TEXT = 20_000
@@ -28,8 +28,7 @@ def investigation_of(case: Case) -> Investigation | None:
 def _check(actor: User, case: Case, expected_version: int | None) -> None:
     if not may_record(actor, case):
         raise NotPermitted("Du kan inte utreda det här ärendet.")
-    if expected_version is not None and expected_version != case.version:
-        raise StaleCase(expected_version, case.version)
+    check_version(case, expected_version)
 
 
 def save_investigation(
@@ -47,22 +46,16 @@ def save_investigation(
     """Create or update the utredning. Completing it needs a conclusion. Audited."""
     now = now or utcnow()
     _check(actor, case, expected_version)
-    today = local_date(now)
     texts = {}
     for name, value in (
         ("what_happened", what_happened),
         ("assessment", assessment),
         ("conclusion", conclusion),
     ):
-        value = (value or "").strip() or None
-        if value and len(value) > MAX_TEXT:
-            raise DomainError(f"Högst {MAX_TEXT} tecken.", name)
-        texts[name] = value
+        texts[name] = clean_text(value, name, max_length=MAX_TEXT)
     for name, value in (("started_on", started_on), ("completed_on", completed_on)):
-        if value is not None and value > today:
-            raise DomainError("Datumet kan inte vara i framtiden.", name)
-        if value is not None and value < case.received_on:
-            raise DomainError("Datumet kan inte vara före det datum ärendet kom in.", name)
+        if value is not None:
+            check_date(value, name, now, case.received_on)
     if completed_on is not None:
         if started_on is None:
             raise DomainError("Ange när utredningen påbörjades.", "started_on")
@@ -91,10 +84,8 @@ def save_investigation(
     investigation.completed_on = completed_on
     for name, value in texts.items():
         setattr(investigation, name, value)
-    investigation.updated_at = now
-    investigation.updated_by_id = actor.id
-    case.updated_at = now
-    case.updated_by_id = actor.id
+    touch(investigation, actor, now)
+    touch(case, actor, now)
     db.session.flush()
     old, new = audit.diff(before, snapshot())
     for name in changed_text:  # "(text)" → "(text)" is still a change worth recording
@@ -125,11 +116,9 @@ def add_cause(
     """Add a contributing cause to the utredning (created if there is none). Audited."""
     now = now or utcnow()
     _check(actor, case, expected_version)
-    description = (description or "").strip()
-    if not description:
-        raise DomainError("Beskriv orsaken.", "description")
-    if len(description) > MAX_TEXT:
-        raise DomainError(f"Högst {MAX_TEXT} tecken.", "description")
+    description = clean_text(
+        description, "description", max_length=MAX_TEXT, required="Beskriv orsaken."
+    )
     investigation = investigation_of(case)
     if investigation is None:
         investigation = Investigation(case=case, updated_at=now, updated_by_id=actor.id)
@@ -138,8 +127,7 @@ def add_cause(
         investigation=investigation, description=description, created_at=now, created_by_id=actor.id
     )
     db.session.add(cause)
-    case.updated_at = now
-    case.updated_by_id = actor.id
+    touch(case, actor, now)
     db.session.flush()
     audit.record(
         "cause.added",

@@ -18,6 +18,7 @@ from casetrack.domain.messages import (
 )
 from casetrack.extensions import db
 from casetrack.models import MessageTemplate, User, utcnow
+from casetrack.services.mail import queue_mail
 
 
 def swedish_date(day: date | None) -> str:
@@ -130,8 +131,6 @@ def send_feedback_letter(actor: User, case, feedback, *, base_url: str = "") -> 
     The one message that carries case text: the handler's own återkoppling, written to be
     read by the recipient. Never to anonymous submitters or cases without an address.
     """
-    from casetrack.services.mail import queue_mail
-
     if case.is_anonymous or not case.submitter_email:
         raise DomainError("Ärendet har ingen e-postadress att skicka till.", "send_email")
     values = {

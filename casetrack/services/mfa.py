@@ -36,6 +36,7 @@ from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.infra import attachment_keys
 from casetrack.models import User, utcnow
+from casetrack.services.mail import notify_second_factor_changed
 
 WRONG_CODE = (
     "Koden stämmer inte, eller har redan använts. Vänta tills appen visar en ny kod och skriv "
@@ -210,8 +211,6 @@ def confirm_enrolment(user: User, code: str, *, now: datetime | None = None) -> 
         actor=user,
         after={"mfa": True},
     )
-    from casetrack.services.account_links import notify_second_factor_changed
-
     notify_second_factor_changed(
         user, "En app för engångskoder har just aktiverats som tvåstegsverifiering."
     )

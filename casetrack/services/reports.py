@@ -16,6 +16,7 @@ from casetrack.domain.tertials import tertial_bounds
 from casetrack.extensions import db
 from casetrack.models import OrgUnit, ReportSnapshot, ReportSummaryVersion, User, utcnow
 from casetrack.queries.report import active_snapshots, current_texts, frozen_figures
+from casetrack.services.checks import clean_text
 
 MAX_SUMMARY = 4000
 
@@ -50,9 +51,15 @@ def save_summary(
         raise DomainError(
             f"{TERTIAL_NAMES[tertial]} {year} är fastställd. Texten kan inte ändras.", "text"
         )
-    text = (text or "").strip()
-    if len(text) > MAX_SUMMARY:
-        raise DomainError(f"Texten får vara högst {MAX_SUMMARY} tecken.", "text")
+    text = (
+        clean_text(
+            text,
+            "text",
+            max_length=MAX_SUMMARY,
+            too_long=f"Texten får vara högst {MAX_SUMMARY} tecken.",
+        )
+        or ""
+    )
     version = ReportSummaryVersion(
         org_unit_id=unit.id,
         year=year,
@@ -127,11 +134,9 @@ def unfreeze(
     """Undo a fastställd tertial (quality only), with a reason. The snapshot is kept."""
     now = now or utcnow()
     _require(actor, Permission.REPORT_UNFREEZE, unit)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("Ange varför fastställandet ska hävas.", "reason")
-    if len(reason) > 1000:
-        raise DomainError("Högst 1000 tecken.", "reason")
+    reason = clean_text(
+        reason, "reason", max_length=1000, required="Ange varför fastställandet ska hävas."
+    )
     snapshot = db.session.scalars(
         sa.select(ReportSnapshot).where(
             ReportSnapshot.org_unit_id == unit.id,
@@ -155,3 +160,16 @@ def unfreeze(
         occurred_at=now,
     )
     return snapshot
+
+
+def record_export(unit: OrgUnit, year: int, up_to: int, fmt: str, *, actor_label: str) -> None:
+    """The report was exported without a logged-in person (``casetrack report``): such
+    exports are recorded like any other change (a person's export is access-logged)."""
+    audit.record(
+        "report.exported",
+        entity_type="report",
+        entity_id=unit.id,
+        actor=None,
+        actor_label=actor_label,
+        after={"unit_id": unit.id, "year": year, "tertial": up_to, "format": fmt},
+    )

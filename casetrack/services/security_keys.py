@@ -53,6 +53,7 @@ from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import User, WebAuthnCredential, utcnow
+from casetrack.services.mail import notify_second_factor_changed
 
 CHALLENGE_SECONDS = 300
 TIMEOUT_MS = 120_000
@@ -280,8 +281,6 @@ def add_key(
         actor=user,
         after={"webauthn_credential_id": key.id},
     )
-    from casetrack.services.account_links import notify_second_factor_changed
-
     notify_second_factor_changed(user, f"Säkerhetsnyckeln ”{key.name}” har just lagts till.")
     return key
 
@@ -298,8 +297,6 @@ def remove_key(user: User, key_id: int) -> None:
         actor=user,
         before={"webauthn_credential_id": key.id},
     )
-    from casetrack.services.account_links import notify_second_factor_changed
-
     notify_second_factor_changed(user, f"Säkerhetsnyckeln ”{key.name}” har just tagits bort.")
     db.session.delete(key)
 
@@ -383,7 +380,5 @@ def verify_login(
         actor=user,
         after={"webauthn_credential_id": key.id},
     )
-    from casetrack.services.account_links import notify_second_factor_changed
-
     notify_second_factor_changed(user, f"Säkerhetsnyckeln ”{key.name}” har just lagts till.")
     return key

@@ -14,6 +14,7 @@ from casetrack.domain.numbers import ascii_int
 from casetrack.extensions import db
 from casetrack.models import OrgSetting, User, utcnow
 from casetrack.queries import settings
+from casetrack.services.checks import touch
 
 
 def set_setting(actor: User, key: str, value: str, *, now: datetime | None = None) -> None:
@@ -39,8 +40,7 @@ def set_setting(actor: User, key: str, value: str, *, now: datetime | None = Non
         db.session.add(row)
     else:
         row.value = value
-        row.updated_at = now
-        row.updated_by_id = actor.id
+        touch(row, actor, now)
     settings.forget_for_request()
     audit.record(
         "setting.changed",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from casetrack.cli import check_deploy_command
+from casetrack.cli.ops import check_deploy_command
 
 GOOD = {
     "CASETRACK_SECRET_KEY": "9f2c4e7a1b3d5f60718293a4b5c6d7e8f9a0b1c2d3e4f5061728394a5b6c7d8e",

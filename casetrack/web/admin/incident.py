@@ -17,8 +17,8 @@ from casetrack.domain.roles import ROLE_LABELS
 from casetrack.models import User, utcnow
 from casetrack.queries import admin as admin_queries
 from casetrack.services import admin as admin_service
+from casetrack.web.admin.blueprint import bp, get_or_404
 from casetrack.web.admin.forms import BlockForm
-from casetrack.web.admin.views import _get_or_404, bp
 from casetrack.web.common.submit import run
 
 
@@ -61,7 +61,7 @@ def incident():
 
 @bp.route("/incident/<int:user_id>/sparra", methods=["POST"])
 def block_user(user_id: int):
-    account = _get_or_404(User, user_id)
+    account = get_or_404(User, user_id)
     form = _form(user_id, submitted=True)
     if not form.validate():
         return _render(form, user_id, 422)

@@ -14,7 +14,7 @@ from casetrack.queries import admin as admin_queries
 from casetrack.queries import outbox as outbox_queries
 from casetrack.services import messages as message_service
 from casetrack.services import outbox as outbox_service
-from casetrack.web.admin.views import _get_or_404, bp
+from casetrack.web.admin.blueprint import bp, get_or_404
 from casetrack.web.auth.forms import PostForm
 from casetrack.web.common.forms import SwedishForm
 from casetrack.web.common.submit import form_status, run, save
@@ -44,7 +44,7 @@ def message_templates():
 
 @bp.route("/meddelanden/<code>", methods=["GET", "POST"])
 def edit_message_template(code: str):
-    template = _get_or_404(MessageTemplate, code)
+    template = get_or_404(MessageTemplate, code)
     form = TemplateForm(obj=template)
     saved = None
     if form.validate_on_submit():

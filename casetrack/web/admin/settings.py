@@ -13,7 +13,7 @@ from casetrack.domain import escalation as rules
 from casetrack.domain.escalation import default_settings
 from casetrack.queries import settings as org_settings
 from casetrack.services import settings as setting_service
-from casetrack.web.admin.views import bp
+from casetrack.web.admin.blueprint import bp
 from casetrack.web.common.forms import SwedishForm
 from casetrack.web.common.submit import form_status, save
 

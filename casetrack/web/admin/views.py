@@ -6,25 +6,23 @@ they may not see. None of these pages shows case content (SECURITY.md K3-22).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from casetrack.access import org_tree
-from casetrack.access.guard import guard_blueprint
 from casetrack.domain.codes import UNIT_LEVEL_LABELS
 from casetrack.domain.errors import DomainError
-from casetrack.domain.roles import ROLE_LABELS, Permission, Role
+from casetrack.domain.roles import ROLE_LABELS, Role
 from casetrack.extensions import db
 from casetrack.models import OrgUnit, RoleAssignment, User
 from casetrack.queries import admin as admin_queries
 from casetrack.services import account_links, security_keys
 from casetrack.services import admin as admin_service
 from casetrack.services import users as users_service
+from casetrack.web.admin.blueprint import bp, get_or_404
 from casetrack.web.admin.forms import EditUnitForm, NewUnitForm, ReferenceForm, RoleForm, UserForm
 from casetrack.web.auth.forms import PostForm
 from casetrack.web.common.submit import form_status, run, save
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 REFERENCE_TITLES = {
     "kind": "Ärendetyper",
@@ -33,20 +31,12 @@ REFERENCE_TITLES = {
     "category": "Kategorier",
     "status": "Statusar",
 }
-guard_blueprint(bp, Permission.ADMINISTER)
 
 
 def _active_units_in_tree_order() -> list[tuple[str, str]]:
     """The units a role can be given on, indented under their parents (the cached tree)."""
     tree = org_tree.current()
     return list(tree.tree_choices(frozenset(u.id for u in tree.units.values() if u.active)))
-
-
-def _get_or_404(model, ident):
-    obj = admin_queries.row(model, ident)
-    if obj is None:
-        abort(404)
-    return obj
 
 
 @bp.route("/")
@@ -105,12 +95,12 @@ def _render_user(user: User, role_form: RoleForm | None = None, status: int = 20
 
 @bp.route("/anvandare/<int:user_id>")
 def user(user_id: int):
-    return _render_user(_get_or_404(User, user_id))
+    return _render_user(get_or_404(User, user_id))
 
 
 @bp.route("/anvandare/<int:user_id>/roller", methods=["POST"])
 def add_role(user_id: int):
-    account = _get_or_404(User, user_id)
+    account = get_or_404(User, user_id)
     form = RoleForm()
     form.org_unit_id.choices = _active_units_in_tree_order()
     if form.validate_on_submit() and save(
@@ -125,8 +115,8 @@ def add_role(user_id: int):
 
 
 def _assignment_of(user_id: int, assignment_id: int) -> tuple[User, RoleAssignment]:
-    account = _get_or_404(User, user_id)
-    assignment = _get_or_404(RoleAssignment, assignment_id)
+    account = get_or_404(User, user_id)
+    assignment = get_or_404(RoleAssignment, assignment_id)
     if assignment.user_id != account.id:
         abort(404)
     return account, assignment
@@ -188,7 +178,7 @@ def remove_role(user_id: int, assignment_id: int):
 @bp.route("/anvandare/<int:user_id>/inaktivera")
 def confirm_deactivate_user(user_id: int):
     """Ask before deactivating: every session of the account ends at once."""
-    account = _get_or_404(User, user_id)
+    account = get_or_404(User, user_id)
     return _question(
         f"Inaktivera kontot för {account.name}?",
         [
@@ -205,7 +195,7 @@ def confirm_deactivate_user(user_id: int):
 
 @bp.route("/anvandare/<int:user_id>/inaktivera", methods=["POST"])
 def deactivate_user(user_id: int):
-    account = _get_or_404(User, user_id)
+    account = get_or_404(User, user_id)
     return _post_action(
         account,
         lambda: admin_service.set_active(current_user, account, False),
@@ -215,7 +205,7 @@ def deactivate_user(user_id: int):
 
 @bp.route("/anvandare/<int:user_id>/aktivera", methods=["POST"])
 def activate_user(user_id: int):
-    account = _get_or_404(User, user_id)
+    account = get_or_404(User, user_id)
     return _post_action(
         account,
         lambda: admin_service.set_active(current_user, account, True),
@@ -226,7 +216,7 @@ def activate_user(user_id: int):
 @bp.route("/anvandare/<int:user_id>/losenordslank", methods=["POST"])
 def send_password_link(user_id: int):
     """ "Skicka länk för nytt lösenord": the link goes only to the person's e-mail."""
-    account = _get_or_404(User, user_id)
+    account = get_or_404(User, user_id)
     still = (
         " Det nuvarande lösenordet fungerar tills personen har valt ett nytt."
         if users_service.has_password(account)
@@ -243,7 +233,7 @@ def send_password_link(user_id: int):
 @bp.route("/anvandare/<int:user_id>/tvastegsverifiering", methods=["POST"])
 def reset_second_factor(user_id: int):
     """Ask for a second-factor reset: the person confirms, or another admin approves."""
-    account = _get_or_404(User, user_id)
+    account = get_or_404(User, user_id)
     return _post_action(
         account,
         lambda: admin_service.request_second_factor_reset(current_user, account),
@@ -255,7 +245,7 @@ def reset_second_factor(user_id: int):
 @bp.route("/anvandare/<int:user_id>/tvastegsverifiering/godkann", methods=["POST"])
 def approve_second_factor_reset(user_id: int):
     """Four eyes: a second administrator approves someone else's reset request."""
-    account = _get_or_404(User, user_id)
+    account = get_or_404(User, user_id)
     if not PostForm().validate_on_submit():
         abort(400)
     try:
@@ -346,7 +336,7 @@ def new_unit():
 
 @bp.route("/organisation/<int:unit_id>", methods=["GET", "POST"])
 def edit_unit(unit_id: int):
-    unit = _get_or_404(OrgUnit, unit_id)
+    unit = get_or_404(OrgUnit, unit_id)
     form = EditUnitForm(obj=unit)
     form.parent_id.choices = _parent_choices(exclude=unit)
     saved = None
@@ -365,7 +355,7 @@ def edit_unit(unit_id: int):
 def confirm_delete_unit(unit_id: int):
     """Ask before deleting a unit (only an empty unit can be deleted; the service says
     so at the button)."""
-    unit = _get_or_404(OrgUnit, unit_id)
+    unit = get_or_404(OrgUnit, unit_id)
     units_url = url_for("admin.units")
     return _question(
         f"Ta bort enheten {unit.name}?",
@@ -384,7 +374,7 @@ def confirm_delete_unit(unit_id: int):
 
 @bp.route("/organisation/<int:unit_id>/ta-bort", methods=["POST"])
 def delete_unit(unit_id: int):
-    unit = _get_or_404(OrgUnit, unit_id)
+    unit = get_or_404(OrgUnit, unit_id)
     if not PostForm().validate_on_submit():
         abort(400)
     run(lambda: admin_service.delete_unit(current_user, unit), f"Enheten {unit.name} är borttagen.")
@@ -407,7 +397,7 @@ def reference_data():
 def edit_reference(table: str, code: str):
     if table not in admin_service.REFERENCE_TABLES:
         abort(404)
-    row = _get_or_404(admin_service.REFERENCE_TABLES[table], code)
+    row = get_or_404(admin_service.REFERENCE_TABLES[table], code)
     form = ReferenceForm(obj=row)
     if table != "kind":
         del form.retention_years
@@ -424,10 +414,3 @@ def edit_reference(table: str, code: str):
     return render_template(
         "admin/reference_edit.html", form=form, row=row, title=REFERENCE_TITLES[table]
     ), form_status(form, saved)
-
-
-# The e-mail screens (issue #7), the organisation settings (deadlines, legal references)
-# and the incident page (issue #10) add their routes to this blueprint.
-from casetrack.web.admin import incident as admin_incident  # noqa: E402, F401
-from casetrack.web.admin import mail as admin_mail  # noqa: E402, F401
-from casetrack.web.admin import settings as admin_settings  # noqa: E402, F401

@@ -1,0 +1,90 @@
+"""Accounts from the command line: the first administrator, and break-glass links."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+
+from casetrack.cli.common import committed
+from casetrack.domain.roles import ROLE_LABELS, Role
+from casetrack.extensions import db
+from casetrack.models import OrgUnit, User
+from casetrack.services import account_links, users
+
+_LINK_QUEUED = (
+    "En engångslänk ligger i utkorgen till {email} och skickas av schedulern "
+    "(eller med 'casetrack send-mail'). Länken visas inte här."
+)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--unit", "unit_code", required=True, help="Code of the org unit.")
+@click.option(
+    "--password",
+    default=None,
+    help="Only for an admin account (the first administrator, a break-glass account) that "
+    "the operator will use personally. Without it the person gets a one-time link by "
+    "e-mail and chooses their own password.",
+)
+@with_appcontext
+def create_user_command(
+    email: str, name: str, role: str, unit_code: str, password: str | None
+) -> None:
+    """Create an account and give it a role on an org unit (audited as 'cli')."""
+    unit = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == unit_code)).one_or_none()
+    if unit is None:
+        raise click.ClickException(f"Ingen enhet har koden {unit_code!r}.")
+    if password is not None and Role(role) != Role.ADMIN:
+        raise click.ClickException(
+            "Ett lösenord kan bara anges för ett administratörskonto (den första "
+            "administratören eller ett nödkonto). Andra får en länk med e-post och väljer "
+            "själva sitt lösenord: utelämna --password."
+        )
+    with committed():
+        user = users.create_user(None, email=email, name=name, password=password, actor_label="cli")
+        users.assign_role(None, user, Role(role), unit, actor_label="cli")
+        if password is None:
+            account_links.send_password_link(None, user, new_account=True, actor_label="cli")
+    click.echo(f"Kontot {user.email} skapades med rollen {ROLE_LABELS[Role(role)]} på {unit.name}.")
+    if password is None:
+        click.echo(_LINK_QUEUED.format(email=user.email))
+
+
+def _account(email: str) -> User:
+    user = users.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException("Det finns inget konto med den e-postadressen.")
+    return user
+
+
+@click.command("password-link")
+@click.option("--email", required=True)
+@with_appcontext
+def password_link_command(email: str) -> None:
+    """E-mail a person a one-time link to choose a new password (audited as 'cli').
+
+    Break-glass for an administrator who has forgotten the password and has no other
+    administrator to ask; the link goes only to the account's own address."""
+    user = _account(email)
+    with committed():
+        account_links.send_password_link(None, user, actor_label="cli")
+    click.echo(_LINK_QUEUED.format(email=user.email))
+
+
+@click.command("request-second-factor-reset")
+@click.option("--email", required=True)
+@with_appcontext
+def request_second_factor_reset_command(email: str) -> None:
+    """Ask for a person's second factor to be reset (audited as 'cli'): nothing changes
+    until the person confirms with the e-mailed link, or an administrator approves."""
+    user = _account(email)
+    with committed():
+        account_links.request_mfa_reset(None, user, actor_label="cli")
+    click.echo(_LINK_QUEUED.format(email=user.email))
+
+
+COMMANDS = (create_user_command, password_link_command, request_second_factor_reset_command)
