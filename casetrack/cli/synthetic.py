@@ -69,7 +69,7 @@ TRACK_STEPS = (
     (rules.COMPLETED, 40),
 )  # fmt: skip
 EFFECT_CODES = tuple(item.code for item in EFFECT_VERDICTS)
-NO_FEEDBACK_CODES = ("avbojt", "ej_nabar")  # codes of services.handling.NO_FEEDBACK_REASONS
+NO_FEEDBACK_CODES = ("avbojt", "ej_nabar")  # codes of domain.codes.NO_FEEDBACK_REASONS
 STREETS = ("gatan", "vägen", "backen", "gränd", "stigen", "torget", "allén", "plan")
 DIVISIONS = ("äldreomsorg", "funktionsnedsättning", "förebyggande arbete", "socialpsykiatri")
 ENHET_KINDS = ("hemtjänst", "vård- och omsorgsboende", "gruppbostäder", "daglig verksamhet")

@@ -109,3 +109,53 @@ UNIT_LEVEL_LABELS = {
     "verksamhet": "Verksamhet",
     "arbetsgrupp": "Arbetsgrupp",
 }
+
+
+# Why a case was closed without återkoppling (the close form; the report counts these).
+NO_FEEDBACK_REASONS = {
+    "anonym": "Anonym – går inte att återkoppla",
+    "avbojt": "Har avböjt återkoppling",
+    "ej_nabar": "Har inte gått att nå",
+}
+
+
+# Why an account is blocked on the incident page (K3-17): a category, never free text,
+# since the code goes into the audit entry.
+BLOCK_REASONS = [
+    ("intrusion", "Misstänkt intrång"),
+    ("lost_device", "Förlorad enhet"),
+    ("employment_ended", "Avslutad anställning"),
+    ("other", "Annat"),
+]
+
+
+# What a reader did, in the access-log review (loggkontroll).
+WHAT_LABELS = {
+    "case.view": "Öppnade ärendet",
+    "export": "Exporterade",
+    "registerutdrag": "Registerutdrag",
+    "accesslog.export": "Exporterade loggen",
+}
+
+
+# The legal references an administrator edits on the settings page.
+LEGAL_LABELS = {
+    "legal.lex_sarah": "Lagrum som visas för lex Sarah",
+    "legal.lex_sarah.ivo": "Lagrum som visas vid anmälan till IVO (lex Sarah)",
+    "legal.lex_maria": "Lagrum som visas för lex Maria",
+    "legal.lex_maria.ivo": "Lagrum som visas vid anmälan till IVO (lex Maria)",
+}
+
+
+# Purposes without a template of their own (casetrack/services, casetrack/jobs).
+PURPOSE_NAMES = {
+    "receipt": "Kvittens (e-tjänsten)",
+    "security_alarm": "Larm från loggkontrollen",
+    "role_review": "Påminnelse: behörighetsgranskning",
+    # A person's own password and second factor (casetrack/services/account_links.py).
+    "password_link": "Länk för att välja lösenord",  # nosec B105  # pragma: allowlist secret
+    "password_changed": "Besked: lösenordet är ändrat",  # nosec B105  # pragma: allowlist secret
+    "mfa_reset_link": "Länk för att bekräfta ny tvåstegsverifiering",
+    "mfa_reset_done": "Besked: tvåstegsverifieringen är återställd",
+    "mfa_changed": "Besked: tvåstegsverifieringen är ändrad",
+}

@@ -16,21 +16,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from casetrack.domain.codes import PURPOSE_NAMES
 from casetrack.extensions import db
 from casetrack.models import MessageTemplate, OutboxMessage, User
 
-# Purposes without a template of their own (casetrack/services, casetrack/jobs).
-PURPOSE_NAMES = {
-    "receipt": "Kvittens (e-tjänsten)",
-    "security_alarm": "Larm från loggkontrollen",
-    "role_review": "Påminnelse: behörighetsgranskning",
-    # A person's own password and second factor (casetrack/services/account_links.py).
-    "password_link": "Länk för att välja lösenord",  # nosec B105  # pragma: allowlist secret
-    "password_changed": "Besked: lösenordet är ändrat",  # nosec B105  # pragma: allowlist secret
-    "mfa_reset_link": "Länk för att bekräfta ny tvåstegsverifiering",
-    "mfa_reset_done": "Besked: tvåstegsverifieringen är återställd",
-    "mfa_changed": "Besked: tvåstegsverifieringen är ändrad",
-}
 # Who a message is for when the address belongs to an account (any role: staff, managers
 # and administrators alike), by the name the admin already sees on the user pages.
 STAFF_RECIPIENT = "Konto i casetrack: {name}"

@@ -34,13 +34,6 @@ FLAG_BURST = "Många ärenden på kort tid"
 FLAG_CODES = {FLAG_OUTSIDE: "outside_units", FLAG_BURST: "many_cases"}
 FLAG_TEXTS_BY_CODE = {code: text for text, code in FLAG_CODES.items()}
 
-WHAT_LABELS = {
-    "case.view": "Öppnade ärendet",
-    "export": "Exporterade",
-    "registerutdrag": "Registerutdrag",
-    "accesslog.export": "Exporterade loggen",
-}
-
 
 @dataclass
 class Filters:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from casetrack import audit
-from casetrack.domain.codes import UNIT_LEVELS
+from casetrack.domain.codes import BLOCK_REASONS, UNIT_LEVELS
 from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
@@ -58,16 +58,6 @@ def create_account(actor: User, *, email: str, name: str) -> User:
     user = users.create_user(actor, email=email, name=name)
     account_links.send_password_link(actor, user, new_account=True)
     return user
-
-
-# Why an account is blocked on the incident page (K3-17): a category, never free text,
-# since the code goes into the audit entry.
-BLOCK_REASONS = [
-    ("intrusion", "Misstänkt intrång"),
-    ("lost_device", "Förlorad enhet"),
-    ("employment_ended", "Avslutad anställning"),
-    ("other", "Annat"),
-]
 
 
 def set_active(actor: User, user: User, active: bool) -> None:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from casetrack import audit
 from casetrack.access import may_handle, unit_ids_for
-from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS
+from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS, NO_FEEDBACK_REASONS
 from casetrack.domain.errors import DomainError, NotPermitted
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
@@ -30,11 +30,6 @@ from casetrack.services.checks import BEFORE_RECEIVED, check_date, check_version
 from casetrack.services.mail import record_scheduled_mail
 from casetrack.services.search import refresh_search_document
 
-NO_FEEDBACK_REASONS = {
-    "anonym": "Anonym – går inte att återkoppla",
-    "avbojt": "Har avböjt återkoppling",
-    "ej_nabar": "Har inte gått att nå",
-}
 MAX_NOTE = 20_000
 
 

@@ -12,9 +12,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from casetrack.domain.codes import UNIT_LEVEL_LABELS
+from casetrack.domain.codes import BLOCK_REASONS, UNIT_LEVEL_LABELS
 from casetrack.domain.roles import ROLE_LABELS
-from casetrack.services.admin import BLOCK_REASONS
 from casetrack.web.common.forms import SwedishForm
 
 

@@ -10,19 +10,13 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from casetrack.domain import escalation as rules
+from casetrack.domain.codes import LEGAL_LABELS
 from casetrack.domain.escalation import default_settings
 from casetrack.queries import settings as org_settings
 from casetrack.services import settings as setting_service
 from casetrack.web.admin.blueprint import bp
 from casetrack.web.common.forms import SwedishForm
 from casetrack.web.common.submit import form_status, save
-
-LEGAL_LABELS = {
-    "legal.lex_sarah": "Lagrum som visas för lex Sarah",
-    "legal.lex_sarah.ivo": "Lagrum som visas vid anmälan till IVO (lex Sarah)",
-    "legal.lex_maria": "Lagrum som visas för lex Maria",
-    "legal.lex_maria.ivo": "Lagrum som visas vid anmälan till IVO (lex Maria)",
-}
 
 
 def describe(key: str) -> str:

@@ -22,14 +22,13 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS
+from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS, NO_FEEDBACK_REASONS
 from casetrack.domain.dates import local_date
 from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
 from casetrack.queries import lookups
 from casetrack.services import investigation as investigation_service
 from casetrack.services.cases import MAX_TEXT, MAX_TITLE
-from casetrack.services.handling import NO_FEEDBACK_REASONS
 from casetrack.web.common.forms import LargeSelect, MultiCheckboxField, SwedishForm, VersionedForm
 
 

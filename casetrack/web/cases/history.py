@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from casetrack.domain.codes import NO_FEEDBACK_REASONS
 from casetrack.models import AuditEntry
 from casetrack.queries import history as history_queries
 from casetrack.queries.lookups import labels
@@ -117,8 +118,6 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
                 value, value
             )
         if field == "no_feedback_reason":
-            from casetrack.services.handling import NO_FEEDBACK_REASONS
-
             return NO_FEEDBACK_REASONS.get(value, value)
         if field == "categories":
             return ", ".join(label_maps["category"].get(code, code) for code in value)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import selectinload
 
 from casetrack.access import get_case_or_404, may_handle
 from casetrack.domain import escalation as rules
-from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS
+from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS, NO_FEEDBACK_REASONS
 from casetrack.domain.dates import local_date
 from casetrack.domain.numbers import ascii_int
 from casetrack.domain.roles import Permission
@@ -41,7 +41,6 @@ from casetrack.queries import cases as case_queries
 from casetrack.queries import history as history_queries
 from casetrack.queries import lookups
 from casetrack.services import escalation as escalation_service
-from casetrack.services.handling import NO_FEEDBACK_REASONS
 from casetrack.web.cases import lex_page
 from casetrack.web.cases.forms import CasePageForm
 from casetrack.web.cases.history import describe

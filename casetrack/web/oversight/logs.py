@@ -12,6 +12,7 @@ from flask_login import current_user
 from casetrack import audit
 from casetrack.access import unit_ids_for
 from casetrack.access.guard import guard_blueprint
+from casetrack.domain.codes import WHAT_LABELS
 from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Permission
 from casetrack.exports.spreadsheet import CsvExport
@@ -61,7 +62,7 @@ def access_log():
         form=form,
         rows=rows,
         max_rows=access_review.MAX_ROWS,
-        what_labels=access_review.WHAT_LABELS,
+        what_labels=WHAT_LABELS,
     ), status
 
 
@@ -80,7 +81,7 @@ def export():
                 format_datetime(entry.occurred_at),
                 entry.user.name if entry.user else "",
                 entry.user.email if entry.user else "",
-                access_review.WHAT_LABELS.get(entry.what, entry.what),
+                WHAT_LABELS.get(entry.what, entry.what),
                 row.reference or "",
                 entry.remote_addr or "",
                 ", ".join(row.flags),
