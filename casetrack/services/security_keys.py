@@ -380,5 +380,4 @@ def verify_login(
         actor=user,
         after={"webauthn_credential_id": key.id},
     )
-    notify_second_factor_changed(user, f"Säkerhetsnyckeln ”{key.name}” har just lagts till.")
     return key

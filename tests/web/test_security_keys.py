@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import AuditEntry, WebAuthnCredential
+from casetrack.models import AuditEntry, OutboxMessage, WebAuthnCredential
 from tests.conftest import Auth, csrf_from
 from tests.webauthn_authenticator import SoftwareAuthenticator, options_from_page
 
@@ -149,6 +149,24 @@ def test_an_admin_logs_in_with_the_security_key(client, auth, registered):
     [stored] = _keys()
     assert stored.sign_count == 1
     assert stored.last_used_at is not None
+
+
+def test_logging_in_with_a_security_key_does_not_mail_that_a_key_was_added(
+    client, auth, registered
+):
+    # Adding the key told the person once; using it to log in is no change to report.
+    def key_mails() -> int:
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.purpose == "mfa_changed")
+        )
+
+    before = key_mails()
+    assert before >= 1  # the key was added (and the authenticator app before it)
+    page = _password_step(auth, client)
+    assert _use_key(client, page.text, registered).status_code == 302
+    assert key_mails() == before
 
 
 @pytest.mark.parametrize(
