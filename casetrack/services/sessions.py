@@ -53,3 +53,12 @@ def follow_refused(action: str, reference: str) -> None:
     audit.record(
         action, entity_type="case", entity_id=case_id, actor=None, actor_label=PUBLIC_ACTOR
     )
+
+
+def access_refused(
+    user: User, event: str, *, entity_type: str | None, entity_id: int | None, status: int
+) -> None:
+    """A logged-in user was refused a page or an action (K3-76): which one, and how."""
+    audit.record(
+        event, entity_type=entity_type, entity_id=entity_id, actor=user, after={"status": status}
+    )

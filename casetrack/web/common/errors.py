@@ -9,9 +9,9 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from casetrack import audit
 from casetrack.audit import security_log
 from casetrack.extensions import db
+from casetrack.services import sessions
 
 MESSAGES = {
     400: ("Felaktig begäran", "Begäran kunde inte tolkas. Gå tillbaka och försök igen."),
@@ -55,8 +55,9 @@ def log_refusal(status: int) -> None:
     user = current_user._get_current_object() if current_user.is_authenticated else None
     if user is not None:
         try:
-            audit.record(event, entity_type=entity_type, entity_id=entity_id, actor=user,
-                         after=details)  # fmt: skip
+            sessions.access_refused(
+                user, event, entity_type=entity_type, entity_id=entity_id, status=status
+            )
             db.session.commit()
             return
         except SQLAlchemyError:
