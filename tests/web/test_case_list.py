@@ -276,3 +276,22 @@ def test_a_long_list_says_more_than_the_cap_and_pages_on(client, auth, org, make
     narrow = client.get("/arenden/?fran=2026-01-07").text  # two cases: one page, exact
     assert "2 ärenden. Sida 1 av 1." in narrow
     assert "Nästa sida" not in narrow
+
+
+@pytest.mark.parametrize("page", ["/arenden/", "/arenden/mina"])
+def test_a_list_page_runs_as_many_statements_for_twelve_cases_as_for_four(
+    client, auth, org, make, data, count_queries, page
+):
+    # The statements of a list page do not grow with its rows (no query per case).
+    auth.login("h@test.example")
+    client.get(page)  # warm the per-process caches (org tree, reference data)
+    with count_queries() as few:
+        assert client.get(page).status_code == 200
+    for number in range(8):
+        make.case(org["a"], by=data["handler"], kind_code="complaint", source_code="brukare",
+                  category_codes=["mat"], received_on=date(2026, 3, 2 + number),
+                  description=f"Ännu ett klagomål {number}")  # fmt: skip
+    db.session.commit()
+    with count_queries() as many:
+        assert client.get(page).status_code == 200
+    assert len(many) == len(few)
