@@ -5,6 +5,7 @@
     casetrack serve         production server (gunicorn)
     casetrack demo          load the demo organisation, users and cases
     casetrack generate      bulk-load synthetic data at city scale (benchmarks)
+    casetrack create-unit   add an org unit (the first one of a new installation)
     casetrack create-user   create an account and give it a role on a unit
     casetrack send-mail     send due e-mail from the outbox over SMTP
     casetrack retention     anonymise closed cases past retention (--dry-run to list)

@@ -1,4 +1,5 @@
-"""Accounts from the command line: the first administrator, and break-glass links."""
+"""Accounts from the command line: the first unit and administrator of a new installation,
+and break-glass links."""
 
 from __future__ import annotations
 
@@ -7,15 +8,47 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from casetrack.cli.common import committed
+from casetrack.domain.codes import UNIT_LEVEL_LABELS, UNIT_LEVELS
 from casetrack.domain.roles import ROLE_LABELS, Role
 from casetrack.extensions import db
 from casetrack.models import OrgUnit, User
 from casetrack.services import account_links, users
+from casetrack.services import admin as admin_service
 
 _LINK_QUEUED = (
     "En engångslänk ligger i utkorgen till {email} och skickas av schedulern "
     "(eller med 'casetrack send-mail'). Länken visas inte här."
 )
+
+
+@click.command("create-unit")
+@click.option("--code", required=True, help="Short code, e.g. HAS (letters A-Z, digits, - and _).")
+@click.option("--name", required=True)
+@click.option("--level", type=click.Choice(UNIT_LEVELS), default="forvaltning", show_default=True)
+@click.option(
+    "--parent", "parent_code", default=None, help="Code of the unit above (none: a root)."
+)
+@click.option("--reference-prefix", default=None, help="Prefix of case references, e.g. AO.")
+@with_appcontext
+def create_unit_command(
+    code: str, name: str, level: str, parent_code: str | None, reference_prefix: str | None
+) -> None:
+    """Add an org unit (audited as 'cli'): the first unit of a new installation, on which
+    the first administrator is created; the rest of the tree is built in /admin."""
+    parent_id = None
+    if parent_code is not None:
+        parent = db.session.scalars(
+            sa.select(OrgUnit).where(OrgUnit.code == parent_code.strip().upper())
+        ).one_or_none()
+        if parent is None:
+            raise click.ClickException(f"Ingen enhet har koden {parent_code!r}.")
+        parent_id = parent.id
+    with committed():
+        unit = admin_service.create_unit(
+            None, code=code, name=name, level=level, parent_id=parent_id,
+            reference_prefix=reference_prefix, actor_label="cli",
+        )  # fmt: skip
+    click.echo(f"Enheten {unit.name} ({unit.code}, {UNIT_LEVEL_LABELS[unit.level]}) skapades.")
 
 
 @click.command("create-user")
@@ -87,4 +120,9 @@ def request_second_factor_reset_command(email: str) -> None:
     click.echo(_LINK_QUEUED.format(email=user.email))
 
 
-COMMANDS = (create_user_command, password_link_command, request_second_factor_reset_command)
+COMMANDS = (
+    create_unit_command,
+    create_user_command,
+    password_link_command,
+    request_second_factor_reset_command,
+)

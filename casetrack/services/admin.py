@@ -187,15 +187,16 @@ def _clean_prefix(prefix: str | None) -> str | None:
 
 
 def create_unit(
-    actor: User,
+    actor: User | None,
     *,
     code: str,
     name: str,
     level: str,
     parent_id: int | None,
     reference_prefix: str | None = None,
+    actor_label: str | None = None,
 ) -> OrgUnit:
-    """Add a unit to the tree (audited)."""
+    """Add a unit to the tree (audited; ``actor_label`` names a command line's actor)."""
     code = code.strip().upper()
     if not code or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in code):
         raise DomainError("Koden får bara innehålla bokstäver A–Z, siffror, - och _.", "code")
@@ -217,7 +218,7 @@ def create_unit(
     db.session.flush()
     audit.record(
         "unit.created", entity_type="org_unit", entity_id=unit.id, actor=actor,
-        after=_unit_snapshot(unit),
+        actor_label=actor_label, after=_unit_snapshot(unit),
     )  # fmt: skip
     return unit
 

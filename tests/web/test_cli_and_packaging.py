@@ -21,6 +21,51 @@ from casetrack.services import users
 from tests.conftest import repo_root
 
 
+def test_a_new_installation_gets_its_first_unit_and_administrator(runner):
+    """docs/operations/deploy.md: an empty, migrated database has no unit to put the first
+    administrator on until `create-unit` adds one."""
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OrgUnit)) == 0
+    made = runner.invoke(args=["create-unit", "--code", "has", "--name", "Hägersten-Älvsjö"])
+    assert made.exit_code == 0, made.output
+    assert "Enheten Hägersten-Älvsjö (HAS, Förvaltning) skapades." in made.output
+    below = runner.invoke(
+        args=["create-unit", "--code", "AO", "--name", "Äldreomsorg", "--level", "avdelning",
+              "--parent", "HAS", "--reference-prefix", "AO"]
+    )  # fmt: skip
+    assert below.exit_code == 0, below.output
+    admin = runner.invoke(
+        args=["create-user", "--email", "anna@kommun.example", "--name", "Anna Admin",
+              "--role", "admin", "--unit", "HAS", "--password", "ett-långt-lösenord"]
+    )  # fmt: skip
+    assert admin.exit_code == 0, admin.output
+    units = db.session.scalars(sa.select(OrgUnit).order_by(OrgUnit.id)).all()
+    assert [(u.code, u.level, u.parent.code if u.parent else None) for u in units] == [
+        ("HAS", "forvaltning", None),
+        ("AO", "avdelning", "HAS"),
+    ]
+    entries = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "unit.created")
+    ).all()
+    assert [e.actor_label for e in entries] == ["cli", "cli"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--code", "HAS", "--name", "Igen"], "Det finns redan en enhet med den koden."),
+        (["--code", "NY", "--name", "Ny", "--parent", "FINNS-EJ"], "Ingen enhet har koden"),
+        (["--code", "Å!", "--name", "Ny"], "Koden får bara innehålla bokstäver A–Z"),
+        (["--code", "NY", "--name", "  "], "Ange enhetens namn."),
+    ],
+)
+def test_create_unit_refuses_bad_input_and_saves_nothing(runner, args, message):
+    assert runner.invoke(args=["create-unit", "--code", "HAS", "--name", "HAS"]).exit_code == 0
+    result = runner.invoke(args=["create-unit", *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OrgUnit)) == 1
+
+
 def test_create_user_creates_an_account_with_a_role(runner, org):
     """The person gets a one-time link by e-mail; the operator never sees it (issue 16)."""
     result = runner.invoke(
