@@ -7,6 +7,9 @@
     casetrack generate      bulk-load synthetic data at city scale (benchmarks)
     casetrack create-unit   add an org unit (the first one of a new installation)
     casetrack create-user   create an account and give it a role on a unit
+    casetrack password-link a new one-time password link for a person (break-glass)
+    casetrack request-second-factor-reset  ask to reset a person's second factor
+    casetrack report        the tertial table of a unit as XLSX or CSV
     casetrack send-mail     send due e-mail from the outbox over SMTP
     casetrack retention     anonymise closed cases past retention (--dry-run to list)
     casetrack scheduler     run reminders, e-mail, digest, alarms and retention on time
