@@ -7,7 +7,6 @@ from flask_login import current_user
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     RadioField,
     SelectField,
     StringField,
@@ -15,7 +14,6 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     Optional,
@@ -29,7 +27,15 @@ from casetrack.queries import cases as case_queries
 from casetrack.queries import lookups
 from casetrack.services import investigation as investigation_service
 from casetrack.services.cases import MAX_TEXT, MAX_TITLE
-from casetrack.web.common.forms import LargeSelect, MultiCheckboxField, SwedishForm, VersionedForm
+from casetrack.web.common.forms import (
+    LargeSelect,
+    MultiCheckboxField,
+    SwedishForm,
+    VersionedForm,
+    email_field,
+    name_field,
+    phone_field,
+)
 
 
 def _optional_code(value: str | None) -> str | None:
@@ -76,22 +82,9 @@ class RegisterCaseForm(SwedishForm):
     )
     is_anonymous = BooleanField("Anonym – den som lämnade ärendet vill inte uppge vem hen är")
     wants_feedback = BooleanField("Vill ha återkoppling", default=True)
-    submitter_name = StringField(
-        "Namn", validators=[Optional(), Length(max=200, message="Högst 200 tecken.")]
-    )
-    submitter_email = EmailField(
-        "E-post",
-        validators=[
-            Optional(),
-            Length(max=254, message="Högst 254 tecken."),
-            Email(
-                "Ange en giltig e-postadress, t.ex. namn@exempel.se.", check_deliverability=False
-            ),
-        ],
-    )
-    submitter_phone = StringField(
-        "Telefon", validators=[Optional(), Length(max=40, message="Högst 40 tecken.")]
-    )
+    submitter_name = name_field()
+    submitter_email = email_field()
+    submitter_phone = phone_field()
 
 
 class CaseFilterForm(SwedishForm):

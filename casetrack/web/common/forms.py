@@ -23,8 +23,8 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import DateField, HiddenField, SelectMultipleField, widgets
-from wtforms.validators import InputRequired
+from wtforms import DateField, EmailField, HiddenField, SelectMultipleField, StringField, widgets
+from wtforms.validators import Email, InputRequired, Length, Optional
 
 NUL_MESSAGE = "Fältet innehåller ett otillåtet tecken (NUL-tecken). Ta bort det och försök igen."
 EARLIEST_DATE = date(1900, 1, 1)
@@ -153,3 +153,26 @@ class LargeSelect(widgets.Select):
         attributes = widgets.html_params(name=field.name, **kwargs)  # escapes the values
         # Every piece above is escaped; see .ci/accepted-findings.toml (B704).
         return Markup(f"<select {attributes}>{options}</select>")  # noqa: S704
+
+
+# The contact fields of whoever raised a case, the same on the handler's registration form
+# and the public form (the public one labels them "(valfritt)"); limits as the columns'.
+def name_field(label: str = "Namn") -> StringField:
+    return StringField(label, validators=[Optional(), Length(max=200, message="Högst 200 tecken.")])
+
+
+def email_field(label: str = "E-post") -> EmailField:
+    return EmailField(
+        label,
+        validators=[
+            Optional(),
+            Length(max=254, message="Högst 254 tecken."),
+            Email(
+                "Ange en giltig e-postadress, t.ex. namn@exempel.se.", check_deliverability=False
+            ),
+        ],
+    )
+
+
+def phone_field(label: str = "Telefon") -> StringField:
+    return StringField(label, validators=[Optional(), Length(max=40, message="Högst 40 tecken.")])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from casetrack.domain.numbers import ascii_int
 from casetrack.services.intake import PUBLIC_MAX_TEXT, TOO_LONG
-from casetrack.web.common.forms import SwedishForm
+from casetrack.web.common.forms import SwedishForm, email_field, name_field, phone_field
 
 
 def _unit_id(value) -> int | None:
@@ -42,22 +42,9 @@ class PublicSubmissionForm(SwedishForm):
         default="ja",
         validators=[InputRequired("Välj om du vill ha svar.")],
     )
-    submitter_name = StringField(
-        "Namn (valfritt)", validators=[Optional(), Length(max=200, message="Högst 200 tecken.")]
-    )
-    submitter_email = EmailField(
-        "E-post (valfritt)",
-        validators=[
-            Optional(),
-            Length(max=254, message="Högst 254 tecken."),
-            Email(
-                "Ange en giltig e-postadress, t.ex. namn@exempel.se.", check_deliverability=False
-            ),
-        ],
-    )
-    submitter_phone = StringField(
-        "Telefon (valfritt)", validators=[Optional(), Length(max=40, message="Högst 40 tecken.")]
-    )
+    submitter_name = name_field("Namn (valfritt)")
+    submitter_email = email_field("E-post (valfritt)")
+    submitter_phone = phone_field("Telefon (valfritt)")
     # Honeypot: hidden from people (CSS, aria-hidden, tabindex -1); bots fill it in.
     website = StringField("Lämna det här fältet tomt")
 
