@@ -94,7 +94,10 @@ def test_failed_logins_are_refused_at_the_limit_whatever_worker_answers(
     tmp_path, template_database, redis_storage
 ):
     """Four workers sharing Redis: the account limit (5) and the address limit (10) both
-    refuse exactly the attempt after the limit, although different workers answer."""
+    refuse exactly the attempt after the limit, although different workers answer. The
+    four workers are two servers of two workers each, and the attempts alternate between
+    the servers: the kernel may hand every connection of one server to the same worker,
+    but never one server's connection to the other's workers."""
     url, prefix = redis_storage
     env = _production_env(
         tmp_path,
@@ -103,21 +106,36 @@ def test_failed_logins_are_refused_at_the_limit_whatever_worker_answers(
         CASETRACK_RATELIMIT_KEY_PREFIX=prefix,
         CASETRACK_LOGIN_LIMIT_PER_IP=f"{2 * LIMIT} per 15 minutes",
     )
-    port = _free_port()
-    server = subprocess.Popen(
-        [CASETRACK, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "4"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    ports = [_free_port(), _free_port()]
+    servers = [
+        subprocess.Popen(
+            [CASETRACK, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for port in ports
+    ]
     try:
-        _wait_until_up(server, port)
+        for server, port in zip(servers, ports, strict=True):
+            _wait_until_up(server, port)
         # One account from one address: refused from attempt 6 (a refusal is not counted).
-        account = [_failed_login(port, "anna.andersson@kommun.se") for _ in range(LIMIT + 2)]
+        account = [
+            _failed_login(ports[attempt % 2], "anna.andersson@kommun.se")
+            for attempt in range(LIMIT + 2)
+        ]
         # A new account each time from the same address: 5 more failures reach the address
         # limit of 10; the 11th failed login from this address is refused.
-        address = [_failed_login(port, f"person{i}@kommun.se") for i in range(LIMIT + 2)]
+        address = [
+            _failed_login(ports[attempt % 2], f"person{attempt}@kommun.se")
+            for attempt in range(LIMIT + 2)
+        ]
     finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
+        for server in servers:
+            server.terminate()
+        outputs = [server.communicate(timeout=30)[0] for server in servers]
+    output = "\n".join(outputs)
     assert [status for status, _ in account] == [422] * LIMIT + [429] * 2
     assert "För många misslyckade försök" in account[LIMIT][1]
     assert [status for status, _ in address] == [422] * LIMIT + [429] * 2
