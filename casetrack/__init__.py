@@ -41,6 +41,9 @@ def create_app(config_overrides: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+# The register_* functions import the layers when the app is built, not at the top: every
+# module's "from casetrack import audit" runs this package first, and a top-level import
+# of web/ or cli/ here would make that a cycle.
 def register_extensions(app: Flask) -> None:
     from casetrack.extensions import csrf, db, limiter, login_manager, migrate
     from casetrack.infra import db_events  # noqa: F401  (SQLite pragmas and locking)

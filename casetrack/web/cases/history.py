@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from casetrack.domain.codes import NO_FEEDBACK_REASONS
+from casetrack.domain.escalation import TRACK_LABELS, step_label
 from casetrack.models import AuditEntry
 from casetrack.queries import history as history_queries
 from casetrack.queries.lookups import labels
@@ -145,8 +146,6 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
         if entry.action in ("feedback.given", "action.added", "note.added"):
             pass
         elif entry.action in ("escalation.started", "escalation.step_recorded"):
-            from casetrack.domain.escalation import TRACK_LABELS, step_label
-
             track = after.get("track", "")
             if entry.action == "escalation.started":
                 verb = f"{verb} {TRACK_LABELS.get(track, track)}"

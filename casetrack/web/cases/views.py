@@ -25,12 +25,14 @@ from casetrack.access import get_case_or_404, has_permission, may_handle, org_tr
 from casetrack.access.guard import require
 from casetrack.domain.dates import local_date
 from casetrack.domain.numbers import ascii_int
+from casetrack.domain.report_rows import GROUPS, row_key
 from casetrack.domain.roles import Permission
 from casetrack.exports.spreadsheet import CsvExport
 from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
 from casetrack.queries import history as history_queries
 from casetrack.queries import lookups, pages, paging
+from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE
 from casetrack.services import cases as case_service
 from casetrack.services import saved_searches
 from casetrack.web.cases.forms import CaseFilterForm, RegisterCaseForm, SearchForm
@@ -94,9 +96,6 @@ def _filter_form() -> CaseFilterForm:
 
 
 def report_row_choices() -> list[tuple[str, str]]:
-    from casetrack.domain.report_rows import GROUPS, row_key
-    from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE
-
     choices = [("", "Alla")]
     for group in GROUPS:
         choices += [(row_key(row), f"{group.label}: {row.label}") for row in group.rows]

@@ -8,8 +8,10 @@ from flask import Flask, g
 from flask_login import current_user
 
 from casetrack.access import has_permission
-from casetrack.domain.dates import local_datetime
+from casetrack.domain.dates import local_date, local_datetime
 from casetrack.domain.roles import Permission
+from casetrack.models import utcnow
+from casetrack.queries.cases import reminder_count as count_reminders
 
 
 def format_date(value: date | datetime | None) -> str:
@@ -50,10 +52,6 @@ def init_app(app: Flask) -> None:
             ``g`` (the same set of cases; tested) instead of counting them again."""
             if "reminder_count" in g:
                 return g.reminder_count
-            from casetrack.domain.dates import local_date
-            from casetrack.models import utcnow
-            from casetrack.queries.cases import reminder_count as count
-
-            return count(current_user, local_date(utcnow()))
+            return count_reminders(current_user, local_date(utcnow()))
 
         return {"can": can, "reminder_count": reminder_count}
