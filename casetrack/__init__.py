@@ -53,10 +53,11 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
-    from casetrack.infra import throttle
+    from casetrack.infra import identity_providers, throttle
     from casetrack.web.auth import login as auth
 
     throttle.init_app(app)
+    app.extensions["identity_providers"] = identity_providers.configured(app.config["CASETRACK"])
 
     auth.init_login_manager(login_manager)
 
@@ -70,7 +71,7 @@ def register_url_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from casetrack.web.admin import blueprint as admin
     from casetrack.web.admin import incident, mail, settings, views  # noqa: F401  (their routes)
-    from casetrack.web.auth import account, passwords
+    from casetrack.web.auth import account, passwords, sso
     from casetrack.web.auth import login as auth
     from casetrack.web.cases import handling
     from casetrack.web.cases import lex as escalation
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy.bp)
     app.register_blueprint(role_review.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(sso.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(handling.bp)
     app.register_blueprint(reports.bp)

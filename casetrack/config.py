@@ -104,9 +104,18 @@ DEFAULTS: dict[str, Any] = {
     "ROLE_REVIEW_NOTICE_DAYS": 7,
     # Security events as JSON lines (K3-77): "" (off), "stdout", "stderr" or a file path.
     "SECURITY_LOG": "",
+    # Single sign-on (issue 18): the TOML file of identity providers (docs/operations/sso.md),
+    # or the same TOML inline (tests, container environments). Empty: no providers.
+    "SSO_PROVIDERS_FILE": "",
+    "SSO_PROVIDERS": "",
+    # Who may log in with a casetrack password: "all", "admin" (only administrator
+    # accounts: the break-glass accounts when staff log in through a provider) or "off".
+    "LOCAL_LOGIN": "all",
     # Who gets the loggkontroll alarm e-mails (K3-79); comma-separated. Empty: no alarms.
     "SECURITY_CONTACT_EMAIL": "",
 }
+
+LOCAL_LOGIN_CHOICES = ("all", "admin", "off")
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off", ""}
@@ -146,6 +155,8 @@ def load_settings(
         settings[key] = value
     if settings["ENV"] not in {"production", "development", "testing"}:
         raise ConfigError("CASETRACK_ENV must be production, development or testing")
+    if settings["LOCAL_LOGIN"] not in LOCAL_LOGIN_CHOICES:
+        raise ConfigError("CASETRACK_LOCAL_LOGIN must be all, admin or off")
     return settings
 
 

@@ -15,6 +15,15 @@ from casetrack.models.case import (
     case_category,
 )
 from casetrack.models.escalation import Escalation, EscalationStep
+from casetrack.models.identity import (
+    ExternalIdentity,
+    GroupRoleMapping,
+    ScimGroup,
+    ScimGroupMember,
+    ScimToken,
+    SsoSession,
+    UsedProtocolMessage,
+)
 from casetrack.models.investigation import Investigation, InvestigationCause
 from casetrack.models.mail import MessageTemplate, OutboxMessage
 from casetrack.models.organisation import OrgSetting, OrgTreeVersion, OrgUnit
@@ -38,8 +47,10 @@ __all__ = [
     "Channel",
     "Escalation",
     "EscalationStep",
+    "ExternalIdentity",
     "Feedback",
     "FollowGrant",
+    "GroupRoleMapping",
     "Investigation",
     "InvestigationCause",
     "JobOccurrence",
@@ -53,9 +64,14 @@ __all__ = [
     "ReportSummaryVersion",
     "RoleAssignment",
     "SavedSearch",
+    "ScimGroup",
+    "ScimGroupMember",
+    "ScimToken",
     "Source",
+    "SsoSession",
     "Status",
     "UTCDateTime",
+    "UsedProtocolMessage",
     "User",
     "WebAuthnCredential",
     "case_category",

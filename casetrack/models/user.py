@@ -26,7 +26,13 @@ class User(Base):
     # Bumped at logout (and later on blocking): every older session cookie stops working.
     session_generation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Any change to the account's name, address or state (SCIM meta.lastModified).
+    updated_at: Mapped[datetime | None] = mapped_column(onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Where the account came from (issue 18): "local" (an administrator or the command
+    # line), "sso" (created at its first login through a provider) or "scim" (pushed by
+    # the identity system). An account without a password logs in only through a provider.
+    origin: Mapped[str] = mapped_column(sa.String(10), default="local", server_default="local")
     # TOTP second factor (pyotp). The secret is set at enrolment and confirmed by the
     # first valid code (mfa_enabled_at); an admin resets it when a phone is lost. Stored
     # as a Fernet token (services.mfa); rows from before encryption may still hold the
@@ -88,6 +94,13 @@ class RoleAssignment(Base):
     # Never reviewed: the next review is due counted from created_at.
     last_reviewed_at: Mapped[datetime | None]
     last_reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # Where the assignment came from (issue 18): "manual" (granted by a person) or "group"
+    # (membership of ``source_group`` at ``source_provider`` — a provider key or "scim" —
+    # through a GroupRoleMapping). Group assignments are added and removed by the sync
+    # at login or SCIM push; manual ones only by people.
+    source: Mapped[str] = mapped_column(sa.String(10), default="manual", server_default="manual")
+    source_provider: Mapped[str | None] = mapped_column(sa.String(40))
+    source_group: Mapped[str | None] = mapped_column(sa.String(255))
 
     user: Mapped[User] = relationship(back_populates="role_assignments", foreign_keys=[user_id])
     org_unit: Mapped[OrgUnit] = relationship()

@@ -219,6 +219,10 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
     return user
 
 
+def is_admin(user: User) -> bool:
+    return any(a.role == Role.ADMIN.value for a in user.role_assignments)
+
+
 def end_all_sessions(user: User) -> None:
     """Invalidate every session cookie issued to ``user`` so far (logout, blocking)."""
     user.session_generation = User.session_generation + 1

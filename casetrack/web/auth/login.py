@@ -32,12 +32,19 @@ from casetrack.infra import throttle
 from casetrack.models import User
 from casetrack.queries import accounts
 from casetrack.services import mfa, security_keys, sessions, users
+from casetrack.web.auth import sso
 from casetrack.web.auth.forms import CodeForm, LoginForm, PostForm, SecurityKeyLoginForm
 from casetrack.web.common.security import is_safe_next, mark_login
 
 bp = Blueprint("auth", __name__)
 
 LOGIN_FAILED = "Fel e-postadress eller lösenord."
+LOCAL_LOGIN_OFF = (
+    "Inloggning med lösenord är avstängd. Logga in med din organisations inloggning ovan."
+)
+LOCAL_LOGIN_ADMIN_ONLY = (
+    "Lösenord används bara av administratörer här. Logga in med din organisations inloggning ovan."
+)
 PENDING_KEY = "_mfa_pending"
 PENDING_SECONDS = 300
 # The challenge of the open WebAuthn ceremony (base64url); its hash is on the account.
@@ -114,7 +121,12 @@ def login():
     form = LoginForm()
     next_url = request.args.get("next")
     status = 200
-    if form.validate_on_submit():
+    local = current_app.config["CASETRACK"]["LOCAL_LOGIN"]
+    if local == "off" and request.method == "POST":
+        form.validate()
+        form.password.errors = [LOCAL_LOGIN_OFF]
+        status = 403
+    elif form.validate_on_submit():
         wait = throttle.blocked("login", form.email.data)
         user = None if wait else users.authenticate(form.email.data, form.password.data)
         if wait:
@@ -127,6 +139,12 @@ def login():
             sessions.login_refused(throttled=False)
             db.session.commit()
             form.password.errors.append(LOGIN_FAILED)
+        elif local == "admin" and not users.is_admin(user):
+            db.session.rollback()
+            sessions.login_refused(throttled=False)
+            db.session.commit()
+            form.password.errors.append(LOCAL_LOGIN_ADMIN_ONLY)
+            status = 403
         else:
             throttle.succeeded("login", form.email.data)
             if not mfa.is_required(user, current_app.config["CASETRACK"]):
@@ -138,7 +156,9 @@ def login():
             return redirect(url_for(target))
     if form.errors and status == 200:
         status = 422
-    return render_template("auth/login.html", form=form), status
+    return render_template(
+        "auth/login.html", form=form, providers=sso.providers(), local_login=local, next=next_url
+    ), status
 
 
 def relying_party() -> security_keys.RelyingParty:
@@ -278,9 +298,12 @@ def logout():
         return redirect(url_for("main.index"))
     user = current_user._get_current_object()
     sessions.logged_out(user)
+    provider_logout = sso.logout_redirect()
     db.session.commit()
     logout_user()
     session.clear()
+    if provider_logout:
+        return redirect(provider_logout)
     flash("Du är utloggad.", "info")
     return redirect(url_for("auth.login"))
 
