@@ -70,7 +70,7 @@ def register_url_converters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casetrack.web.admin import blueprint as admin
-    from casetrack.web.admin import incident, mail, settings, views  # noqa: F401  (their routes)
+    from casetrack.web.admin import identity, incident, mail, settings, views  # noqa: F401
     from casetrack.web.auth import account, passwords, sso
     from casetrack.web.auth import login as auth
     from casetrack.web.cases import handling
