@@ -206,3 +206,12 @@ def test_a_protocol_message_is_accepted_once(app):
 def test_a_bad_providers_file_stops_the_start_with_the_reason(tmp_path, text, message):
     with pytest.raises(ProviderConfigError, match=message.replace("[", r"\[")):
         parse(text, tmp_path)
+
+
+def test_provider_sessions_older_than_any_casetrack_session_are_purged(providers, mappings):
+    identity.login(providers["entra"], claims(id_token="eyJ.old.token"))
+    db.session.execute(sa.update(SsoSession).values(created_at=utcnow() - timedelta(hours=13)))
+    db.session.commit()
+    _, key = identity.login(providers["entra"], claims())
+    db.session.commit()
+    assert db.session.scalars(sa.select(SsoSession.key)).all() == [key]
