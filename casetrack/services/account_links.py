@@ -17,7 +17,8 @@ it (one exception: ``casetrack init`` shows the first administrator's link on it
 ``first_administrator_link``). A link is used once: its state leaves ``open`` in one
 compare-and-set UPDATE, so two tabs (or two administrators) cannot both use it. A new
 link of the same purpose replaces the older ones. The person is told by e-mail whenever
-their password or second factor is reset or changed. Every step is audited (``user.*``, and so in the security log).
+their password or second factor is reset or changed. Every step is audited (``user.*``,
+and so in the security log).
 """
 
 from __future__ import annotations
