@@ -19,6 +19,7 @@ from casetrack.extensions import db
 from casetrack.models import AuditEntry, Case, OrgUnit, OrgUnitPeriod, Status
 from casetrack.queries.cases import CaseFilter, filtered
 from casetrack.queries.report import build_report
+from casetrack.services import admin as admin_service
 
 
 @pytest.fixture
@@ -340,3 +341,18 @@ def test_a_report_over_a_move_within_the_range_counts_each_case_by_its_date(
     assert _value(a1, "source:brukare", 3) == 0
     assert _value(a2, "source:brukare", 3) == 1  # 1 October, after it
     assert _value(a2, "praise:praise", 3) == 1
+
+
+def test_the_admin_unit_edit_writes_the_history_too(tree, make):
+    make.case(tree["b"], received_on=date(2025, 2, 3), source_code="brukare")
+    db.session.commit()
+    before = _figures(build_report(tree["a1"], 2025, 3))
+    admin = make.user([(Role.ADMIN, tree["root"])])
+    b = db.session.get(OrgUnit, tree["b"].id)
+    admin_service.update_unit(
+        admin, b, name="Enhet B", parent_id=tree["a2"].id, reference_prefix=None, active=True,
+        effective=date(2026, 1, 1),
+    )  # fmt: skip
+    db.session.commit()
+    assert _figures(build_report(tree["a1"], 2025, 3)) == before
+    assert _value(build_report(tree["a2"], 2025, 3), "source:brukare", 1) == 0
