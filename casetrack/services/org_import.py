@@ -77,12 +77,19 @@ def _case_counts(unit_ids: set[int]) -> dict[int, tuple[int, int]]:
     return {unit_id: (int(open_ or 0), int(n)) for unit_id, open_, n in rows}
 
 
+def _in_file_order(problem: Problem) -> tuple[int, int]:
+    """Problems about the whole file first, then by line ("rad 4", "post 2")."""
+    number = (problem.where or "").rpartition(" ")[2]
+    return (1, int(number)) if number.isdigit() else (0, 0)
+
+
 def plan(rows: list[FileRow], problems: list[Problem] = ()) -> Plan:
     """What importing ``rows`` would do; ``problems`` found while reading the file come
     first among the plan's problems."""
     units, tree = _tree()
     result = diff(rows, tree)
     result.problems[:0] = list(problems)
+    result.problems.sort(key=_in_file_order)
     if result.problems:
         return Plan(result, {})
     by_code = {unit.code: unit for unit in units}
