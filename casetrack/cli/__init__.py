@@ -5,7 +5,9 @@
     casetrack serve         production server (gunicorn)
     casetrack demo          load the demo organisation, users and cases
     casetrack generate      bulk-load synthetic data at city scale (benchmarks)
-    casetrack create-unit   add an org unit (the first one of a new installation)
+    casetrack init          set up a new installation: root unit (or tree), first administrator
+    casetrack org import    compare the org tree with a file from HR/AD; --apply makes the changes
+    casetrack create-unit   add an org unit
     casetrack create-user   create an account and give it a role on a unit
     casetrack password-link a new one-time password link for a person (break-glass)
     casetrack request-second-factor-reset  ask to reset a person's second factor
@@ -27,7 +29,7 @@ import sys
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from casetrack.cli import accounts, data, ops, reports
+from casetrack.cli import accounts, data, install, ops, org, reports
 from casetrack.cli.common import create_cli_app
 
 cli = FlaskGroup(
@@ -43,7 +45,14 @@ for command in ops.GROUP_COMMANDS:
 
 def init_app(app: Flask) -> None:
     """Register the commands that need an app context on ``app.cli``."""
-    for command in (*reports.COMMANDS, *data.COMMANDS, *accounts.COMMANDS, *ops.COMMANDS):
+    for command in (
+        *reports.COMMANDS,
+        *data.COMMANDS,
+        *accounts.COMMANDS,
+        *org.COMMANDS,
+        install.init_command,
+        *ops.COMMANDS,
+    ):
         app.cli.add_command(command)
 
 
