@@ -17,6 +17,7 @@
     casetrack backup        write an encrypted backup (database + attachments)
     casetrack restore       restore a backup into an empty database and attachment folder
     casetrack rotate-attachment-key  re-encrypt attachments and TOTP secrets with the newest key
+    casetrack scim-token    create, list and revoke the SCIM bearer tokens (create --name NAME)
     casetrack db ...        Flask-Migrate (upgrade, downgrade, migrate, ...)
 """
 
@@ -27,7 +28,7 @@ import sys
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from casetrack.cli import accounts, data, ops, reports
+from casetrack.cli import accounts, data, ops, reports, scim
 from casetrack.cli.common import create_cli_app
 
 cli = FlaskGroup(
@@ -43,7 +44,13 @@ for command in ops.GROUP_COMMANDS:
 
 def init_app(app: Flask) -> None:
     """Register the commands that need an app context on ``app.cli``."""
-    for command in (*reports.COMMANDS, *data.COMMANDS, *accounts.COMMANDS, *ops.COMMANDS):
+    for command in (
+        *reports.COMMANDS,
+        *data.COMMANDS,
+        *accounts.COMMANDS,
+        *ops.COMMANDS,
+        *scim.COMMANDS,
+    ):
         app.cli.add_command(command)
 
 
