@@ -539,3 +539,17 @@ def test_the_cli_creates_lists_and_revokes_tokens(runner):
     assert revoked.exit_code == 0, revoked.output
     assert "återkallad" in runner.invoke(args=["scim-token", "list"]).output
     assert runner.invoke(args=["scim-token", "revoke", "entra-id"]).exit_code != 0
+
+
+def test_a_search_at_the_root_pages_over_users_then_groups(scim):
+    users = [scim.create_user(f"p{n}@kommun.se", f"P {n}")["id"] for n in range(2)]
+    group = scim.post("/Groups", {"schemas": [GROUP_SCHEMA], "displayName": "G"}).json
+    search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}
+    everything = scim.call("POST", "/.search", {**search, "startIndex": 2, "count": 2}).json
+    assert everything["totalResults"] == 3
+    assert [r["id"] for r in everything["Resources"]] == [users[1], group["id"]]
+    # userName is no Group attribute: it matches no group.
+    named = scim.call("POST", "/.search", {**search, "filter": 'userName eq "p0@kommun.se"'}).json
+    assert [r["id"] for r in named["Resources"]] == [users[0]]
+    neither = scim.call("POST", "/.search", {**search, "filter": 'nickName eq "x"'})
+    assert neither.status_code == 400

@@ -8,8 +8,8 @@ the one it reads back:
   ``displayName`` (the name people see; required), ``active`` (required: Entra ID always
   sends it), ``externalId`` (Entra's objectId), and ``groups`` (read-only, the SCIM
   groups the user is a member of).
-- Group: ``displayName`` (required), ``externalId``, ``members`` (users only; ``display``
-  is read-only: the member's name in casetrack).
+- Group: ``displayName`` (required), ``externalId``, ``members`` (users only: ``value``,
+  ``$ref``, ``type``; no ``display``, which a client could not write and read back).
 
 Everything else a client sends (Entra ID's default mappings also send ``name``,
 ``emails``, ``title``, the enterprise extension …) is accepted and dropped
@@ -82,7 +82,6 @@ class GroupMember(ComplexAttribute):
         None, serialization_alias="$ref", validation_alias="$ref"
     )
     type: Annotated[str | None, Mutability.immutable] = Field(None, examples=["User"])
-    display: Annotated[str | None, Mutability.read_only] = None
 
 
 class Group(Resource[Any]):

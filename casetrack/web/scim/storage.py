@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from scim2_models import (
+    InvalidFilterException,
     InvalidValueException,
     Meta,
     NotFoundException,
@@ -66,8 +67,8 @@ def group_resource(row: queries.ScimGroupRow) -> Group:
         external_id=group.external_id,
         display_name=group.display_name,
         members=[
-            GroupMember(value=str(user_id), ref=f"Users/{user_id}", type="User", display=name)
-            for user_id, name in row.members
+            GroupMember(value=str(user_id), ref=f"Users/{user_id}", type="User")
+            for user_id, _name in row.members
         ]
         or None,
         meta=Meta(
@@ -93,6 +94,35 @@ def _as_scim_errors():
 
 def _members(resource: Group) -> list[str]:
     return [member.value for member in resource.members or [] if member.value is not None]
+
+
+def _search_root(node, start: int, count: int | None) -> SearchPage:
+    """A search at the root (POST /.search): the users, then the groups, as one list. An
+    attribute only one of them has matches none of the other (RFC 7644 §3.4.2.1); a filter
+    neither can read is refused."""
+    searches = [
+        (queries.search_users, user_resource),
+        (queries.search_groups, group_resource),
+    ]
+    totals, refused = [], None
+    for search, _ in searches:
+        try:
+            totals.append(search(node, 0, 0)[0])
+        except InvalidFilterException as error:
+            totals.append(None)
+            refused = error
+    if all(total is None for total in totals):
+        raise refused
+    found: list[Resource[Any]] = []
+    offset = start
+    for (search, resource), total in zip(searches, totals, strict=True):
+        if not total:
+            continue
+        wanted = None if count is None else count - len(found)
+        if offset < total and wanted != 0:
+            found += [resource(row) for row in search(node, offset, wanted)[1]]
+        offset = max(0, offset - total)
+    return SearchPage(sum(total or 0 for total in totals), found)
 
 
 class CasetrackStorage(ScimStorage):
@@ -125,15 +155,18 @@ class CasetrackStorage(ScimStorage):
         *,
         position: Any = None,
     ) -> SearchPage:
-        if len(resource_types) != 1:
-            raise NotImplementedException(detail="search /Users or /Groups, not the root")
         node = search_request.filter.ast if search_request.filter is not None else None
-        start = search_request.start_index_0 or 0
-        if resource_types[0].name == "User":
-            total, rows = queries.search_users(node, start, search_request.count)
+        start, count = search_request.start_index_0 or 0, search_request.count
+        names = [resource_type.name for resource_type in resource_types]
+        if names == ["User"]:
+            total, rows = queries.search_users(node, start, count)
             return SearchPage(total, [user_resource(row) for row in rows])
-        total, groups = queries.search_groups(node, start, search_request.count)
-        return SearchPage(total, [group_resource(row) for row in groups])
+        if names == ["Group"]:
+            total, groups = queries.search_groups(node, start, count)
+            return SearchPage(total, [group_resource(row) for row in groups])
+        if sorted(names) != ["Group", "User"]:
+            raise NotImplementedException(detail="unknown resource types")
+        return _search_root(node, start, count)
 
     def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
         with _as_scim_errors():
