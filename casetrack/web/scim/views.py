@@ -15,12 +15,20 @@ from http import HTTPStatus
 
 from flask import Blueprint, Response, current_app, request
 from flask.globals import request_ctx
-from scim2_models import Context, Error, SCIMException, UnauthorizedException
+from scim2_models import (
+    Context,
+    Error,
+    SCIMException,
+    UnauthorizedException,
+    UniquenessException,
+)
 from scim2_server.handler import ScimHandler
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 from scim2_server.routing import Operation
 from scim2_server.service import ScimService
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from casetrack.audit import security_log
@@ -50,6 +58,7 @@ SERVICE = CasetrackScimService(PROVIDER)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 THROTTLE_SCOPE = "scim"
 THROTTLE_SETTING = "SCIM_REFUSED_LIMIT_PER_IP"
+RACED = "Another request changed the same resource at the same time; send it again."
 
 
 def _send(response: ScimResponse) -> Response:
@@ -65,7 +74,13 @@ def _error(status: int, detail: str) -> Response:
 
 
 def _refuse(reason: str, token: ScimToken | None = None) -> None:
-    """Stream the refusal (no database write: a flood must not become one) and count it."""
+    """Refuse the request: 401, or 429 once this address has been refused too often.
+
+    The refusal is streamed to the security log, not written to the database (a flood
+    must not become one). A valid token is always served, even from a blocked address:
+    the identity system's addresses are shared with others (Entra ID sends from Azure's),
+    and a 256-bit token cannot be guessed in any number of tries."""
+    wait = throttle.address_blocked(THROTTLE_SCOPE, THROTTLE_SETTING)
     security_log.emit(
         security_log.build(
             "security.scim_token_refused",
@@ -73,11 +88,19 @@ def _refuse(reason: str, token: ScimToken | None = None) -> None:
             entity_type="scim_token",
             entity_id=token.id if token is not None else None,
             outcome="denied",
-            details={"reason": reason},
+            details={"reason": reason, "throttled": wait is not None},
         )
     )
+    if wait is not None:
+        raise Throttled(wait)
     throttle.address_failed(THROTTLE_SCOPE, THROTTLE_SETTING)
     raise UnauthorizedException(detail="A valid bearer token is required.")
+
+
+class Throttled(Exception):
+    def __init__(self, wait: int):
+        super().__init__(wait)
+        self.wait = wait
 
 
 def _authenticate() -> ScimToken:
@@ -118,20 +141,24 @@ def no_session(endpoint, values) -> None:
 @bp.route("/<path:path>", methods=METHODS)
 def endpoint(path: str):
     scim_request = _scim_request(path)
-    wait = throttle.address_blocked(THROTTLE_SCOPE, THROTTLE_SETTING)
     try:
         needs_token = SERVICE.match(scim_request).operation is not Operation.service_provider_config
-        if needs_token and wait is not None:
-            response = _error(429, "Too many refused tokens from this address; try later.")
-            response.headers["Retry-After"] = str(wait)
-            return response
         token = _authenticate() if needs_token else None
         handler = ScimHandler(SERVICE, CasetrackStorage(token))
         response = handler.handle(scim_request)
+        db.session.commit()
     except SCIMException as error:
         db.session.rollback()
         return _send(SERVICE.error_response(error))
-    db.session.commit()
+    except Throttled as throttled:
+        response = _error(429, "Too many refused tokens from this address; try later.")
+        response.headers["Retry-After"] = str(throttled.wait)
+        return response
+    except (IntegrityError, StaleDataError):
+        # Two requests raced for the same address, externalId or member (the identity
+        # system sends in parallel): the loser retries, and then sees the winner's row.
+        db.session.rollback()
+        return _send(SERVICE.error_response(UniquenessException(detail=RACED)))
     return _send(response)
 
 
