@@ -558,3 +558,22 @@ def test_a_search_at_the_root_pages_over_users_then_groups(scim):
     assert [r["id"] for r in named["Resources"]] == [users[0]]
     neither = scim.call("POST", "/.search", {**search, "filter": 'nickName eq "x"'})
     assert neither.status_code == 400
+
+
+def test_entra_patch_operations_on_attributes_casetrack_does_not_keep_are_accepted(scim):
+    created = scim.create_user("anna@kommun.se", external_id="oid-anna")
+    response = scim.patch(
+        f"/Users/{created['id']}",
+        {"op": "Add", "path": 'emails[type eq "work"].value', "value": "anna@kommun.se"},
+        {"op": "Replace", "path": "name.familyName", "value": "Lind"},
+        {"op": "Add", "path": "title", "value": "Sjuksköterska"},
+        {
+            "op": "Add",
+            "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+            "value": "Hemtjänst",
+        },
+        {"op": "Replace", "path": "externalId", "value": "oid-anna-new"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json["externalId"] == "oid-anna-new"
+    assert account("anna@kommun.se").name == "Anna Berg"
