@@ -163,6 +163,14 @@ def _like(value: str) -> str:
 
 
 def _compare(attr: Attr, op: CompareOperator, value) -> sa.ColumnElement[bool]:
+    """SQL for one comparison; an unassigned attribute matches no comparison, also under
+    ``not`` (SQL's NULL would make ``not (externalId eq "x")`` unknown, not true)."""
+    if value is None or (op == CompareOperator.ne and attr.kind in ("text", "exact")):
+        return _comparison(attr, op, value)
+    return sa.and_(attr.column.is_not(None), _comparison(attr, op, value))
+
+
+def _comparison(attr: Attr, op: CompareOperator, value) -> sa.ColumnElement[bool]:
     column = attr.column
     if value is None:
         if op == CompareOperator.eq:
@@ -248,12 +256,19 @@ def _where(node: FilterNode, attrs: dict[str, Attr], members=None) -> sa.ColumnE
     raise InvalidFilterException(detail="unsupported filter")
 
 
+# The externalId: the link's subject, NULL for a placeholder ("externalId pr" and "ne"
+# treat an account without one as having none).
+EXTERNAL_ID = sa.case(
+    (ExternalIdentity.subject.startswith(PLACEHOLDER_PREFIX, autoescape=True), sa.null()),
+    else_=ExternalIdentity.subject,
+)
+
 USER_ATTRS = {
     "id": Attr(User.id, "id"),
     "username": Attr(User.email, "text"),
     "displayname": Attr(User.name, "text"),
     "active": Attr(User.active, "bool"),
-    "externalid": Attr(ExternalIdentity.subject, "exact"),
+    "externalid": Attr(EXTERNAL_ID, "exact"),
     "meta.created": Attr(User.created_at, "time"),
     "meta.lastmodified": Attr(sa.func.coalesce(User.updated_at, User.created_at), "time"),
 }
@@ -265,9 +280,6 @@ def search_users(
     """The accounts in SCIM's directory that match ``node``: their number and one page
     (``start`` 0-based), in id order."""
     where = _where(node, USER_ATTRS) if node is not None else sa.true()
-    if node is not None and "externalid" in str(node).lower():
-        # A placeholder is no externalId: "externalId pr" or "eq" never matches one.
-        where = sa.and_(where, ~ExternalIdentity.subject.startswith(PLACEHOLDER_PREFIX))
     base = (
         sa.select(User, ExternalIdentity.subject).join(ExternalIdentity, _link_join()).where(where)
     )

@@ -36,6 +36,9 @@ SOURCE = identity.SCIM_SOURCE
 TOKEN_PREFIX = "ctscim_"  # noqa: S105  (a prefix secret scanners can match, not a secret)
 
 
+ADMIN_ACCOUNT = "Kontot är ett administratörskonto i casetrack och kan inte styras över SCIM."
+
+
 class ScimConflict(DomainError):
     """A value the service keeps unique is taken (SCIM 409 uniqueness)."""
 
@@ -151,9 +154,7 @@ def create_user(
         if queries.link_of(existing) is not None:
             raise ScimConflict("Kontot finns redan i SCIM-katalogen.")
         if users.is_admin(existing):
-            raise ScimConflict(
-                "Kontot är ett administratörskonto i casetrack och kan inte styras över SCIM."
-            )
+            raise ScimConflict(ADMIN_ACCOUNT)
         user = existing
         audit.record(
             "user.scim_linked", entity_type="user", entity_id=user.id, actor=None,
@@ -206,6 +207,13 @@ def set_active(user: User, active: bool, label: str) -> None:
     )
 
 
+def _not_admin(user: User) -> None:
+    """An administrator role given by hand to a SCIM account afterwards puts the account
+    out of SCIM's reach (so the identity system cannot deactivate the last administrator)."""
+    if users.is_admin(user):
+        raise ScimConflict(ADMIN_ACCOUNT)
+
+
 def update_user(
     token: ScimToken,
     user: User,
@@ -216,6 +224,7 @@ def update_user(
     external_id: str | None,
 ) -> User:
     """Bring the account in line with its new SCIM state (PUT, or PATCH applied)."""
+    _not_admin(user)
     label = actor_label(token)
     email = _check_email(user_name, user)
     changed = _change(user, label, name=_clean_name(display_name, email), email=email,
@@ -239,6 +248,7 @@ def update_user(
 def delete_user(token: ScimToken, user: User) -> None:
     """SCIM DELETE: deactivate the account, end its sessions, drop its SCIM groups (and
     the roles they gave) and take it out of SCIM's directory. The row stays."""
+    _not_admin(user)
     label = actor_label(token)
     if user.active:
         set_active(user, False, label)

@@ -577,3 +577,30 @@ def test_entra_patch_operations_on_attributes_casetrack_does_not_keep_are_accept
     assert response.status_code == 200, response.text
     assert response.json["externalId"] == "oid-anna-new"
     assert account("anna@kommun.se").name == "Anna Berg"
+
+
+def test_an_account_that_became_an_administrator_is_out_of_scims_reach(scim, org):
+    created = scim.create_user("anna@kommun.se")
+    user = account("anna@kommun.se")
+    db.session.add(
+        RoleAssignment(user_id=user.id, role=Role.ADMIN.value, org_unit_id=org["root"].id)
+    )
+    db.session.commit()
+    refused = scim.patch(
+        f"/Users/{created['id']}", {"op": "replace", "path": "active", "value": False}
+    )
+    assert refused.status_code == 409
+    assert scim.delete(f"/Users/{created['id']}").status_code == 409
+    assert account("anna@kommun.se").active
+
+
+def test_external_id_filters_treat_an_account_without_one_as_having_none(scim):
+    with_id = scim.create_user("a@kommun.se", external_id="oid-a")["id"]
+    without = scim.create_user("b@kommun.se")["id"]
+    assert "externalId" not in scim.get(f"/Users/{without}").json
+    present = scim.get("/Users?filter=externalId pr").json
+    assert [r["id"] for r in present["Resources"]] == [with_id]
+    other = scim.get('/Users?filter=not (externalId eq "oid-a")').json
+    assert [r["id"] for r in other["Resources"]] == [without]
+    placeholder = scim.get(f'/Users?filter=externalId eq "casetrack:{without}"').json
+    assert placeholder["totalResults"] == 0

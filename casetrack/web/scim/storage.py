@@ -227,13 +227,14 @@ class CasetrackStorage(ScimStorage):
         *,
         expected_version: str | None = None,
     ) -> None:
-        if resource_type.name == "User":
-            row = queries.scim_user(resource_id)
-            if row is None:
-                raise NotFoundException(detail=f"User {resource_id} not found")
-            service.delete_user(self.token, row.user)
-            return
-        group = queries.scim_group(resource_id, with_members=False)
-        if group is None:
-            raise NotFoundException(detail=f"Group {resource_id} not found")
-        service.delete_group(self.token, group.group)
+        with _as_scim_errors():
+            if resource_type.name == "User":
+                row = queries.scim_user(resource_id)
+                if row is None:
+                    raise NotFoundException(detail=f"User {resource_id} not found")
+                service.delete_user(self.token, row.user)
+                return
+            group = queries.scim_group(resource_id, with_members=False)
+            if group is None:
+                raise NotFoundException(detail=f"Group {resource_id} not found")
+            service.delete_group(self.token, group.group)
