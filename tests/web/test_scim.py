@@ -604,3 +604,19 @@ def test_external_id_filters_treat_an_account_without_one_as_having_none(scim):
     assert [r["id"] for r in other["Resources"]] == [without]
     placeholder = scim.get(f'/Users?filter=externalId eq "casetrack:{without}"').json
     assert placeholder["totalResults"] == 0
+
+
+def test_a_group_read_without_its_members_does_not_load_them(scim, count_queries):
+    anna = scim.create_user("anna@kommun.se")
+    group = scim.post(
+        "/Groups",
+        {"schemas": [GROUP_SCHEMA], "displayName": "G", "members": [{"value": anna["id"]}]},
+    ).json
+    with count_queries() as seen:
+        lean = scim.get(f"/Groups/{group['id']}?excludedAttributes=members").json
+    assert "members" not in lean and lean["displayName"] == "G"
+    assert not [sql for sql, _ in seen if "FROM scim_group_member" in sql]
+    with count_queries() as seen:
+        only = scim.get(f"/Groups/{group['id']}?attributes=members.value").json
+    assert only["members"] == [{"value": anna["id"]}]
+    assert [sql for sql, _ in seen if "FROM scim_group_member" in sql]

@@ -92,6 +92,20 @@ def _as_scim_errors():
         raise InvalidValueException(detail=error.message) from error
 
 
+def _needs_members(parameters) -> bool:
+    """False when the response leaves the members out (Entra ID reads groups with
+    ``excludedAttributes=members``): a big group's members are then not loaded."""
+    if parameters is None:
+        return True
+
+    def names(paths) -> set[str]:
+        return {str(path).lower().rsplit(":", 1)[-1].split(".")[0] for path in paths or []}
+
+    if parameters.attributes:
+        return "members" in names(parameters.attributes)
+    return "members" not in names(parameters.excluded_attributes)
+
+
 def _members(resource: Group) -> list[str]:
     return [member.value for member in resource.members or [] if member.value is not None]
 
@@ -143,7 +157,9 @@ class CasetrackStorage(ScimStorage):
             if row is not None:
                 return user_resource(row)
         else:
-            group = queries.scim_group(resource_id)
+            group = queries.scim_group(
+                resource_id, with_members=_needs_members(response_parameters)
+            )
             if group is not None:
                 return group_resource(group)
         raise NotFoundException(detail=f"{resource_type.name} {resource_id} not found")
@@ -162,7 +178,9 @@ class CasetrackStorage(ScimStorage):
             total, rows = queries.search_users(node, start, count)
             return SearchPage(total, [user_resource(row) for row in rows])
         if names == ["Group"]:
-            total, groups = queries.search_groups(node, start, count)
+            total, groups = queries.search_groups(
+                node, start, count, with_members=_needs_members(search_request)
+            )
             return SearchPage(total, [group_resource(row) for row in groups])
         if sorted(names) != ["Group", "User"]:
             raise NotImplementedException(detail="unknown resource types")
