@@ -5,9 +5,12 @@ roles, filters and paging, and refused tokens."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
@@ -620,3 +623,85 @@ def test_a_group_read_without_its_members_does_not_load_them(scim, count_queries
         only = scim.get(f"/Groups/{group['id']}?attributes=members.value").json
     assert only["members"] == [{"value": anna["id"]}]
     assert [sql for sql, _ in seen if "FROM scim_group_member" in sql]
+
+
+# --- no input is a server error (bounded, derandomized, like tests/fuzz) -----------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=15,
+)
+KEYS = st.sampled_from(
+    ["schemas", "userName", "displayName", "active", "externalId", "members", "name",
+     "emails", "id", "groups", "meta", "Operations", "op", "path", "value"]
+)  # fmt: skip
+OPERATIONS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "op": st.sampled_from(["add", "Replace", "remove", "copy"]),
+            "path": st.sampled_from(
+                [
+                    "members",
+                    'members[value eq "1"]',
+                    "members.value",
+                    "displayName",
+                    "active",
+                    "userName",
+                    "externalId",
+                    "name.givenName",
+                    "groups",
+                    "id",
+                    "meta",
+                    "",
+                ]
+            ),
+            "value": JSON,
+        }
+    ),
+    max_size=3,
+)
+FUZZ = settings(
+    max_examples=80, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
+
+
+def test_no_body_filter_path_or_patch_is_a_server_error(scim):
+    anna = scim.create_user("anna@kommun.se")
+    group = scim.post(
+        "/Groups",
+        {"schemas": [GROUP_SCHEMA], "displayName": "G", "members": [{"value": anna["id"]}]},
+    ).json
+    paths = [
+        *("/Users", "/Groups", f"/Users/{anna['id']}", f"/Groups/{group['id']}", "/Users/x"),
+        *("/.search", "/Groups/.search", "/Schemas", "/ResourceTypes/User"),
+    ]
+
+    @FUZZ
+    @given(
+        method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        path=st.sampled_from(paths),
+        body=st.dictionaries(KEYS, JSON, max_size=6),
+        query=st.text(max_size=30),
+    )
+    def bodies(method, path, body, query):
+        response = scim.call(method, f"{path}?filter={quote(query)}", body)
+        assert response.status_code < 500, (method, path, body, query)
+
+    @FUZZ
+    @given(path=st.text(max_size=30), method=st.sampled_from(["GET", "POST", "DELETE"]))
+    def paths_(path, method):
+        response = scim.call(method, "/" + quote(path, safe="/"))
+        assert response.status_code < 500, (method, path)
+
+    @FUZZ
+    @given(target=st.sampled_from(paths[2:4]), operations=OPERATIONS)
+    def patches(target, operations):
+        response = scim.call("PATCH", target, {"schemas": [PATCH_SCHEMA], "Operations": operations})
+        assert response.status_code < 500, (target, operations)
+
+    patches()
+    bodies()
+    paths_()
