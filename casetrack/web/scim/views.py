@@ -3,9 +3,10 @@
 JSON only: no CSRF token, no cookie, no session. Every request but
 ``/ServiceProviderConfig`` needs ``Authorization: Bearer <token>`` (a ScimToken, found by
 the SHA-256 of the secret). A wrong, revoked or missing token is a 401 SCIM error and a
-``security.scim_token_refused`` event; too many from one address are refused with 429
-for the rest of the window (``SCIM_REFUSED_LIMIT_PER_IP``). The request commits once,
-after scim2-server's handler returned; any SCIM error rolls everything back.
+``security.scim_token_refused`` event; past ``SCIM_REFUSED_LIMIT_PER_IP`` refusals from
+one address, further refused requests from it get 429 for the rest of the window (a valid
+token is still served). The request commits once, after scim2-server's handler returned;
+any SCIM error rolls everything back.
 """
 
 from __future__ import annotations
