@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from casetrack.web.intake import views as intake
     from casetrack.web.oversight import logs, privacy, role_review
     from casetrack.web.reports import views as reports
+    from casetrack.web.scim import views as scim
 
     app.register_blueprint(main.bp)
     app.register_blueprint(admin.bp)
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(deviations.bp)
     app.register_blueprint(escalation.bp)
     app.register_blueprint(escalation.new_bp)
+    app.register_blueprint(scim.bp)
 
 
 def register_security(app: Flask) -> None:

@@ -19,6 +19,7 @@
     casetrack backup        write an encrypted backup (database + attachments)
     casetrack restore       restore a backup into an empty database and attachment folder
     casetrack rotate-attachment-key  re-encrypt attachments and TOTP secrets with the newest key
+    casetrack scim-token    create, list and revoke the SCIM bearer tokens (create --name NAME)
     casetrack db ...        Flask-Migrate (upgrade, downgrade, migrate, ...)
 """
 
@@ -29,7 +30,7 @@ import sys
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from casetrack.cli import accounts, data, install, ops, org, reports
+from casetrack.cli import accounts, data, install, ops, org, reports, scim
 from casetrack.cli.common import create_cli_app
 
 cli = FlaskGroup(
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
         *org.COMMANDS,
         install.init_command,
         *ops.COMMANDS,
+        *scim.COMMANDS,
     ):
         app.cli.add_command(command)
 

@@ -181,7 +181,7 @@ def _arrange(make: Factory) -> tuple[dict, dict]:
         "escalation_id": track.id, "attachment_id": attachment.id, "user_id": target.id,
         "assignment_id": target.role_assignments[0].id, "unit_id": unit_b.id,
         "message_id": 1, "key_id": 1, "key": "legal.lex_sarah", "code": "acknowledgement",
-        "table": "category", "filename": "css/casetrack.css",
+        "table": "category", "filename": "css/casetrack.css", "path": "Users",
     }  # fmt: skip
     return users, ids
 

@@ -241,6 +241,11 @@ EXPECTED: dict[str, list[tuple]] = {
     "logs.access_log": [("GET", "/loggkontroll/", REVIEWERS)],
     "logs.export": [("POST", "/loggkontroll/export", REVIEWERS)],
     "privacy.register_extract": [("GET", "/registerutdrag/", REVIEWERS)],
+    # SCIM (issue 18): a bearer token, never a session; without one every role gets 401.
+    "scim.endpoint": [
+        ("GET", "/scim/v2/Users", row(*[401] * 8)),
+        ("POST", "/scim/v2/Users", row(*[401] * 8)),
+    ],
     # Last: it ends the session.
     "auth.logout": [("POST", "/logga-ut", row(*[302] * 8))],
 }
