@@ -229,6 +229,11 @@ EXPECTED: dict[str, list[tuple]] = {
     "logs.access_log": [("GET", "/loggkontroll/", REVIEWERS)],
     "logs.export": [("POST", "/loggkontroll/export", REVIEWERS)],
     "privacy.register_extract": [("GET", "/registerutdrag/", REVIEWERS)],
+    # Single sign-on. No provider is configured here: an unknown provider is 404 for all.
+    "sso.start": [("GET", "/logga-in/via/okand", row(*[404] * 8))],
+    "sso.logged_out": [("GET", "/logga-ut/klar", row(*[302] * 8))],
+    "oidc.callback": [("GET", "/logga-in/oidc/okand/svar", row(*[404] * 8))],
+    "oidc.backchannel_logout": [("POST", "/logga-ut/oidc/okand/backchannel", row(*[404] * 8))],
     # Last: it ends the session.
     "auth.logout": [("POST", "/logga-ut", row(*[302] * 8))],
 }
