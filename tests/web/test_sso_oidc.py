@@ -9,9 +9,11 @@ clear message, leaving no account and no session behind.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import threading
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
@@ -23,7 +25,7 @@ from casetrack.extensions import db
 from casetrack.models import AuditEntry, ExternalIdentity, SsoSession, User
 from casetrack.services import identity
 from casetrack.web.auth import oidc
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, free_port
 from tests.idp.oidc_provider import (  # noqa: F401  (oidc_provider is a fixture)
     ACCOUNTS,
     PROVIDER_KEY,
@@ -32,6 +34,17 @@ from tests.idp.oidc_provider import (  # noqa: F401  (oidc_provider is a fixture
     path_of,
 )
 
+# A provider that does not answer (nothing listens on the port).
+UNREACHABLE_PROVIDER = """
+[[provider]]
+key = "nere"
+protocol = "oidc"
+name = "Reservinloggningen"
+metadata_url = "http://127.0.0.1:{port}/.well-known/openid-configuration"
+client_id = "casetrack"
+client_secret = "not-used"
+timeout_seconds = 2
+"""
 CHEF_GROUP = "grp-chefer-solberga"
 STAFF_GROUP = "grp-personal-solberga"
 
@@ -46,7 +59,7 @@ def idp(oidc_provider):  # noqa: F811  (the fixture imported above)
 @pytest.fixture
 def app_settings(idp, security_file):
     return {
-        "SSO_PROVIDERS": idp.providers_toml("web"),
+        "SSO_PROVIDERS": idp.providers_toml("web") + UNREACHABLE_PROVIDER.format(port=free_port()),
         "SECURITY_LOG": str(security_file),
     }
 
@@ -106,7 +119,7 @@ def flashed_error(client) -> str:
 
 
 def user_by_email(email: str) -> User | None:
-    db.session.expire_all()
+    db.session.commit()
     return db.session.scalar(sa.select(User).where(User.email == email))
 
 
@@ -116,6 +129,7 @@ def roles_of(user: User) -> set[tuple[str, str, str | None]]:
 
 
 def sso_refusals() -> list[dict]:
+    db.session.commit()  # a fresh snapshot: the requests wrote in their own transactions
     rows = db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.action == "auth.sso_refused").order_by(AuditEntry.id)
     )
@@ -123,7 +137,7 @@ def sso_refusals() -> list[dict]:
 
 
 def assert_nothing_created():
-    db.session.expire_all()
+    db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ExternalIdentity)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SsoSession)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
@@ -224,14 +238,32 @@ def test_a_group_removed_at_the_provider_removes_the_role_at_next_login(client, 
 # --- logging out -----------------------------------------------------------------------------
 
 
+class RecordingServer:
+    """casetrack behind a WSGI wrapper that keeps every request body POSTed to it (to
+    replay the provider's real logout tokens)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.posted: list[bytes] = []
+
+    def __call__(self, environ, start_response):
+        if environ["REQUEST_METHOD"] == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            self.posted.append(body)
+            environ["wsgi.input"] = io.BytesIO(body)
+        return self.app(environ, start_response)
+
+
 @pytest.fixture
 def casetrack_server(app, idp):
     """casetrack listening at the client's address, for the provider's back-channel POST."""
     port = idp.clients["web"].port
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    recorder = RecordingServer(app)
+    server = make_server("127.0.0.1", port, recorder, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server
+    yield recorder
     server.shutdown()
     thread.join(timeout=10)
 
@@ -254,6 +286,29 @@ def test_back_channel_logout_from_the_provider_ends_the_session(
     assert ended.ended_at is not None
     actions = db.session.scalars(sa.select(AuditEntry.action)).all()
     assert "auth.provider_logout" in actions
+
+    # The provider's real logout token, sent again: its jti was used (replay), 400.
+    [posted] = casetrack_server.posted
+    logout_token = parse_qs(posted.decode())["logout_token"][0]
+    url = f"{idp.clients['web'].base_url}/logga-ut/oidc/{PROVIDER_KEY}/backchannel"
+    replay = requests.post(url, data={"logout_token": logout_token}, timeout=5)
+    assert replay.status_code == 400
+    assert replay.headers["Cache-Control"] == "no-store"
+
+    # The same token with one byte of its payload changed: the signature fails, 400.
+    header, payload, signature = logout_token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["sub"] = ACCOUNTS["medarbetare"]["sub"]
+    changed = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    forged = requests.post(
+        url,
+        data=urlencode({"logout_token": f"{header}.{changed}.{signature}"}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=5,
+    )
+    assert forged.status_code == 400
+    codes = [(r["code"], r["step"]) for r in sso_refusals()]
+    assert codes == [("replayed", "logout"), ("bad_signature", "logout")]
 
 
 def test_rp_initiated_logout_sends_the_browser_to_the_provider(
@@ -402,3 +457,11 @@ def test_an_answer_naming_another_issuer_is_refused(client, site, browser):
     assert response.headers["Location"].endswith("/logga-in")
     assert "fel utfärdare" in flashed_error(client)
     assert_nothing_created()
+
+
+def test_a_provider_that_does_not_answer_is_a_message_not_an_error(client, site):
+    response = client.get("/logga-in/via/nere")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/logga-in")
+    assert "Reservinloggningen går inte att nå just nu" in flashed_error(client)
+    assert sso_refusals() == [{"provider": "nere", "code": "unreachable", "step": "login"}]
