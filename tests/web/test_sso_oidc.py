@@ -352,6 +352,31 @@ def test_back_channel_logout_token_is_checked(client, site, browser, idp, casetr
     }
 
 
+def test_front_channel_logout_ends_the_session_of_that_sid(client, site, browser, idp):
+    """Entra ID's front-channel logout: a GET naming the provider session (sid), from the
+    provider's logout page in an iframe (oidc-provider has no front-channel logout, so the
+    test makes the provider's request with the sid of the real login)."""
+    login(client, browser, "chef")
+    db.session.commit()
+    sid = db.session.scalar(sa.select(SsoSession.session_ref))
+    other = client.application.test_client()
+    url = f"/logga-ut/oidc/{PROVIDER_KEY}/frontchannel"
+
+    assert other.get(url).status_code == 400  # no sid
+    assert other.get(url, query_string={"sid": sid, "iss": "http://x"}).status_code == 400
+    assert client.get("/arenden/mina").status_code == 200  # still logged in
+
+    response = other.get(url, query_string={"sid": sid})  # as Entra sends it: no iss
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"] == (
+        f"default-src 'none'; frame-ancestors {idp.issuer}"
+    )
+    assert "X-Frame-Options" not in response.headers
+    assert_logged_out(client)
+    codes = [(r["code"], r["step"]) for r in sso_refusals()]
+    assert codes == [("invalid_token", "logout"), ("wrong_issuer", "logout")]
+
+
 # --- tampered and replayed answers -------------------------------------------------------------
 
 TAMPERED = [

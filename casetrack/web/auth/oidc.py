@@ -20,6 +20,8 @@ Routes:
 - ``/logga-ut/oidc/<key>/backchannel``: OpenID Connect Back-Channel Logout 1.0. The
   provider POSTs a signed logout token; casetrack ends the casetrack sessions of that
   provider session (``sid``) or person (``sub``). 200 when the token is valid, 400 when not.
+- ``/logga-ut/oidc/<key>/frontchannel?sid=…``: Front-Channel Logout 1.0 as Entra ID does
+  it (a hidden iframe at the provider's logout page, naming the provider session).
 - At logout (web/auth/login.py) ``logout_redirect`` sends the browser to the provider's
   ``end_session_endpoint`` (RP-initiated logout) with the ``id_token_hint``; the provider
   sends it back to ``/logga-ut/klar``.
@@ -555,11 +557,44 @@ def backchannel_logout(key: str):
     return "", 200, {"Cache-Control": "no-store"}
 
 
+@bp.route("/logga-ut/oidc/<key>/frontchannel")
+def frontchannel_logout(key: str):
+    """Front-Channel Logout 1.0, as Microsoft Entra ID does it: the provider loads this
+    address in a hidden iframe with the provider session's ``sid`` (Entra sends no
+    ``iss``; when one comes it must be this provider's). No cookie is needed (browsers
+    send none into third-party iframes): the sid names the sessions to end."""
+    provider = sso.provider_or_404(key, "oidc")
+    sid = _string(request.args.get("sid"))
+    issuer = request.args.get("iss")
+    try:
+        if sid is None:
+            raise Refusal("invalid_token", "front-channel logout without sid")
+        if issuer is not None and issuer != expected_issuer(provider, metadata(provider)):
+            raise Refusal("wrong_issuer", "front-channel logout from another issuer")
+    except Refusal as refusal:
+        current_app.logger.warning("OIDC %s front-channel logout refused: %s", key, refusal)
+        db.session.rollback()
+        sessions.sso_refused(provider.key, refusal.code, step="logout")
+        db.session.commit()
+        return "", 400, {"Cache-Control": "no-store"}
+    identity.provider_logout(provider, session_ref=sid)
+    db.session.commit()
+    response = Response("", 200, {"Cache-Control": "no-store"})
+    origins = " ".join(_provider_origins([provider]))
+    # The provider's page frames this answer; nothing else may.
+    response.headers["Content-Security-Policy"] = f"default-src 'none'; frame-ancestors {origins}"
+    return response
+
+
 @bp.after_app_request
 def allow_provider_logout(response: Response) -> Response:
     """The logout form's redirect goes on to the provider's end_session_endpoint; browsers
     apply the page's CSP form-action to that redirect, so the providers' origins are
     allowed there (and nowhere else)."""
+    if request.endpoint == "oidc.frontchannel_logout":
+        # Framed by the provider's page (its own frame-ancestors says by whom).
+        response.headers.pop("X-Frame-Options", None)
+        return response
     policy = response.headers.get("Content-Security-Policy")
     if not policy or "form-action 'self'" not in policy:
         return response
@@ -571,9 +606,9 @@ def allow_provider_logout(response: Response) -> Response:
     return response
 
 
-def _provider_origins() -> list[str]:
+def _provider_origins(providers: tuple[Provider, ...] | list[Provider] | None = None) -> list[str]:
     origins: set[str] = set()
-    for provider in sso.providers():
+    for provider in sso.providers() if providers is None else providers:
         if provider.protocol != "oidc":
             continue
         urls = [provider.option("metadata_url")]
