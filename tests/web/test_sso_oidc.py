@@ -377,6 +377,28 @@ def test_front_channel_logout_ends_the_session_of_that_sid(client, site, browser
     assert codes == [("invalid_token", "logout"), ("wrong_issuer", "logout")]
 
 
+MALFORMED_TOKENS = [
+    "x",
+    "a.b.c",
+    "...",
+    "a.b",
+    "e30.e30.",  # {} . {} with no signature
+    "eyJhbGciOiJSUzI1NiJ9.bm90IGpzb24.c2ln",  # a payload that is not JSON
+    "WyJhIl0.e30.c2ln",  # a header that is a list
+    "eyJhbGciOiJIUzI1NiJ9.e30.c2ln",  # HS256: never accepted
+    "\u00e5\u00e4\u00f6.\u00e5.\u00f6",
+    "A" * 20000,
+]
+
+
+def test_malformed_logout_tokens_are_400_never_500(client, site):
+    url = f"/logga-ut/oidc/{PROVIDER_KEY}/backchannel"
+    for token in MALFORMED_TOKENS:
+        response = client.post(url, data={"logout_token": token})
+        assert response.status_code == 400, token
+        assert response.json["error"] == "invalid_request"
+
+
 # --- tampered and replayed answers -------------------------------------------------------------
 
 TAMPERED = [

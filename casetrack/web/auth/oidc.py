@@ -538,7 +538,10 @@ def backchannel_logout(key: str):
         return _logout_error("logout_token is missing")
     try:
         claims = verify_logout_token(provider, logout_token)
-        expires = datetime.fromtimestamp(claims["exp"], UTC)
+        try:
+            expires = datetime.fromtimestamp(claims["exp"], UTC)
+        except (OverflowError, OSError, ValueError) as error:
+            raise Refusal("invalid_token", "exp out of range") from error
         if not identity.remember_once(
             f"oidc-logout:{provider.key}:{claims['jti']}",
             expires + timedelta(seconds=_leeway(provider)),
