@@ -21,12 +21,18 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from joserfc.jwk import RSAKey
 
 from tests.conftest import free_port, repo_root
 
@@ -71,6 +77,39 @@ class Client:
     client_secret: str
     base_url: str  # where casetrack answers for this client
     port: int
+    # A certificate credential (private_key_jwt) instead of the secret: PEM files.
+    private_key_file: Path | None = None
+    certificate_file: Path | None = None
+
+
+def certificate_credential(folder: Path) -> tuple[Path, Path, dict]:
+    """A private key and self-signed certificate (PEM files), and the public JWK the
+    provider verifies the client assertions with."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "casetrack test client")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    key_file = folder / "client.key"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    certificate_file = folder / "client.crt"
+    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    public = RSAKey.import_key(key_file.read_text()).as_dict(private=False)
+    return key_file, certificate_file, public
 
 
 @dataclass
@@ -89,6 +128,13 @@ class OidcProvider:
     def providers_toml(self, client: str, **extra) -> str:
         """casetrack's providers file for this provider and one of its clients."""
         registration = self.clients[client]
+        if registration.private_key_file is not None:
+            credential = [
+                f'client_private_key_file = "{registration.private_key_file}"',
+                f'client_certificate_file = "{registration.certificate_file}"',
+            ]
+        else:
+            credential = [f'client_secret = "{registration.client_secret}"']
         lines = [
             "[[provider]]",
             f'key = "{PROVIDER_KEY}"',
@@ -96,7 +142,7 @@ class OidcProvider:
             f'name = "{PROVIDER_NAME}"',
             f'metadata_url = "{self.metadata_url}"',
             f'client_id = "{registration.client_id}"',
-            f'client_secret = "{registration.client_secret}"',
+            *credential,
             f'required_amr = ["{REQUIRED_AMR}"]',
             f'acr_values = "{ACR_MFA}"',
         ]
@@ -152,6 +198,16 @@ def oidc_provider(tmp_path_factory):
             base_url=f"http://127.0.0.1:{client_port}",
             port=client_port,
         )
+    # The same casetrack address as "web", authenticated with a certificate instead.
+    key_file, certificate_file, public_jwk = certificate_credential(folder)
+    clients["cert"] = Client(
+        client_id="casetrack-cert",
+        client_secret="",
+        base_url=clients["web"].base_url,
+        port=clients["web"].port,
+        private_key_file=key_file,
+        certificate_file=certificate_file,
+    )
     provider = OidcProvider(
         issuer=f"http://127.0.0.1:{port}",
         admin_token=secrets.token_urlsafe(16),
@@ -168,11 +224,19 @@ def oidc_provider(tmp_path_factory):
         "clients": [
             {
                 "client_id": client.client_id,
-                "client_secret": client.client_secret,
                 "redirect_uris": [f"{client.base_url}/logga-in/oidc/{PROVIDER_KEY}/svar"],
                 "post_logout_redirect_uris": [f"{client.base_url}/logga-ut/klar"],
                 "backchannel_logout_uri": (
                     f"{client.base_url}/logga-ut/oidc/{PROVIDER_KEY}/backchannel"
+                ),
+                **(
+                    {
+                        "token_endpoint_auth_method": "private_key_jwt",
+                        "token_endpoint_auth_signing_alg": "PS256",
+                        "jwks": {"keys": [public_jwk]},
+                    }
+                    if client.private_key_file
+                    else {"client_secret": client.client_secret}
                 ),
             }
             for client in clients.values()

@@ -57,9 +57,16 @@ def idp(oidc_provider):  # noqa: F811  (the fixture imported above)
 
 
 @pytest.fixture
-def app_settings(idp, security_file):
+def registration() -> str:
+    """Which of the provider's clients casetrack is (a test may parametrize it)."""
+    return "web"
+
+
+@pytest.fixture
+def app_settings(idp, security_file, registration):
     return {
-        "SSO_PROVIDERS": idp.providers_toml("web") + UNREACHABLE_PROVIDER.format(port=free_port()),
+        "SSO_PROVIDERS": idp.providers_toml(registration)
+        + UNREACHABLE_PROVIDER.format(port=free_port()),
         "SECURITY_LOG": str(security_file),
     }
 
@@ -180,6 +187,15 @@ def test_first_login_creates_the_account_with_roles_from_groups(client, site, br
     assert sso_row.session_ref  # the provider's sid, for back-channel logout
     assert sso_row.id_token and sso_row.id_token.count(".") == 2
     assert "mfa" in sso_row.authn_context or sso_row.authn_context == "urn:casetrack:test:mfa"
+
+
+@pytest.mark.parametrize("registration", ["cert"])
+def test_login_with_a_certificate_credential(client, site, browser, idp, registration):
+    """private_key_jwt, as with a certificate in Entra ID: the provider accepts casetrack's
+    signed client assertion instead of a secret."""
+    response = login(client, browser, "chef")
+    assert response.headers["Location"] == "/"
+    assert client.get("/", follow_redirects=True).request.path == "/arenden/mina"
 
 
 def test_staff_lands_on_their_case_list(client, site, browser):

@@ -43,8 +43,17 @@ docs/operations/sso-oidc.md):
     is ``required_acr`` / ``required_amr``, checked in the id token.
 ``clock_skew_seconds``
     leeway for ``exp``, ``iat`` and ``nbf`` (default 60).
+``client_private_key`` / ``client_private_key_file``, and
+``client_certificate`` / ``client_certificate_file``
+    a certificate credential instead of the secret: casetrack signs a client assertion
+    (``private_key_jwt``, PS256) with the private key (PEM) and names the certificate
+    (PEM) by its SHA-256 thumbprint (``x5t#S256``), as Entra ID expects.
 ``token_endpoint_auth_method``
-    ``client_secret_basic`` (default) or ``client_secret_post``.
+    ``client_secret_basic`` (default with a secret), ``client_secret_post``, or
+    ``private_key_jwt`` (default with a private key).
+``client_assertion_alg``
+    the signature of the client assertion (default ``PS256``; ``RS256`` for older
+    providers).
 ``prompt``
     passed on to the provider (e.g. ``select_account``); default none.
 ``timeout_seconds``
@@ -53,6 +62,7 @@ docs/operations/sso-oidc.md):
 
 from __future__ import annotations
 
+import base64
 import secrets
 import threading
 import time
@@ -64,7 +74,10 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oidc.core import CodeIDToken
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from flask import Blueprint, current_app, redirect, request, session, url_for
 from joserfc import jwt
 from joserfc.errors import (
@@ -289,22 +302,46 @@ def _leeway(provider: Provider) -> int:
 # --- logging in -----------------------------------------------------------------------------
 
 
-def _client(provider: Provider, **kwargs) -> OAuth2Session:
+def _auth_method(provider: Provider) -> str:
+    default = "private_key_jwt" if provider.option("client_private_key") else "client_secret_basic"
+    return str(provider.option("token_endpoint_auth_method") or default)
+
+
+def _certificate_thumbprint(provider: Provider) -> str | None:
+    """``x5t#S256`` of the configured certificate: base64url SHA-256 of its DER."""
+    pem = provider.option("client_certificate")
+    if not pem:
+        return None
+    certificate = x509.load_pem_x509_certificate(str(pem).encode())
+    digest = certificate.fingerprint(hashes.SHA256())
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _client(provider: Provider, token_endpoint: str | None = None) -> OAuth2Session:
     scope = str(provider.option("scope", DEFAULT_SCOPE))
     if "openid" not in scope.split():
         scope = f"openid {scope}"
-    return OAuth2Session(
+    method = _auth_method(provider)
+    private_key = method == "private_key_jwt"
+    client = OAuth2Session(
         client_id=provider.option("client_id"),
-        client_secret=provider.option("client_secret"),
-        token_endpoint_auth_method=provider.option(
-            "token_endpoint_auth_method", "client_secret_basic"
-        ),
+        client_secret=provider.option("client_private_key" if private_key else "client_secret"),
+        token_endpoint_auth_method=method,
         scope=scope,
         redirect_uri=url_for("oidc.callback", key=provider.key, _external=True),
         code_challenge_method="S256",
         default_timeout=_timeout(provider),
-        **kwargs,
     )
+    if private_key:
+        thumbprint = _certificate_thumbprint(provider)
+        client.register_client_auth_method(
+            PrivateKeyJWT(
+                token_endpoint,
+                headers={"x5t#S256": thumbprint} if thumbprint else None,
+                alg=str(provider.option("client_assertion_alg", "PS256")),
+            )
+        )
+    return client
 
 
 def _acr_values(provider: Provider) -> str | None:
@@ -435,7 +472,7 @@ def _answer(provider: Provider) -> identity.Claims:
     if not code:
         raise Refusal("invalid_token", "no code in the answer")
     try:
-        with _client(provider) as client:
+        with _client(provider, document["token_endpoint"]) as client:
             token = client.fetch_token(
                 document["token_endpoint"], code=code, code_verifier=flow["verifier"]
             )
