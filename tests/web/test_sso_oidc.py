@@ -42,7 +42,7 @@ protocol = "oidc"
 name = "Reservinloggningen"
 metadata_url = "http://127.0.0.1:{port}/.well-known/openid-configuration"
 client_id = "casetrack"
-client_secret = "not-used"
+client_secret = "not-used"  # pragma: allowlist secret
 timeout_seconds = 2
 """
 CHEF_GROUP = "grp-chefer-solberga"
@@ -398,10 +398,10 @@ MALFORMED_TOKENS = [
     "a.b.c",
     "...",
     "a.b",
-    "e30.e30.",  # {} . {} with no signature
-    "eyJhbGciOiJSUzI1NiJ9.bm90IGpzb24.c2ln",  # a payload that is not JSON
-    "WyJhIl0.e30.c2ln",  # a header that is a list
-    "eyJhbGciOiJIUzI1NiJ9.e30.c2ln",  # HS256: never accepted
+    "e30.e30.",  # {} . {} with no signature  # pragma: allowlist secret
+    "eyJhbGciOiJSUzI1NiJ9.bm90IGpzb24.c2ln",  # not JSON  # pragma: allowlist secret
+    "WyJhIl0.e30.c2ln",  # a header that is a list  # pragma: allowlist secret
+    "eyJhbGciOiJIUzI1NiJ9.e30.c2ln",  # HS256: never accepted  # pragma: allowlist secret
     "\u00e5\u00e4\u00f6.\u00e5.\u00f6",
     "A" * 20000,
 ]

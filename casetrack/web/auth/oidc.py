@@ -159,7 +159,7 @@ MESSAGES = {
         "Inloggningssvaret från {provider} hör inte till den här inloggningen (fel "
         "engångsvärde). {not_in} Börja om med ”Logga in med {provider}”."
     ),
-    "invalid_token": (
+    "invalid_token": (  # nosec B105 - a refusal code, not a password
         "Inloggningssvaret från {provider} var ofullständigt eller felaktigt. {not_in} "
         "Kontakta IT-avdelningen om det händer igen."
     ),
@@ -202,7 +202,7 @@ def _timeout(provider: Provider) -> float:
 
 def _get_json(provider: Provider, url: str) -> dict[str, Any]:
     try:
-        response = requests.get(url, timeout=_timeout(provider))
+        response = requests.get(url, timeout=_timeout(provider))  # nosec B113 - it has one
         response.raise_for_status()
         data = response.json()
     except (requests.RequestException, ValueError) as error:
