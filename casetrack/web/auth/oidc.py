@@ -444,7 +444,7 @@ def claims_of(provider: Provider, claims: dict[str, Any], id_token: str) -> iden
     if not isinstance(groups, list):
         raise Refusal("invalid_token", f"{provider.groups_claim} is not a list")
     amr = claims.get("amr") or []
-    return identity.Claims(
+    result = identity.Claims(
         subject=subject,
         email=_string(claims.get(provider.email_claim)),
         name=_string(claims.get(provider.name_claim)),
@@ -454,6 +454,11 @@ def claims_of(provider: Provider, claims: dict[str, Any], id_token: str) -> iden
         session_ref=_string(claims.get("sid")),
         id_token=id_token,
     )
+    # What casetrack stores has room for 254–255 characters (no provider sends more).
+    for name in ("subject", "email", "acr", "session_ref"):
+        if len(getattr(result, name) or "") > 254:
+            raise Refusal("invalid_token", f"{name} is longer than 254 characters")
+    return result
 
 
 def _answer(provider: Provider) -> identity.Claims:
