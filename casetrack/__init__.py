@@ -71,7 +71,7 @@ def register_url_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from casetrack.web.admin import blueprint as admin
     from casetrack.web.admin import identity, incident, mail, settings, views  # noqa: F401
-    from casetrack.web.auth import account, passwords, sso
+    from casetrack.web.auth import account, oidc, passwords, sso
     from casetrack.web.auth import login as auth
     from casetrack.web.cases import handling
     from casetrack.web.cases import lex as escalation
@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(role_review.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(sso.bp)
+    app.register_blueprint(oidc.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(handling.bp)
     app.register_blueprint(reports.bp)

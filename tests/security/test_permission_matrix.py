@@ -246,6 +246,9 @@ EXPECTED: dict[str, list[tuple]] = {
         ("GET", "/scim/v2/Users", row(*[401] * 8)),
         ("POST", "/scim/v2/Users", row(*[401] * 8)),
     ],
+    "oidc.callback": [("GET", "/logga-in/oidc/okand/svar", row(*[404] * 8))],
+    "oidc.backchannel_logout": [("POST", "/logga-ut/oidc/okand/backchannel", row(*[404] * 8))],
+    "oidc.frontchannel_logout": [("GET", "/logga-ut/oidc/okand/frontchannel", row(*[404] * 8))],
     # Last: it ends the session.
     "auth.logout": [("POST", "/logga-ut", row(*[302] * 8))],
 }
