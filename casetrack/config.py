@@ -111,7 +111,7 @@ DEFAULTS: dict[str, Any] = {
     # or the same TOML inline (tests, container environments). Empty: no providers.
     "SSO_PROVIDERS_FILE": "",
     "SSO_PROVIDERS": "",
-    # Who may log in with a casetrack password: "all", "admin" (only administrator
+    # Who may log in with a casetrack-held password — "all", "admin" (only administrator
     # accounts: the break-glass accounts when staff log in through a provider) or "off".
     "LOCAL_LOGIN": "all",
     # Who gets the loggkontroll alarm e-mails (K3-79); comma-separated. Empty: no alarms.

@@ -87,11 +87,11 @@ SAML_DEFAULTS = {
     "groups_claim": "memberOf",
 }
 SECRET_FILES = {
-    "client_secret_file": "client_secret",
+    "client_secret_file": "client_secret",  # pragma: allowlist secret
     # OIDC private_key_jwt (a certificate credential, e.g. in Entra ID): web/auth/oidc.py.
     "client_private_key_file": "client_private_key",  # pragma: allowlist secret
     "client_certificate_file": "client_certificate",  # pragma: allowlist secret
-    "sp_private_key_file": "sp_private_key",
+    "sp_private_key_file": "sp_private_key",  # pragma: allowlist secret
     "sp_certificate_file": "sp_certificate",
     "idp_metadata_file": "idp_metadata",
 }

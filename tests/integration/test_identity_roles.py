@@ -196,7 +196,8 @@ def test_a_protocol_message_is_accepted_once(app):
         ('[[provider]]\nkey = "a"\nprotocol = "oidc"', "name"),
         ('[[provider]]\nkey = "a"\nprotocol = "oidc"\nname = "x"\n' * 2, "unique"),
         (
-            '[[provider]]\nkey = "a"\nprotocol = "oidc"\nname = "x"\nclient_secret_file = "nope"',
+            '[[provider]]\nkey = "a"\nprotocol = "oidc"\nname = "x"\n'
+            'client_secret_file = "nope"',  # pragma: allowlist secret
             "cannot read",
         ),
         ("provider = 1", "[[provider]]"),

@@ -177,6 +177,7 @@ def test_first_login_creates_the_account_with_roles_from_groups(client, site, br
     start_page = client.get("/", follow_redirects=True)
     assert start_page.request.path == "/arenden/mina"  # a manager's start page
     assert "Maria Lind" in start_page.text
+    assert "Byt lösenord" not in start_page.text  # the provider holds her password
 
     user = user_by_email("maria.lind@solberga.example")
     assert user.origin == "sso"

@@ -12,6 +12,7 @@ from casetrack.domain.dates import local_date, local_datetime
 from casetrack.domain.roles import Permission
 from casetrack.models import utcnow
 from casetrack.queries.cases import reminder_count as count_reminders
+from casetrack.services import users
 
 
 def format_date(value: date | datetime | None) -> str:
@@ -65,4 +66,8 @@ def init_app(app: Flask) -> None:
                 return g.reminder_count
             return count_reminders(current_user, local_date(utcnow()))
 
-        return {"can": can, "reminder_count": reminder_count}
+        def has_password() -> bool:
+            """Accounts that log in through a provider have no password to change."""
+            return current_user.is_authenticated and users.has_password(current_user)
+
+        return {"can": can, "reminder_count": reminder_count, "has_password": has_password}
