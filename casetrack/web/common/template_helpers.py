@@ -66,8 +66,8 @@ def init_app(app: Flask) -> None:
                 return g.reminder_count
             return count_reminders(current_user, local_date(utcnow()))
 
-        def has_password() -> bool:
+        def holds_password() -> bool:
             """Accounts that log in through a provider have no password to change."""
             return current_user.is_authenticated and users.has_password(current_user)
 
-        return {"can": can, "reminder_count": reminder_count, "has_password": has_password}
+        return {"can": can, "reminder_count": reminder_count, "holds_password": holds_password}
