@@ -78,7 +78,9 @@ SECURITY_READS = frozenset(
     {"registerutdrag", "export", "cases.export", "report.export", "accesslog.export"}
 )
 
-FAILURE_ACTIONS = frozenset({"auth.login_failed", "auth.mfa_failed", "security.follow_failed"})
+FAILURE_ACTIONS = frozenset(
+    {"auth.login_failed", "auth.mfa_failed", "security.follow_failed", "auth.sso_refused"}
+)
 DENIED_PREFIXES = ("access.",)
 DENIED_ACTIONS = frozenset({"auth.login_throttled", "auth.mfa_throttled", "security.follow_locked"})
 
@@ -100,6 +102,10 @@ SAFE_DETAILS = frozenset(
         "flag",
         "day",
         "purpose",
+        # A refused provider answer (services.sso_refusals): provider key, protocol, code.
+        "provider",
+        "protocol",
+        "reason",
     }
 )
 
