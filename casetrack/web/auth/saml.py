@@ -51,7 +51,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, make_response, redirect, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as Constants
@@ -504,10 +513,25 @@ def acs(key: str):
 # --- logout ------------------------------------------------------------------------------
 
 
+def _logout_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="casetrack-saml-logout")
+
+
 def logout_redirect(provider: Provider, sso_session: SsoSession) -> str | None:
-    """Our SLO: a (signed) LogoutRequest to the IdP for this NameID and SessionIndex."""
+    """Where the logout button leads: our own page that forwards to the IdP's SLO.
+
+    Not a redirect straight to the IdP: the logout is a form POST, and the pages' CSP
+    (``form-action 'self'``) forbids a form submission to end up at another origin. The
+    page is a new document whose ``Refresh`` header goes on to the IdP. Its link carries
+    the ended provider session's key, signed and valid for two minutes — not the NameID."""
     if not sso_session.name_id:
         return None
+    token = _logout_serializer().dumps(sso_session.key)
+    return url_for("saml.slo", key=provider.key, t=token)
+
+
+def _logout_request_url(provider: Provider, sso_session: SsoSession) -> str | None:
+    """A (signed) LogoutRequest to the IdP for this NameID and SessionIndex."""
     try:
         auth = _auth(provider)
         if not auth.get_slo_url():
@@ -521,6 +545,28 @@ def logout_redirect(provider: Provider, sso_session: SsoSession) -> str | None:
     except (Refusal, OneLogin_Saml2_Error) as exc:
         current_app.logger.warning("SAML logout via %s not sent to the IdP: %s", provider.key, exc)
         return None
+
+
+@bp.route("/<key>/utloggning")
+def slo(key: str):
+    """After casetrack's logout: on to the IdP with a LogoutRequest (single logout)."""
+    provider = sso.provider_or_404(key, "saml")
+    try:
+        sso_key = _logout_serializer().loads(request.args.get("t", ""), max_age=120)
+    except BadSignature:
+        sso_key = None
+    sso_session = identity.sso_session(sso_key)
+    location = None
+    if sso_session is not None and sso_session.provider == provider.key:
+        location = _logout_request_url(provider, sso_session)
+    if location is None:
+        flash("Du är utloggad.", "info")
+        return redirect(url_for("auth.login"))
+    response = make_response(
+        render_template("auth/saml_logout.html", provider=provider, location=location)
+    )
+    response.headers["Refresh"] = f"0; url={location}"
+    return response
 
 
 @bp.route("/<key>/sls")
@@ -581,8 +627,7 @@ def _logout_request(provider: Provider, auth: OneLogin_Saml2_Auth) -> Response:
         )
     db.session.commit()
     current_app.logger.info("SAML front-channel logout via %s: %s", provider.key, sum(ended))
-    response = make_response(redirect(location))
-    return response
+    return redirect(location)
 
 
 # --- metadata ----------------------------------------------------------------------------
