@@ -234,6 +234,7 @@ class SimpleSamlIdp:
         certificate: KeyPair | None = None,
         assertion_lifetime: int | None = None,
         audience: list[str] | None = None,
+        options: dict | None = None,
     ) -> None:
         """A service provider the IdP answers (rewrites saml20-sp-remote's data)."""
         sp: dict = {
@@ -249,6 +250,7 @@ class SimpleSamlIdp:
             sp["assertion.lifetime"] = assertion_lifetime
         if audience:
             sp["audience"] = audience
+        sp.update(options or {})  # any saml20-sp-remote option, e.g. saml20.sign.assertion
         self.sps[entity_id] = sp
         self._write_sps()
 

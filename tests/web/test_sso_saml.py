@@ -70,6 +70,12 @@ def idp(saml_idp, keys):  # noqa: F811
             assertion_lifetime=1 if key == "kort" else None,
         )
     saml_idp.register_sp(
+        sp_entity("osignerad"),
+        acs_url=f"{BASE}/saml/osignerad/acs",
+        sls_url=f"{BASE}/saml/osignerad/sls",
+        options={"saml20.sign.assertion": False},  # only the Response is signed
+    )
+    saml_idp.register_sp(
         "urn:example:annan-tjanst",
         acs_url=f"{BASE}/saml/siths/acs",
         sls_url=f"{BASE}/saml/siths/sls",
@@ -87,22 +93,26 @@ def idp(saml_idp, keys):  # noqa: F811
 
 
 @pytest.fixture
-def app_settings(idp, keys) -> dict:
+def app_settings(idp, keys, tmp_path_factory) -> dict:
+    metadata_file = tmp_path_factory.getbasetemp() / "idp-metadata.xml"
+    metadata_file.write_text(idp.metadata())
     providers = ""
     for key, name, extra in [
-        ("siths", "SITHS-kort", ""),
-        ("kort", "Kort giltighet", "clock_skew = 0\n"),
+        ("siths", "SITHS-kort", f'idp_metadata_url = "{idp.metadata_url}"'),
+        ("kort", "Kort giltighet", f'idp_metadata_file = "{metadata_file}"\nclock_skew = 0'),
+        ("osignerad", "Osignerad", f'idp_metadata_url = "{idp.metadata_url}"'),
+        ("borta", "Borta", 'idp_metadata_url = "http://127.0.0.1:9/saml2/idp/metadata.php"'),
     ]:
         providers += f"""
 [[provider]]
 key = "{key}"
 protocol = "saml"
 name = "{name}"
-idp_metadata_url = "{idp.metadata_url}"
 sp_certificate_file = "{keys["sp"].cert_path}"
 sp_private_key_file = "{keys["sp"].key_path}"
 required_authn_context = ["{LOA3}"]
-{extra}"""
+{extra}
+"""
     return {"SSO_PROVIDERS": providers, "BASE_URL": BASE}
 
 
@@ -118,7 +128,7 @@ def mapping(org):
         unit_id=org["root"].id, actor_label="test",
     )  # fmt: skip
     identity.add_mapping(
-        None, provider="kort", group_ref="grp-mas", label="MAS", role=Role.MAS,
+        None, provider=None, group_ref="grp-mas", label="MAS", role=Role.MAS,
         unit_id=org["root"].id, actor_label="test",
     )  # fmt: skip
     db.session.commit()
@@ -444,3 +454,38 @@ def test_no_response_and_garbage_are_refused(client, idp, mapping):
 def test_unsigned_logout_request_is_refused(client, idp, mapping):
     page = flashed(client, client.get("/saml/siths/sls?SAMLRequest=abc"))
     assert "Utloggningsmeddelandet från SITHS-kort kunde inte kontrolleras" in page
+
+
+def test_an_unsigned_assertion_is_refused(client, idp, mapping):
+    browser = Browser(client)
+    form = browser.idp_answer(key="osignerad")
+    assert decode(form).count(b"<ds:SignedInfo") == 1  # the Response's only
+    page = flashed(client, browser.post_acs(form))
+    assert "saknar underskrift" in page
+    assert_nothing_created()
+    assert refusals() == ["unsigned"]
+
+
+def test_an_unreachable_idp_is_a_clear_refusal(client):
+    page = flashed(client, client.get("/logga-in/via/borta"))
+    assert "Inloggningen via Borta fungerar inte just nu" in page
+    assert refusals() == ["unavailable"]
+
+
+def test_the_request_cookie_goes_with_the_cross_site_post_under_https(database_url, app_settings):
+    from casetrack import create_app
+
+    app = create_app(
+        {"ENV": "testing", "DATABASE_URL": database_url, **app_settings,
+         "SESSION_COOKIE_SECURE": True, "BASE_URL": "https://casetrack.kommun.example"}
+    )  # fmt: skip
+    with app.app_context():
+        response = app.test_client().get("/logga-in/via/siths")
+        db.session.remove()
+        db.engine.dispose()
+    cookie = next(
+        value for value in response.headers.getlist("Set-Cookie")
+        if value.startswith(saml.REQUEST_COOKIE)
+    )  # fmt: skip
+    assert "Secure" in cookie and "SameSite=None" in cookie and "HttpOnly" in cookie
+    assert "Path=/saml/siths/acs" in cookie

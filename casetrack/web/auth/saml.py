@@ -244,7 +244,7 @@ def _idp_settings(provider: Provider) -> dict:
     url = provider.option("idp_metadata_url")
     if not url:
         raise Refusal("unavailable", "no idp_metadata or idp_metadata_url")
-    cached = _METADATA_CACHE.get(provider.key)
+    cached = _METADATA_CACHE.get(url)
     lifetime = _seconds(provider, "idp_metadata_cache_seconds", 3600)
     if cached is not None and time.monotonic() - cached[0] < lifetime:
         return cached[1]
@@ -255,7 +255,7 @@ def _idp_settings(provider: Provider) -> dict:
         raise Refusal("unavailable", f"metadata {url}: {exc}") from exc
     if not parsed.get("idp"):
         raise Refusal("unavailable", f"no IdP in the metadata at {url}")
-    _METADATA_CACHE[provider.key] = (time.monotonic(), parsed)
+    _METADATA_CACHE[url] = (time.monotonic(), parsed)
     return parsed
 
 
