@@ -29,7 +29,7 @@ from tests.idp.saml_provider import (  # noqa: F401  (saml_idp is a fixture)
 
 pytestmark = pytest.mark.slow  # a browser and server processes
 
-PASSWORD = "idp-lösen-e2e"
+PASSWORD = "idp-lösen-e2e"  # pragma: allowlist secret
 GROUP_MAS = "grp-mas"
 
 

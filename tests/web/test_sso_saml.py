@@ -39,7 +39,7 @@ from tests.idp.saml_provider import (  # noqa: F401  (saml_idp is a fixture)
 )
 
 BASE = "http://localhost"
-PASSWORD = "idp-lösen-1"
+PASSWORD = "idp-lösen-1"  # pragma: allowlist secret
 MAS = ("eva.mas", "eva.sjoberg@kommun.example", "Eva Sjöberg")
 
 

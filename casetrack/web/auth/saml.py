@@ -383,6 +383,8 @@ def start(provider: Provider) -> Response:
         )
     except Refusal as refusal:
         return refuse(provider, refusal.reason, refusal.detail)
+    except Exception as exc:  # python3-saml: settings it cannot use (a broken certificate)
+        return refuse(provider, "unavailable", f"AuthnRequest: {exc!r}")
     response = redirect(location)
     secure = bool(current_app.config.get("SESSION_COOKIE_SECURE"))
     response.set_cookie(
@@ -507,6 +509,8 @@ def acs(key: str):
         return _forget_request(refuse(provider, refusal.reason, refusal.detail), provider)
     except DomainError:
         return _forget_request(refuse(provider, "second_factor", "AuthnContextClassRef"), provider)
+    except Exception as exc:  # anything else python3-saml raises on a strange answer
+        return _forget_request(refuse(provider, "malformed", repr(exc)), provider)
     return _forget_request(sso.finish_login(provider, claims), provider)
 
 
@@ -581,6 +585,8 @@ def sls(key: str):
         auth = _auth(provider)
     except Refusal as refusal:
         return refuse(provider, refusal.reason, refusal.detail)
+    except Exception as exc:
+        return refuse(provider, "unavailable", repr(exc))
     if "SAMLResponse" in request.args:
         return _logout_response(provider, auth)
     return _logout_request(provider, auth)
@@ -590,8 +596,8 @@ def _logout_response(provider: Provider, auth: OneLogin_Saml2_Auth) -> Response:
     """The IdP's answer to our LogoutRequest (the casetrack session ended before)."""
     try:
         auth.process_slo(keep_local_session=True)
-    except OneLogin_Saml2_Error as exc:
-        return refuse(provider, "logout_invalid", str(exc))
+    except Exception as exc:  # not base64, not XML, no binding python3-saml knows
+        return refuse(provider, "logout_invalid", repr(exc))
     errors = auth.get_errors()
     if "logout_not_success" in errors:
         return refuse(provider, "logout_failed", auth.get_last_error_reason() or "")
@@ -638,12 +644,20 @@ def metadata(key: str):
     """The SP metadata the IdP administrator imports (AD FS: "Import data … published
     online"; Inera: sent with the registration)."""
     provider = sso.provider_or_404(key, "saml")
-    sp_only = OneLogin_Saml2_Settings(sp_settings(provider), sp_validation_only=True)
-    xml = sp_only.get_sp_metadata()
-    errors = sp_only.validate_metadata(xml)
+    try:
+        sp_only = OneLogin_Saml2_Settings(sp_settings(provider), sp_validation_only=True)
+        xml = sp_only.get_sp_metadata()
+        errors = sp_only.validate_metadata(xml)
+    except Exception as exc:  # the SP certificate or key is not usable
+        errors = [repr(exc)]
     if errors:
         current_app.logger.error("SAML SP metadata for %s invalid: %s", provider.key, errors)
-        return Response("Metadata kunde inte skapas.", status=500, mimetype="text/plain")
+        return Response(
+            "casetracks SAML-metadata kunde inte skapas: kontrollera certifikatet och "
+            "nyckeln i inställningarna (se programmets logg).",
+            status=503,
+            mimetype="text/plain",
+        )
     return Response(xml, mimetype="application/samlmetadata+xml")
 
 
