@@ -561,7 +561,11 @@ def slo(key: str):
         sso_key = None
     sso_session = identity.sso_session(sso_key)
     location = None
-    if sso_session is not None and sso_session.provider == provider.key:
+    if (
+        sso_session is not None
+        and sso_session.provider == provider.key
+        and sso_session.ended_at is not None  # only after casetrack's own logout
+    ):
         location = _logout_request_url(provider, sso_session)
     if location is None:
         flash("Du är utloggad.", "info")
