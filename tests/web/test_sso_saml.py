@@ -224,6 +224,7 @@ def test_first_login_creates_the_account_with_the_groups_role(client, idp, mappi
     assert "Signature" in request  # casetrack signs its AuthnRequest
     authn_request = zlib.decompress(base64.b64decode(request["SAMLRequest"][0]), -15).decode()
     assert LOA3 in authn_request  # RequestedAuthnContext
+    assert 'Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"' in authn_request
 
     response = browser.post_acs(log_in_at_idp(browser.http, location, MAS[0], PASSWORD))
     assert response.status_code == 302

@@ -240,7 +240,13 @@ def _idp_settings(provider: Provider) -> dict:
     entity_id = provider.option("idp_entity_id")
     xml = provider.option("idp_metadata")
     if xml:
-        return OneLogin_Saml2_IdPMetadataParser.parse(xml, entity_id=entity_id)
+        try:
+            parsed = OneLogin_Saml2_IdPMetadataParser.parse(xml, entity_id=entity_id)
+        except Exception as exc:
+            raise Refusal("unavailable", f"idp_metadata: {exc!r}") from exc
+        if not parsed.get("idp"):
+            raise Refusal("unavailable", "no IdP in idp_metadata")
+        return {"idp": parsed["idp"]}
     url = provider.option("idp_metadata_url")
     if not url:
         raise Refusal("unavailable", "no idp_metadata or idp_metadata_url")
@@ -255,8 +261,11 @@ def _idp_settings(provider: Provider) -> dict:
         raise Refusal("unavailable", f"metadata {url}: {exc}") from exc
     if not parsed.get("idp"):
         raise Refusal("unavailable", f"no IdP in the metadata at {url}")
-    _METADATA_CACHE[url] = (time.monotonic(), parsed)
-    return parsed
+    # Only the IdP's half: the metadata's first NameIDFormat (AD FS lists emailAddress
+    # first) must not replace the format casetrack asks for.
+    idp = {"idp": parsed["idp"]}
+    _METADATA_CACHE[url] = (time.monotonic(), idp)
+    return idp
 
 
 def sp_settings(provider: Provider) -> dict:
