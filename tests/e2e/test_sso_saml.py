@@ -20,7 +20,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.conftest import migrate
-from tests.e2e.conftest import CHROMIUM_ARGS, _free_port, _seed, screenshot
+from tests.e2e.conftest import _free_port, _seed, screenshot
 from tests.idp.saml_provider import (  # noqa: F401  (saml_idp is a fixture)
     LOA3,
     make_keypair,
@@ -125,16 +125,6 @@ required_authn_context = ["{LOA3}"]
         process.wait()
 
 
-@pytest.fixture(scope="module")
-def chromium(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def _log_in_at_idp(page, username: str) -> None:
     page.wait_for_selector("input[name=username]")
     page.fill("input[name=username]", username)
@@ -142,9 +132,10 @@ def _log_in_at_idp(page, username: str) -> None:
     page.locator("button[type=submit], input[type=submit]").first.click()
 
 
-def test_a_mas_logs_in_through_the_idp_and_out_with_single_logout(chromium, saml_server):
+def test_a_mas_logs_in_through_the_idp_and_out_with_single_logout(browser, saml_server):
     base_url, idp = saml_server["url"], saml_server["idp"]
-    context = chromium.new_context(base_url=base_url, locale="sv-SE")
+    # The suite's one Chromium (tests/e2e/conftest.py), a context of its own on this server.
+    context = browser.new_context(base_url=base_url, locale="sv-SE")
     context.set_default_timeout(15_000)
     try:
         page = context.new_page()
