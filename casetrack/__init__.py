@@ -70,8 +70,8 @@ def register_url_converters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from casetrack.web.admin import blueprint as admin
-    from casetrack.web.admin import incident, mail, settings, views  # noqa: F401  (their routes)
-    from casetrack.web.auth import account, passwords, sso
+    from casetrack.web.admin import identity, incident, mail, settings, views  # noqa: F401
+    from casetrack.web.auth import account, oidc, passwords, sso
     from casetrack.web.auth import login as auth
     from casetrack.web.auth import saml as saml_sso
     from casetrack.web.cases import handling
@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from casetrack.web.intake import views as intake
     from casetrack.web.oversight import logs, privacy, role_review
     from casetrack.web.reports import views as reports
+    from casetrack.web.scim import views as scim
 
     app.register_blueprint(main.bp)
     app.register_blueprint(admin.bp)
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(role_review.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(sso.bp)
+    app.register_blueprint(oidc.bp)
     app.register_blueprint(saml_sso.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(handling.bp)
@@ -100,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(deviations.bp)
     app.register_blueprint(escalation.bp)
     app.register_blueprint(escalation.new_bp)
+    app.register_blueprint(scim.bp)
 
 
 def register_security(app: Flask) -> None:

@@ -66,6 +66,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
     "LOGIN_LIMIT_PER_IP": "50 per 15 minutes",
+    # SCIM (issue 18): requests with a wrong, revoked or missing bearer token from one
+    # client address before that address is refused (429) for the rest of the window.
+    "SCIM_REFUSED_LIMIT_PER_IP": "10 per 15 minutes",
     # Roles whose accounts must use a second factor: comma-separated role codes, or "all"
     # for every account. Unset (None): "all" in production, "admin" in development and
     # testing (the demo logins printed by `casetrack run`). Admin needs it whatever is set.

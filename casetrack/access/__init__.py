@@ -16,6 +16,7 @@ from casetrack.access.scoping import (
     may_handle,
     roles_of,
     subtree_ids,
+    subtree_segments,
     unit_ids_for,
 )
 
@@ -29,5 +30,6 @@ __all__ = [
     "may_handle",
     "roles_of",
     "subtree_ids",
+    "subtree_segments",
     "unit_ids_for",
 ]

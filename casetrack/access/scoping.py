@@ -9,6 +9,8 @@ ids both answer 404 so ids do not leak.
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import abort, g, has_request_context
 from flask_login import current_user
@@ -30,6 +32,17 @@ def subtree_ids(root_ids: set[int]) -> UnitIds:
     if not root_ids:
         return UnitIds()
     return org_tree.current().subtree(root_ids)
+
+
+def subtree_segments(root_id: int, start: date, end: date) -> list[org_tree.Segment]:
+    """The units at or below ``root_id`` in the tree *as it was* from ``start`` to ``end``:
+    ``[(first day, last day, unit ids)]``, one segment per stretch of days over which the
+    subtree stayed the same (one, unless a reorganisation touched it within the range).
+
+    For reports of past tertials (issue 18): a case counts under the units its unit was
+    under on its received date. Access scoping never uses this: it follows today's tree.
+    """
+    return org_tree.current().history().segments(root_id, start, end)
 
 
 def _root_units(user: User | None, permission: Permission) -> frozenset[int]:

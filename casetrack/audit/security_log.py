@@ -79,7 +79,7 @@ SECURITY_READS = frozenset(
 )
 
 FAILURE_ACTIONS = frozenset(
-    {"auth.login_failed", "auth.mfa_failed", "security.follow_failed", "auth.sso_refused"}
+    {"auth.login_failed", "auth.mfa_failed", "auth.sso_refused", "security.follow_failed"}
 )
 DENIED_PREFIXES = ("access.",)
 DENIED_ACTIONS = frozenset({"auth.login_throttled", "auth.mfa_throttled", "security.follow_locked"})
@@ -102,10 +102,6 @@ SAFE_DETAILS = frozenset(
         "flag",
         "day",
         "purpose",
-        # A refused provider answer (services.sso_refusals): provider key, protocol, code.
-        "provider",
-        "protocol",
-        "reason",
     }
 )
 

@@ -5,7 +5,9 @@
     casetrack serve         production server (gunicorn)
     casetrack demo          load the demo organisation, users and cases
     casetrack generate      bulk-load synthetic data at city scale (benchmarks)
-    casetrack create-unit   add an org unit (the first one of a new installation)
+    casetrack init          set up a new installation: root unit (or tree), first administrator
+    casetrack org import    compare the org tree with a file from HR/AD; --apply makes the changes
+    casetrack create-unit   add an org unit
     casetrack create-user   create an account and give it a role on a unit
     casetrack password-link a new one-time password link for a person (break-glass)
     casetrack request-second-factor-reset  ask to reset a person's second factor
@@ -17,6 +19,7 @@
     casetrack backup        write an encrypted backup (database + attachments)
     casetrack restore       restore a backup into an empty database and attachment folder
     casetrack rotate-attachment-key  re-encrypt attachments and TOTP secrets with the newest key
+    casetrack scim-token    create, list and revoke the SCIM bearer tokens (create --name NAME)
     casetrack db ...        Flask-Migrate (upgrade, downgrade, migrate, ...)
 """
 
@@ -27,7 +30,7 @@ import sys
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from casetrack.cli import accounts, data, ops, reports
+from casetrack.cli import accounts, data, install, ops, org, reports, scim
 from casetrack.cli.common import create_cli_app
 
 cli = FlaskGroup(
@@ -43,7 +46,15 @@ for command in ops.GROUP_COMMANDS:
 
 def init_app(app: Flask) -> None:
     """Register the commands that need an app context on ``app.cli``."""
-    for command in (*reports.COMMANDS, *data.COMMANDS, *accounts.COMMANDS, *ops.COMMANDS):
+    for command in (
+        *reports.COMMANDS,
+        *data.COMMANDS,
+        *accounts.COMMANDS,
+        *org.COMMANDS,
+        install.init_command,
+        *ops.COMMANDS,
+        *scim.COMMANDS,
+    ):
         app.cli.add_command(command)
 
 

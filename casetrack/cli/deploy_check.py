@@ -12,7 +12,7 @@ from typing import Any
 
 from casetrack.config import MIN_SECRET_KEY_LENGTH
 from casetrack.domain.roles import ROLE_LABELS
-from casetrack.infra import attachment_keys, throttle
+from casetrack.infra import attachment_keys, identity_providers, throttle
 from casetrack.services import mfa, security_keys
 
 WEAK_KEYS = {"changeme", "secret", "dev", "development", "test", "casetrack"}
@@ -128,6 +128,47 @@ def _attachment_key(settings: dict[str, Any]) -> str | None:
     return attachment_keys.problem(settings)
 
 
+def _identity_providers(settings: dict[str, Any]) -> str | None:
+    """Each provider must vouch for a second factor (SECURITY.md rows 13–14) and be
+    reached over HTTPS; a providers file that does not load is a failure too."""
+    try:
+        providers = identity_providers.configured(settings)
+    except identity_providers.ProviderConfigError as exc:
+        return f"Leverantörsfilen för inloggning går inte att läsa: {exc}"
+    problems = []
+    for provider in providers:
+        if not provider.required_acr and not provider.required_amr:
+            problems.append(
+                f"{provider.name} ({provider.key}) har inget krav på tvåstegsverifiering: "
+                'ange required_amr (OIDC, t.ex. ["mfa"]) eller required_acr / '
+                "required_authn_context (SAML) som leverantören skickar vid inloggning med "
+                "två steg."
+            )
+        for option in ("metadata_url", "idp_metadata_url"):
+            url = str(provider.option(option) or "")
+            if url and not url.startswith("https://"):
+                problems.append(
+                    f"{provider.name} ({provider.key}): {option} måste börja med https://."
+                )
+    return " ".join(problems) or None
+
+
+def _local_login(settings: dict[str, Any]) -> str | None:
+    if settings.get("LOCAL_LOGIN", "all") != "all":
+        return None
+    try:
+        providers = identity_providers.configured(settings)
+    except identity_providers.ProviderConfigError:
+        return None  # reported by the providers check
+    if providers:
+        return (
+            "Personalen loggar in via organisationens inloggning, men alla konton kan också "
+            "logga in med lösenord i casetrack. Sätt CASETRACK_LOCAL_LOGIN=admin så att bara "
+            "administratörernas nödkonton har lösenord."
+        )
+    return None
+
+
 CHECKS: list[tuple[str, Callable[..., str | None]]] = [
     ("Miljö", _environment),
     ("Hemlig nyckel", _secret_key),
@@ -138,6 +179,7 @@ CHECKS: list[tuple[str, Callable[..., str | None]]] = [
     ("Tvåstegsverifiering", _mfa),
     ("Säkerhetsnycklar och adress", _webauthn),
     ("Krypteringsnyckel för bilagor", _attachment_key),
+    ("Inloggning via organisationens identitetsleverantör", _identity_providers),
 ]
 
 
@@ -163,6 +205,7 @@ def _security_log(settings: dict[str, Any]) -> str | None:
 WARNINGS: list[tuple[str, Callable[..., str | None]]] = [
     ("Säkerhetskontakt för larm", _security_contact),
     ("Säkerhetslogg", _security_log),
+    ("Inloggning med lösenord", _local_login),
 ]
 
 

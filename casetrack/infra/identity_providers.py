@@ -88,6 +88,9 @@ SAML_DEFAULTS = {
 }
 SECRET_FILES = {
     "client_secret_file": "client_secret",
+    # OIDC private_key_jwt (a certificate credential, e.g. in Entra ID): web/auth/oidc.py.
+    "client_private_key_file": "client_private_key",  # pragma: allowlist secret
+    "client_certificate_file": "client_certificate",  # pragma: allowlist secret
     "sp_private_key_file": "sp_private_key",
     "sp_certificate_file": "sp_certificate",
     "idp_metadata_file": "idp_metadata",

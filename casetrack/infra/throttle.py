@@ -149,3 +149,33 @@ def storage_unreachable(settings: dict[str, Any]) -> str | None:
             "adressen och att Redis är igång; utan den fungerar inte inloggningen."
         )
     return None
+
+
+# Refused attempts per client address alone (the SCIM bearer token, issue 18): the limit
+# is the setting ``setting`` in Flask-Limiter syntax.
+def _address_limit(scope: str, setting: str):
+    settings = current_app.config["CASETRACK"]
+    return parse(settings[setting]), (
+        settings["RATELIMIT_KEY_PREFIX"],
+        f"{scope}-ip",
+        request.remote_addr or "-",
+    )
+
+
+def address_blocked(scope: str, setting: str) -> int | None:
+    """Seconds until this client address may try again, or None if it may now."""
+    strategy = _limiter()
+    if strategy is None:
+        return None
+    item, key = _address_limit(scope, setting)
+    if strategy.test(item, *key):
+        return None
+    return max(1, math.ceil(strategy.get_window_stats(item, *key).reset_time - time.time()))
+
+
+def address_failed(scope: str, setting: str) -> None:
+    """Count one refused attempt from this client address."""
+    strategy = _limiter()
+    if strategy is not None:
+        item, key = _address_limit(scope, setting)
+        strategy.hit(item, *key)

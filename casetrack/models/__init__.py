@@ -26,7 +26,7 @@ from casetrack.models.identity import (
 )
 from casetrack.models.investigation import Investigation, InvestigationCause
 from casetrack.models.mail import MessageTemplate, OutboxMessage
-from casetrack.models.organisation import OrgSetting, OrgTreeVersion, OrgUnit
+from casetrack.models.organisation import OrgSetting, OrgTreeVersion, OrgUnit, OrgUnitPeriod
 from casetrack.models.reference import CaseKind, Category, Channel, Source, Status
 from casetrack.models.report import ReportSnapshot, ReportSummaryVersion
 from casetrack.models.scheduler import JobOccurrence
@@ -58,6 +58,7 @@ __all__ = [
     "OrgSetting",
     "OrgTreeVersion",
     "OrgUnit",
+    "OrgUnitPeriod",
     "OutboxMessage",
     "ReferenceCounter",
     "ReportSnapshot",

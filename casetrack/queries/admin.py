@@ -4,10 +4,17 @@ and message templates (no case content: SECURITY.md K3-22)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from casetrack.extensions import db
-from casetrack.models import MessageTemplate, OrgUnit, RoleAssignment, User
+from casetrack.models import (
+    ExternalIdentity,
+    GroupRoleMapping,
+    MessageTemplate,
+    OrgUnit,
+    RoleAssignment,
+    User,
+)
 
 
 def row(model, ident):
@@ -37,3 +44,29 @@ def reference_rows(model) -> list:
 
 def message_templates() -> list[MessageTemplate]:
     return list(db.session.scalars(sa.select(MessageTemplate).order_by(MessageTemplate.name)))
+
+
+def group_mappings() -> list[GroupRoleMapping]:
+    """Every provider group → role mapping, by source and group (issue 18)."""
+    return list(
+        db.session.scalars(
+            sa.select(GroupRoleMapping)
+            .options(joinedload(GroupRoleMapping.org_unit))
+            .order_by(
+                GroupRoleMapping.provider.nulls_first(),
+                GroupRoleMapping.group_ref,
+                GroupRoleMapping.role,
+                GroupRoleMapping.id,
+            )
+        )
+    )
+
+
+def linked_identities(user_id: int) -> list[ExternalIdentity]:
+    return list(
+        db.session.scalars(
+            sa.select(ExternalIdentity)
+            .where(ExternalIdentity.user_id == user_id)
+            .order_by(ExternalIdentity.provider)
+        )
+    )

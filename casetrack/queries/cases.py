@@ -35,7 +35,7 @@ from casetrack.models import (
 )
 from casetrack.queries.escalation import late_step_case_ids, step_deadlines
 from casetrack.queries.lookups import open_status_codes
-from casetrack.queries.report import row_condition
+from casetrack.queries.report import report_segments, row_condition, segments_condition
 
 SORTS = {
     "inkom_desc": (Case.received_on.desc(), Case.id.desc()),
@@ -233,9 +233,18 @@ def _search_clause(user: User, text: str, dialect: str):
 
 def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
     """SELECT of the cases ``user`` may read that match ``flt``, sorted."""
-    within = subtree_ids({flt.unit_id}) if flt.unit_id is not None else None
+    as_then = None
+    if flt.report_row and flt.unit_id is not None and flt.received_from and flt.received_to:
+        # A report figure's list: the unit's subtree as it was on each case's received
+        # date, as the report counts it (issue 18); access still follows today's tree.
+        as_then = report_segments(flt.unit_id, flt.received_from, flt.received_to)
+        within = frozenset().union(*(ids for _, _, ids in as_then))
+    else:
+        within = subtree_ids({flt.unit_id}) if flt.unit_id is not None else None
     scope = case_scope(user, Permission.CASE_READ, within)
     stmt = sa.select(Case).where(scope)
+    if as_then is not None and len(as_then) > 1:
+        stmt = stmt.where(segments_condition(as_then))
     if flt.kind:
         stmt = stmt.where(Case.kind_code == flt.kind)
     if flt.status == "open":

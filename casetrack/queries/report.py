@@ -17,7 +17,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from casetrack.access import in_units_param, subtree_ids
+from casetrack.access import in_units_param, subtree_segments
+from casetrack.access.org_tree import Segment
 from casetrack.domain.report_rows import GROUPS, ROWS, Row, row_key
 from casetrack.domain.tertials import tertial_bounds
 from casetrack.extensions import db
@@ -103,17 +104,60 @@ def _category_codes(dialect: str):
     return sa.func.json_each(as_json).table_valued("value").alias("codes")
 
 
-@functools.cache
-def _count_statements(dialect: str) -> tuple[sa.Select, sa.Select, sa.Select]:
-    """The report's three aggregates for ``dialect``, built once: the units and the date
-    range are bound at execution (``units``, ``start``, ``end``)."""
-    year, tertial = _period_columns(dialect)
-    where = (
-        in_units_param(Case.org_unit_id, "units"),
+def _in_segment(suffix: str) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        in_units_param(Case.org_unit_id, f"units{suffix}"),
         Case.received_on.between(
-            sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
+            sa.bindparam(f"start{suffix}", type_=sa.Date),
+            sa.bindparam(f"end{suffix}", type_=sa.Date),
         ),
     )
+
+
+def _segments_where(count: int) -> tuple[sa.ColumnElement[bool], ...]:
+    """The cases of ``count`` (units, date range) segments, bound at execution as
+    ``units``/``start``/``end`` for one segment and ``units_0``, ``start_0``, … for more."""
+    if count == 1:
+        return tuple(_in_segment("").clauses)
+    return (sa.or_(*(_in_segment(f"_{i}") for i in range(count))),)
+
+
+def _segment_params(segments: list[Segment]) -> dict:
+    if len(segments) == 1:
+        start, end, ids = segments[0]
+        return {"units": sorted(ids), "start": start, "end": end}
+    params = {}
+    for i, (start, end, ids) in enumerate(segments):
+        params |= {f"units_{i}": sorted(ids), f"start_{i}": start, f"end_{i}": end}
+    return params
+
+
+def segments_condition(segments: list[Segment]) -> sa.ColumnElement[bool]:
+    """A WHERE clause for the cases of ``segments`` with their values bound (drill-down)."""
+    if not segments:
+        return sa.false()
+    return sa.or_(
+        *(
+            sa.and_(Case.org_unit_id.in_(sorted(ids)), Case.received_on.between(start, end))
+            for start, end, ids in segments
+        )
+    )
+
+
+def report_segments(unit_id: int, start: date, end: date) -> list[Segment]:
+    """The unit's subtree from ``start`` to ``end`` as it was on each day (issue 18): a
+    case counts under ``unit_id`` when its unit was under it on the case's received date,
+    so a report for 2025 shows the 2025 tree after a reorganisation in 2026."""
+    return [segment for segment in subtree_segments(unit_id, start, end) if segment[2]]
+
+
+@functools.cache
+def _count_statements(dialect: str, segments: int = 1) -> tuple[sa.Select, sa.Select, sa.Select]:
+    """The report's three aggregates for ``dialect`` and a number of (units, date range)
+    segments, built once: the units and the ranges are bound at execution. One segment
+    (the tree did not change within the range) is the statement the report always ran."""
+    year, tertial = _period_columns(dialect)
+    where = _segments_where(segments)
     is_praise = sa.case((Case.kind_code == "praise", 1), else_=0).label("is_praise")
     no_category = sa.case((Case.category_codes == "", 1), else_=0).label("no_category")
     # 1. Beröm, the source rows, återkoppling, åtgärder and the cases without a category.
@@ -143,8 +187,9 @@ def _count_statements(dialect: str) -> tuple[sa.Select, sa.Select, sa.Select]:
     return cases, categories, tracks
 
 
-def live_counts(unit_ids: list[int], start: date, end: date) -> dict[Period, dict[str, int]]:
-    """{(year, tertial): {row key: count}} for the cases of ``unit_ids`` received in range.
+def live_counts(segments: list[Segment]) -> dict[Period, dict[str, int]]:
+    """{(year, tertial): {row key: count}} for the cases of each segment's units received
+    within its days (``report_segments``).
 
     The per-case facts the report counts (återkoppling, a done åtgärd, the category codes)
     are kept on the case row by the database (migration 0960), so the statements read
@@ -153,10 +198,10 @@ def live_counts(unit_ids: list[int], start: date, end: date) -> dict[Period, dic
     triggers that keep the facts are tested against the child tables themselves.
     """
     counts: dict[Period, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    if not unit_ids:
+    if not segments:
         return {}
-    cases, categories, tracks = _count_statements(db.session.get_bind().dialect.name)
-    params = {"units": sorted(unit_ids), "start": start, "end": end}
+    cases, categories, tracks = _count_statements(db.session.get_bind().dialect.name, len(segments))
+    params = _segment_params(segments)
     for y, t, praise, source, feedback, actions, uncategorised, n in db.session.execute(
         cases, params
     ):
@@ -254,16 +299,16 @@ def current_texts(unit_id: int, year: int, tertial: int) -> dict[str, list[Repor
 
 
 def build_report(unit: OrgUnit, year: int, up_to: int) -> Report:
-    """The table for ``unit`` and its subtree, ``year``, tertials 1..``up_to``.
+    """The table for ``unit`` and its subtree, ``year``, tertials 1..``up_to``; each
+    tertial with the subtree as it was then (``report_segments``).
 
     The caller has checked that the viewer may see reports for ``unit`` (the subtree of a
     unit in scope is in scope: roles reach downwards).
     """
-    unit_ids = sorted(subtree_ids({unit.id}))
     trend_periods = previous_periods(year, up_to, 6)
     start = tertial_bounds(*trend_periods[0])[0]
     end = tertial_bounds(year, 3)[1]
-    counts = live_counts(unit_ids, start, end)
+    counts = live_counts(report_segments(unit.id, start, end))
     snapshots = active_snapshots(unit.id, year)
     history = current_texts(unit.id, year, up_to)
     frozen_now = snapshots.get(up_to)
@@ -318,5 +363,5 @@ def build_report(unit: OrgUnit, year: int, up_to: int) -> Report:
 def frozen_figures(unit: OrgUnit, year: int, tertial: int) -> dict[str, int]:
     """Today's figures of one tertial, for freezing."""
     start, end = tertial_bounds(year, tertial)
-    counts = live_counts(sorted(subtree_ids({unit.id})), start, end).get((year, tertial), {})
+    counts = live_counts(report_segments(unit.id, start, end)).get((year, tertial), {})
     return {row_key(row): counts.get(row_key(row), 0) for row in ROWS}

@@ -13,10 +13,12 @@ over a second factor alone:
 - Logged in, a person changes their password with the current one ("Byt lösenord").
 
 Only the SHA-256 of a token is stored; the token is only in the e-mail, and no page shows
-it. A link is used once: its state leaves ``open`` in one compare-and-set UPDATE, so two
-tabs (or two administrators) cannot both use it. A new link of the same purpose replaces
-the older ones. The person is told by e-mail whenever their password or second factor is
-reset or changed. Every step is audited (``user.*``, and so in the security log).
+it (one exception: ``casetrack init`` shows the first administrator's link on its console,
+``first_administrator_link``). A link is used once: its state leaves ``open`` in one
+compare-and-set UPDATE, so two tabs (or two administrators) cannot both use it. A new
+link of the same purpose replaces the older ones. The person is told by e-mail whenever
+their password or second factor is reset or changed. Every step is audited (``user.*``,
+and so in the security log).
 """
 
 from __future__ import annotations
@@ -241,6 +243,28 @@ def send_password_link(
         after={"new_account": new_account, "valid_hours": hours},
         occurred_at=now,
     )
+
+
+def first_administrator_link(user: User, *, actor_label: str, now: datetime | None = None) -> str:
+    """The one-time link for the first administrator of a new installation, returned to
+    be shown on the console of ``casetrack init`` (audited like an e-mailed link).
+
+    The one exception to "the token is only in the e-mail": on a new installation e-mail
+    may not be set up yet, and whoever runs ``init`` holds the database and the server
+    already. The link works once, for ``NEW_ACCOUNT_HOURS``; the second factor is still
+    enrolled at the first login."""
+    now = now or utcnow()
+    token, _link = _issue(user, "password", NEW_ACCOUNT_HOURS, None, now)
+    audit.record(
+        "user.password_link_sent",
+        entity_type="user",
+        entity_id=user.id,
+        actor=None,
+        actor_label=actor_label,
+        after={"new_account": True, "valid_hours": NEW_ACCOUNT_HOURS, "shown_on": "console"},
+        occurred_at=now,
+    )
+    return _url(CHOOSE_LINK_PATH + token)
 
 
 def set_password_with_link(token: str, password: str, now: datetime | None = None) -> User:

@@ -9,10 +9,13 @@ the role, so the organisation can always administer itself.
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 
 from casetrack import audit
 from casetrack.domain.codes import BLOCK_REASONS, UNIT_LEVELS
+from casetrack.domain.dates import local_date
 from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
@@ -22,12 +25,14 @@ from casetrack.models import (
     Category,
     Channel,
     OrgUnit,
+    OrgUnitPeriod,
     RoleAssignment,
     Source,
     Status,
     User,
+    utcnow,
 )
-from casetrack.services import account_links, users
+from casetrack.services import account_links, org_periods, users
 
 REFERENCE_TABLES = {
     "kind": CaseKind,
@@ -159,6 +164,7 @@ def _unit_snapshot(unit: OrgUnit) -> dict:
         "parent_id": unit.parent_id,
         "reference_prefix": unit.reference_prefix,
         "active": unit.active,
+        "closed_on": unit.closed_on.isoformat() if unit.closed_on else None,
     }
 
 
@@ -195,8 +201,10 @@ def create_unit(
     parent_id: int | None,
     reference_prefix: str | None = None,
     actor_label: str | None = None,
+    valid_from: date | None = None,
 ) -> OrgUnit:
-    """Add a unit to the tree (audited; ``actor_label`` names a command line's actor)."""
+    """Add a unit to the tree (audited; ``actor_label`` names a command line's actor); its
+    place in the tree's history begins ``valid_from`` (default today)."""
     code = code.strip().upper()
     if not code or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in code):
         raise DomainError("Koden får bara innehålla bokstäver A–Z, siffror, - och _.", "code")
@@ -216,6 +224,7 @@ def create_unit(
     )
     db.session.add(unit)
     db.session.flush()
+    org_periods.start(unit, valid_from or local_date(utcnow()))
     audit.record(
         "unit.created", entity_type="org_unit", entity_id=unit.id, actor=actor,
         actor_label=actor_label, after=_unit_snapshot(unit),
@@ -231,19 +240,32 @@ def update_unit(
     parent_id: int | None,
     reference_prefix: str | None,
     active: bool,
+    effective: date | None = None,
 ) -> None:
-    """Rename, move, change prefix, or (de)activate a unit (audited with before/after)."""
+    """Rename, move, change prefix, or close/reopen a unit (audited with before/after).
+
+    A move or a rename starts a new period in the tree's history on ``effective`` (default
+    today), so reports for earlier tertials keep the tree as it was; deactivating closes
+    the unit today (``closed_on``): it keeps its place and its cases."""
     if not name.strip():
         raise DomainError("Ange enhetens namn.", "name")
     if unit.parent_id is not None and parent_id is None:
         raise DomainError("Välj en överordnad enhet.", "parent_id")
     parent = _check_parent(unit, parent_id)
+    today = local_date(utcnow())
     before = _unit_snapshot(unit)
+    org_periods.place(
+        unit, parent_id=parent.id if parent else None, name=name.strip(),
+        effective=effective or today,
+    )  # fmt: skip
     unit.name = name.strip()
     unit.parent = parent
     unit.parent_id = parent.id if parent else None
     unit.reference_prefix = _clean_prefix(reference_prefix)
-    unit.active = active
+    if unit.active and not active:
+        org_periods.close(unit, today)
+    elif active and not unit.active:
+        org_periods.reopen(unit)
     old, new = audit.diff(before, _unit_snapshot(unit))
     if new:
         audit.record(
@@ -263,6 +285,11 @@ def delete_unit(actor: User, unit: OrgUnit) -> None:
         raise DomainError("Enheten har underenheter. Flytta eller ta bort dem först.")
     if db.session.scalar(sa.select(sa.func.count()).where(RoleAssignment.org_unit_id == unit.id)):
         raise DomainError("Någon har en roll på enheten. Ta bort rollerna först.")
+    if db.session.scalar(sa.select(sa.func.count()).where(OrgUnitPeriod.parent_id == unit.id)):
+        raise DomainError(
+            "Enheten har haft underenheter och finns i organisationens historik. Inaktivera "
+            "den i stället, så visar rapporterna för tidigare perioder rätt träd."
+        )
     audit.record(
         "unit.deleted", entity_type="org_unit", entity_id=unit.id, actor=actor,
         before=_unit_snapshot(unit),

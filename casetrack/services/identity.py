@@ -23,9 +23,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from casetrack import audit
 from casetrack.domain.errors import DomainError
@@ -258,6 +259,12 @@ def login(provider: Provider, claims: Claims) -> tuple[User, str]:
         .values(last_login_at=now)
     )
     user.last_login_at = now
+    # No casetrack session outlives SESSION_ABSOLUTE_HOURS: older provider sessions (and
+    # the id tokens they hold) are of no use for logout and are purged here.
+    hours = int(current_app.config["CASETRACK"]["SESSION_ABSOLUTE_HOURS"])
+    db.session.execute(
+        sa.delete(SsoSession).where(SsoSession.created_at < now - timedelta(hours=hours))
+    )
     key = secrets.token_urlsafe(32)
     db.session.add(
         SsoSession(

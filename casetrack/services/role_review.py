@@ -28,7 +28,7 @@ from casetrack.domain import role_review as rules
 from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import PRIVILEGED_ROLES, Permission, Role, is_privileged
 from casetrack.extensions import db
-from casetrack.models import OrgUnit, RoleAssignment, User
+from casetrack.models import ExternalIdentity, OrgUnit, RoleAssignment, User
 from casetrack.services import admin as admin_service
 
 NON_PRIVILEGED_ROLES = sorted(role.value for role in set(Role) - PRIVILEGED_ROLES)
@@ -54,6 +54,17 @@ class Row:
     due_on: date
     status: rules.ReviewStatus
     own: bool  # the reviewer's own assignment: shown, never reviewed by them
+    # The account logs in through a provider (issue 18): its roles should come from its
+    # groups, so a role granted by hand is flagged for the reviewer.
+    federated: bool = False
+
+    @property
+    def from_group(self) -> bool:
+        return self.assignment.source == "group"
+
+    @property
+    def manual_grant_to_federated(self) -> bool:
+        return self.federated and not self.from_group
 
     @property
     def status_label(self) -> str:
@@ -117,6 +128,7 @@ def rows(
     if unit_id is not None:
         stmt = stmt.where(RoleAssignment.org_unit_id.in_(sorted(subtree_ids({unit_id}))))
     spans = intervals()
+    federated = federated_user_ids()
     result = []
     for assignment in db.session.scalars(stmt).unique():
         due = due_on(assignment, spans)
@@ -130,10 +142,22 @@ def rows(
                 due_on=due,
                 status=state,
                 own=assignment.user_id == reviewer.id,
+                federated=assignment.user_id in federated,
             )
         )
     result.sort(key=lambda r: (_ORDER[r.status], r.due_on, r.assignment.user.name, r.assignment.id))
     return result
+
+
+def federated_user_ids() -> set[int]:
+    """Accounts that log in through a provider or were pushed by SCIM."""
+    return set(
+        db.session.scalars(
+            sa.select(ExternalIdentity.user_id).union(
+                sa.select(User.id).where(User.origin != "local")
+            )
+        )
+    )
 
 
 def find(reviewer: User, assignment_id: int) -> RoleAssignment | None:

@@ -11,6 +11,7 @@ from casetrack.domain.case_numbers import REFERENCE_PATTERN
 from casetrack.models import User
 from casetrack.queries import pages
 from casetrack.services import users
+from casetrack.services.identity import SSO_ACTOR
 from casetrack.services.intake import PUBLIC_ACTOR
 
 LOGIN_ACTOR = "inloggning"  # the actor of a refused login: no account is known
@@ -62,3 +63,16 @@ def access_refused(
     audit.record(
         event, entity_type=entity_type, entity_id=entity_id, actor=user, after={"status": status}
     )
+
+
+def sso_refused(provider_key: str, code: str, *, step: str = "login") -> None:
+    """A provider's answer was refused before anyone was logged in or out (a bad
+    signature, a wrong issuer or audience, an expired or replayed message, a login
+    without the required second factor): which provider, and why as a short code
+    (``step``: login, or logout for a back-channel logout token)."""
+    audit.record(
+        "auth.sso_refused",
+        entity_type="user", entity_id=None, actor=None,
+        actor_label=SSO_ACTOR.format(provider=provider_key),
+        after={"provider": provider_key, "code": code, "step": step},
+    )  # fmt: skip

@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from casetrack import create_app
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import Case
+from casetrack.models import Case, GroupRoleMapping
 from tests.builders import furnish, one_account_per_role
 from tests.conftest import Auth, Factory, RequestClient
 from tests.security.pages import read_page
@@ -172,13 +172,16 @@ def _arrange(make: Factory) -> tuple[dict, dict]:
     same = make.case(unit_a, by=users["handler"])
     other = make.case(unit_b, by=handler_b)
     action, track, attachment = furnish(same, by=users["handler"])
+    mapping = GroupRoleMapping(group_ref="grp-b", role="staff", org_unit_id=unit_b.id)
+    db.session.add(mapping)
     db.session.commit()
     ids = {
+        "mapping_id": mapping.id,
         "case_id": same.id, "own": own.id, "other": other.id, "action_id": action.id,
         "escalation_id": track.id, "attachment_id": attachment.id, "user_id": target.id,
         "assignment_id": target.role_assignments[0].id, "unit_id": unit_b.id,
         "message_id": 1, "key_id": 1, "key": "legal.lex_sarah", "code": "acknowledgement",
-        "table": "category", "filename": "css/casetrack.css",
+        "table": "category", "filename": "css/casetrack.css", "path": "Users",
     }  # fmt: skip
     return users, ids
 

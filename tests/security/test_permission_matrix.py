@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import Case
+from casetrack.models import Case, GroupRoleMapping
 from tests.builders import furnish, one_account_per_role
 from tests.conftest import Auth, csrf_from
 
@@ -211,6 +211,18 @@ EXPECTED: dict[str, list[tuple]] = {
     "admin.edit_message_template": [("GET", "/admin/meddelanden/acknowledgement", ADMIN_ONLY)],
     "admin.outbox": [("GET", "/admin/utkorg", ADMIN_ONLY)],
     "admin.retry_message": [("POST", "/admin/utkorg/1/forsok-igen", ADMIN_POST)],
+    "admin.identity_page": [("GET", "/admin/inloggning", ADMIN_ONLY)],
+    # An empty form: no group given, refused at the field.
+    "admin.add_group_mapping": [("POST", "/admin/inloggning/grupper", row(*[404] * 6, 422, 302))],
+    "admin.confirm_remove_group_mapping": [
+        ("GET", "/admin/inloggning/grupper/{mapping}/ta-bort", ADMIN_ONLY)
+    ],
+    "admin.remove_group_mapping": [
+        ("POST", "/admin/inloggning/grupper/{mapping}/ta-bort", ADMIN_POST)
+    ],
+    # No provider is configured here: every provider key is unknown.
+    "sso.start": [("GET", "/logga-in/via/entra", row(*[404] * 8))],
+    "sso.logged_out": [("GET", "/logga-ut/klar", row(*[302] * 8))],
     "admin.incident": [("GET", "/admin/incident", ADMIN_ONLY)],
     # An empty form: no reason chosen, refused at the field.
     "admin.block_user": [("POST", "/admin/incident/{target}/sparra", row(*[404] * 6, 422, 302))],
@@ -229,6 +241,14 @@ EXPECTED: dict[str, list[tuple]] = {
     "logs.access_log": [("GET", "/loggkontroll/", REVIEWERS)],
     "logs.export": [("POST", "/loggkontroll/export", REVIEWERS)],
     "privacy.register_extract": [("GET", "/registerutdrag/", REVIEWERS)],
+    # SCIM (issue 18): a bearer token, never a session; without one every role gets 401.
+    "scim.endpoint": [
+        ("GET", "/scim/v2/Users", row(*[401] * 8)),
+        ("POST", "/scim/v2/Users", row(*[401] * 8)),
+    ],
+    "oidc.callback": [("GET", "/logga-in/oidc/okand/svar", row(*[404] * 8))],
+    "oidc.backchannel_logout": [("POST", "/logga-ut/oidc/okand/backchannel", row(*[404] * 8))],
+    "oidc.frontchannel_logout": [("GET", "/logga-ut/oidc/okand/frontchannel", row(*[404] * 8))],
     # Last: it ends the session.
     "auth.logout": [("POST", "/logga-ut", row(*[302] * 8))],
     # SAML (web/auth/saml.py): public endpoints of the IdP's, one set per configured
@@ -259,7 +279,11 @@ def world(org, make):
     same = make.case(unit_a, by=users["handler"])
     other = make.case(unit_b, by=handler_b)
     action, track, attachment = furnish(same, by=users["handler"])
+    mapping = GroupRoleMapping(group_ref="grp-b", role="staff", org_unit_id=unit_b.id)
+    db.session.add(mapping)
+    db.session.flush()
     ids = {
+        "mapping": mapping.id,
         "own": own.id,
         "same": same.id,
         "other": other.id,

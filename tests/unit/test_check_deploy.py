@@ -167,3 +167,23 @@ def test_an_unreachable_or_unknown_limiter_storage_fails_check_deploy(monkeypatc
         in result.output
     )
     assert "hemligt-lösen" not in result.output
+
+
+def test_identity_providers_must_require_a_second_factor_and_https(monkeypatch):
+    providers = (
+        '[[provider]]\nkey = "entra"\nprotocol = "oidc"\nname = "Stadens konto"\n'
+        'metadata_url = "http://login.kommun.se/.well-known/openid-configuration"\n'
+    )
+    result = _run({**GOOD, "CASETRACK_SSO_PROVIDERS": providers}, monkeypatch)
+    assert result.exit_code == 1
+    assert "FEL  Inloggning via organisationens identitetsleverantör" in result.output
+    assert "har inget krav på tvåstegsverifiering" in result.output
+    assert "metadata_url måste börja med https://" in result.output
+    assert "VARNING  Inloggning med lösenord" in result.output
+
+    providers = providers.replace("http://", "https://") + 'required_amr = ["mfa"]\n'
+    env = {**GOOD, "CASETRACK_SSO_PROVIDERS": providers, "CASETRACK_LOCAL_LOGIN": "admin"}
+    result = _run(env, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "OK   Inloggning via organisationens identitetsleverantör" in result.output
+    assert "VARNING  Inloggning med lösenord" not in result.output

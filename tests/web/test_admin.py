@@ -7,9 +7,19 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import AuditEntry, Category, OrgUnit, OutboxMessage, RoleAssignment, User
+from casetrack.models import (
+    AuditEntry,
+    Category,
+    OrgUnit,
+    OrgUnitPeriod,
+    OutboxMessage,
+    RoleAssignment,
+    User,
+    utcnow,
+)
 from tests.conftest import Auth, csrf_from
 
 
@@ -219,7 +229,18 @@ def test_units_are_created_renamed_moved_and_deactivated(admin_client, auth, org
     assert (unit.name, unit.parent_id, unit.active) == ("Enhet C-huset", org["a"].id, False)
     entry = _last_audit()
     assert entry.action == "unit.updated"
-    assert entry.after == {"name": "Enhet C-huset", "parent_id": org["a"].id, "active": False}
+    today = local_date(utcnow())
+    assert entry.after == {
+        "name": "Enhet C-huset", "parent_id": org["a"].id, "active": False,
+        "closed_on": today.isoformat(),
+    }  # fmt: skip
+    # Created and moved on one day: one period in the tree's history, under the new parent.
+    periods = db.session.execute(
+        sa.select(OrgUnitPeriod.parent_id, OrgUnitPeriod.valid_from, OrgUnitPeriod.valid_to).where(
+            OrgUnitPeriod.org_unit_id == unit.id
+        )
+    ).all()
+    assert periods == [(org["a"].id, today, None)]
 
 
 def test_a_new_unit_starts_under_the_forvaltning_as_an_enhet(admin_client, org):

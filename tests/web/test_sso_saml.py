@@ -186,7 +186,7 @@ def assert_nothing_created():
 
 def refusals() -> list[str]:
     return [
-        entry.after["reason"]
+        entry.after["code"]
         for entry in db.session.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == "auth.sso_refused")
         )

@@ -90,6 +90,7 @@ def _render_user(user: User, role_form: RoleForm | None = None, status: int = 20
         has_password=users_service.has_password(user),
         has_second_factor=account_links.has_second_factor(user),
         pending_reset=account_links.pending_mfa_reset(user),
+        identities=admin_queries.linked_identities(user.id),
     ), status
 
 
@@ -146,13 +147,21 @@ def confirm_remove_role(user_id: int, assignment_id: int):
     account, assignment = _assignment_of(user_id, assignment_id)
     role, unit = ROLE_LABELS[Role(assignment.role)], assignment.org_unit.name
     only = len(account.role_assignments) == 1
+    paragraphs = [
+        f"{account.name} förlorar rollen ”{role}” på {unit} och alla enheter under den.",
+        f"Alla inloggningar för {account.name} avslutas direkt. Nästa gång gäller bara "
+        "de roller som finns kvar.",
+    ]
+    if assignment.source == "group":
+        paragraphs.append(
+            f"Rollen kommer från gruppen {assignment.source_group}. Så länge personen är med "
+            "i gruppen får hen tillbaka rollen vid nästa inloggning: ta bort personen ur "
+            "gruppen i organisationens katalog, eller ta bort kopplingen under Inloggning "
+            "och grupper."
+        )
     return _question(
         f"Ta bort rollen ”{role}” på {unit}?",
-        [
-            f"{account.name} förlorar rollen ”{role}” på {unit} och alla enheter under den.",
-            f"Alla inloggningar för {account.name} avslutas direkt. Nästa gång gäller bara "
-            "de roller som finns kvar.",
-        ],
+        paragraphs,
         url_for("admin.remove_role", user_id=account.id, assignment_id=assignment.id),
         "Ta bort rollen",
         warning=(

@@ -77,7 +77,7 @@ from casetrack.domain.errors import DomainError
 from casetrack.extensions import csrf, db
 from casetrack.infra.identity_providers import Provider
 from casetrack.models import SsoSession
-from casetrack.services import identity, sso_refusals
+from casetrack.services import identity, sessions
 from casetrack.web.auth import sso
 
 bp = Blueprint("saml", __name__, url_prefix="/saml")
@@ -191,9 +191,11 @@ class Refusal(Exception):
 
 
 def refuse(provider: Provider, reason: str, detail: str = "") -> Response:
-    """Audit (and security-log) the refusal, commit it, and show the message. Nothing of
-    the login was written; a used assertion id stays used (the replay guard)."""
-    sso_refusals.refused(provider.key, reason, protocol="saml")
+    """Audit (``auth.sso_refused`` with the reason as its code; also a security event),
+    commit it, and show the message. Nothing of the login was written; a used assertion
+    id stays used (the replay guard)."""
+    step = "logout" if reason.startswith("logout_") or request.endpoint == "saml.sls" else "login"
+    sessions.sso_refused(provider.key, reason, step=step)
     db.session.commit()
     current_app.logger.info("SAML login via %s refused: %s %s", provider.key, reason, detail)
     return sso.refused(MESSAGES[reason].format(provider=provider.name))

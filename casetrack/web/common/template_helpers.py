@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask_login import current_user
 
 from casetrack.access import has_permission
@@ -33,10 +33,21 @@ def format_number(value: int) -> str:
     return f"{value:,}".replace(",", "\u00a0")
 
 
+def provider_name(key: str | None) -> str:
+    """The login-page name of an identity provider key; SCIM is the directory."""
+    if key == "scim":
+        return "katalogen (SCIM)"
+    for provider in current_app.extensions.get("identity_providers", ()):
+        if provider.key == key:
+            return provider.name
+    return key or "okänd källa"
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
+    app.add_template_global(provider_name, "provider_name")
 
     @app.context_processor
     def navigation():
