@@ -21,7 +21,9 @@ Routes (``<key>`` is the provider's key):
 - ``/saml/<key>/sls``: Single Logout Service (HTTP-Redirect): a LogoutRequest from the IdP
   (front-channel logout) ends the casetrack sessions of that SessionIndex / NameID and
   answers with a LogoutResponse; the LogoutResponse after our own SLO lands on
-  ``sso.logged_out``.
+  ``sso.logged_out``;
+- ``/saml/<key>/utloggning``: after casetrack's logout, the page that forwards the browser
+  to the IdP with our LogoutRequest (see ``logout_redirect``).
 
 Provider options (``[[provider]]`` tables with ``protocol = "saml"``; see
 docs/operations/sso-saml.md):
