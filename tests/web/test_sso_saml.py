@@ -137,8 +137,9 @@ def mapping(org):
 class Browser:
     """One person's browser: the Flask client at casetrack, a requests session at the IdP."""
 
-    def __init__(self, client):
+    def __init__(self, client, idp=None):
         self.client = client
+        self.idp = idp
         self.http = requests.Session()
 
     def start(self, key: str = "siths") -> str:
@@ -361,9 +362,7 @@ def test_a_response_signed_by_another_key_is_refused(client, idp, mapping, keys)
 
 def _idp_initiated(browser: Browser, sp_entity_id: str):
     """An unsolicited response: the IdP's own "log in to this service" link."""
-    page = browser.http.get(
-        f"{browser.http_idp.sso_url}", params={"spentityid": sp_entity_id}, timeout=10
-    )
+    page = browser.http.get(browser.idp.sso_url, params={"spentityid": sp_entity_id}, timeout=10)
     match = re.search(r'name="AuthState" value="([^"]+)"', page.text)
     if match:
         page = browser.http.post(
@@ -376,9 +375,7 @@ def _idp_initiated(browser: Browser, sp_entity_id: str):
 
 @pytest.fixture
 def idp_browser(client, idp):
-    browser = Browser(client)
-    browser.http_idp = idp
-    return browser
+    return Browser(client, idp)
 
 
 def test_a_response_for_another_service_is_refused_audience(idp_browser, mapping):
