@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from casetrack.web.admin import identity, incident, mail, settings, views  # noqa: F401
     from casetrack.web.auth import account, oidc, passwords, sso
     from casetrack.web.auth import login as auth
+    from casetrack.web.auth import saml as saml_sso
     from casetrack.web.cases import handling
     from casetrack.web.cases import lex as escalation
     from casetrack.web.cases import views as cases
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(sso.bp)
     app.register_blueprint(oidc.bp)
+    app.register_blueprint(saml_sso.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(handling.bp)
     app.register_blueprint(reports.bp)

@@ -251,6 +251,12 @@ EXPECTED: dict[str, list[tuple]] = {
     "oidc.frontchannel_logout": [("GET", "/logga-ut/oidc/okand/frontchannel", row(*[404] * 8))],
     # Last: it ends the session.
     "auth.logout": [("POST", "/logga-ut", row(*[302] * 8))],
+    # SAML (web/auth/saml.py): public endpoints of the IdP's, one set per configured
+    # provider; no provider is configured here, so every key is unknown (404 for all).
+    "saml.metadata": [("GET", "/saml/okand/metadata", row(*[404] * 8))],
+    "saml.acs": [("POST", "/saml/okand/acs", row(*[404] * 8))],
+    "saml.sls": [("GET", "/saml/okand/sls", row(*[404] * 8))],
+    "saml.slo": [("GET", "/saml/okand/utloggning", row(*[404] * 8))],
 }
 
 
