@@ -144,6 +144,18 @@ def _identity_providers(settings: dict[str, Any]) -> str | None:
                 "required_authn_context (SAML) som leverantören skickar vid inloggning med "
                 "två steg."
             )
+        if provider.protocol == "saml":
+            if str(provider.option("want_assertions_signed", True)).lower() in {"false", "0", "no"}:
+                problems.append(
+                    f"{provider.name} ({provider.key}): want_assertions_signed = false tar emot "
+                    "osignerade intyg. Ta bort inställningen (standard: signerade intyg krävs)."
+                )
+            if not provider.option("sp_private_key") or not provider.option("sp_certificate"):
+                problems.append(
+                    f"{provider.name} ({provider.key}): casetrack har ingen egen nyckel och "
+                    "certifikat för SAML (sp_private_key_file, sp_certificate_file): "
+                    "utloggningsmeddelanden kan inte signeras."
+                )
         for option in ("metadata_url", "idp_metadata_url"):
             url = str(provider.option(option) or "")
             if url and not url.startswith("https://"):

@@ -187,3 +187,16 @@ def test_identity_providers_must_require_a_second_factor_and_https(monkeypatch):
     assert result.exit_code == 0, result.output
     assert "OK   Inloggning via organisationens identitetsleverantör" in result.output
     assert "VARNING  Inloggning med lösenord" not in result.output
+
+
+def test_a_saml_provider_must_want_signed_assertions_and_have_its_own_key(monkeypatch):
+    providers = (
+        '[[provider]]\nkey = "siths"\nprotocol = "saml"\nname = "SITHS-kort"\n'
+        'required_acr = ["http://id.elegnamnden.se/loa/1.0/loa3"]\n'
+        "want_assertions_signed = false\n"
+    )
+    env = {**GOOD, "CASETRACK_SSO_PROVIDERS": providers, "CASETRACK_LOCAL_LOGIN": "admin"}
+    result = _run(env, monkeypatch)
+    assert result.exit_code == 1
+    assert "want_assertions_signed = false tar emot osignerade intyg" in result.output
+    assert "ingen egen nyckel och certifikat för SAML" in result.output
