@@ -4,14 +4,12 @@ and break-glass links."""
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from casetrack.cli.common import committed
+from casetrack.cli.common import committed, unit_by_code
 from casetrack.domain.codes import UNIT_LEVEL_LABELS, UNIT_LEVELS
 from casetrack.domain.roles import ROLE_LABELS, Role
-from casetrack.extensions import db
-from casetrack.models import OrgUnit, User
+from casetrack.models import User
 from casetrack.services import account_links, users
 from casetrack.services import admin as admin_service
 
@@ -37,12 +35,7 @@ def create_unit_command(
     the first administrator is created; the rest of the tree is built in /admin."""
     parent_id = None
     if parent_code is not None:
-        parent = db.session.scalars(
-            sa.select(OrgUnit).where(OrgUnit.code == parent_code.strip().upper())
-        ).one_or_none()
-        if parent is None:
-            raise click.ClickException(f"Ingen enhet har koden {parent_code!r}.")
-        parent_id = parent.id
+        parent_id = unit_by_code(parent_code).id
     with committed():
         unit = admin_service.create_unit(
             None, code=code, name=name, level=level, parent_id=parent_id,
@@ -68,9 +61,7 @@ def create_user_command(
     email: str, name: str, role: str, unit_code: str, password: str | None
 ) -> None:
     """Create an account and give it a role on an org unit (audited as 'cli')."""
-    unit = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == unit_code)).one_or_none()
-    if unit is None:
-        raise click.ClickException(f"Ingen enhet har koden {unit_code!r}.")
+    unit = unit_by_code(unit_code)
     if password is not None and Role(role) != Role.ADMIN:
         raise click.ClickException(
             "Ett lösenord kan bara anges för ett administratörskonto (den första "

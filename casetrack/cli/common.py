@@ -65,3 +65,14 @@ def committed() -> Iterator[None]:
         db.session.rollback()
         raise click.ClickException(error.message) from error
     db.session.commit()
+
+
+def unit_by_code(code: str) -> OrgUnit:
+    """The unit with ``code`` (codes are stored in capitals: ``asp`` finds ``ASP``), or a
+    clear refusal."""
+    unit = db.session.scalars(
+        sa.select(OrgUnit).where(OrgUnit.code == code.strip().upper())
+    ).one_or_none()
+    if unit is None:
+        raise click.ClickException(f"Ingen enhet har koden {code!r}.")
+    return unit

@@ -26,6 +26,7 @@ from casetrack.cli.org import print_plan
 from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
+from casetrack.infra import attachment_keys
 from casetrack.infra.org_file import OrgFileError, read
 from casetrack.models import OrgUnit, utcnow
 from casetrack.services import account_links, org_import, users
@@ -159,9 +160,18 @@ def _import_tree(path: Path, org_code: str | None, today) -> OrgUnit:
 
 
 def _print_done(root: OrgUnit, email: str, link: str) -> None:
-    base_url = current_app.config["CASETRACK"]["BASE_URL"]
+    settings = current_app.config["CASETRACK"]
+    base_url = settings["BASE_URL"]
+    # Development and testing make a key of their own in the instance folder.
+    key_problem = attachment_keys.problem(settings) if settings["ENV"] == "production" else None
+    warning = (
+        f"\nOBS: {key_problem}\nSätt nyckeln innan administratören loggar in första gången: "
+        "tvåstegsverifieringen sparas krypterad med den, och utan den kan ingen logga in.\n"
+        if key_problem
+        else ""
+    )
     click.echo(
-        f"""
+        f"""{warning}
 casetrack är installerat.
 
 Organisationen: {root.name} (kod {root.code}). Använd koden med --unit, t.ex.
@@ -178,11 +188,17 @@ Vid första inloggningen lägger administratören till en nyckel i en autentiser
 Nästa steg:
   1. Sätt CASETRACK_BASE_URL till casetracks riktiga adress (nu {base_url}); länkar i
      e-post börjar med den. Var den fel här: kör casetrack password-link när den är rätt.
-  2. Sätt e-post (CASETRACK_SMTP_HOST med flera) och kontrollera med casetrack check-deploy.
-  3. Inloggning via kommunens identitetstjänst: lägg leverantörerna i filen som
+  2. Krypteringsnyckeln (CASETRACK_ATTACHMENT_KEY_FILE, docs/operations/keys.md): bilagor
+     och tvåstegsverifieringen sparas krypterade med den.
+  3. Sätt e-post (CASETRACK_SMTP_HOST med flera) och kontrollera med casetrack check-deploy.
+  4. Inloggning via kommunens identitetstjänst: lägg leverantörerna i filen som
      CASETRACK_SSO_PROVIDERS_FILE pekar på (docs/operations/sso.md).
-  4. Koppla grupper till roller på enheter i /admin (gruppmappningar).
-  5. Hela organisationsträdet: casetrack org import FIL (provkörning), sedan med --apply.
-  6. Starta: casetrack serve (och en casetrack scheduler).
+  5. Koppla grupper till roller på enheter i /admin (gruppmappningar), under
+     Administration → Inloggning och grupper.
+  6. Skickar kommunens katalog konton via SCIM (Entra ID): casetrack scim-token create
+     --name "Entra ID" och ange token och adressen {base_url}/scim/v2 där
+     (docs/operations/scim.md).
+  7. Hela organisationsträdet: casetrack org import FIL (provkörning), sedan med --apply.
+  8. Starta: casetrack serve (och en casetrack scheduler).
 """
     )

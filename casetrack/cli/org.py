@@ -87,7 +87,8 @@ def print_plan(plan: org_import.Plan, *, effective: date) -> None:
         ),
     )
     section("Öppnas igen", changes.reopened, lambda r: f"+ {r.code}  {r.name}")
-    click.echo(f"\nOförändrade: {changes.unchanged} enheter")
+    noun = "enhet" if changes.unchanged == 1 else "enheter"
+    click.echo(f"\nOförändrade: {changes.unchanged} {noun}")
     if changes.moved or changes.closed:
         click.echo(
             "Ärendena stannar i sina enheter. Rapporter för tidigare perioder visar trädet "

@@ -6,6 +6,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from casetrack.cli.common import unit_by_code
 from casetrack.domain.dates import local_date
 from casetrack.domain.tertials import tertial_of
 from casetrack.exports import report as export
@@ -27,9 +28,7 @@ def report_command(unit_code, year, tertial, fmt, output) -> None:
     """Export "Redovisning av synpunkter och klagomål" for automation (XLSX or CSV)."""
     today = local_date(utcnow())
     if unit_code:
-        unit = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == unit_code)).one_or_none()
-        if unit is None:
-            raise click.ClickException(f"Ingen enhet har koden {unit_code!r}.")
+        unit = unit_by_code(unit_code)
     else:
         roots = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.parent_id.is_(None))).all()
         if len(roots) != 1:

@@ -86,6 +86,25 @@ SAML_DEFAULTS = {
     "name_claim": "displayName",
     "groups_claim": "memberOf",
 }
+# The protocol options each module reads (web/auth/oidc.py, web/auth/saml.py, where each is
+# explained). Anything else in a provider's table is a typo and stops the start: a
+# misspelt ``subject_clam`` must not quietly fall back to ``sub``.
+OIDC_OPTIONS = frozenset(
+    {
+        "metadata_url", "client_id", "client_secret", "client_private_key",
+        "client_certificate", "scope", "acr_values", "prompt", "clock_skew_seconds",
+        "issuer", "timeout_seconds", "token_endpoint_auth_method", "client_assertion_alg",
+    }
+)  # fmt: skip
+SAML_OPTIONS = frozenset(
+    {
+        "idp_metadata", "idp_metadata_url", "idp_metadata_cache_seconds", "idp_entity_id",
+        "sp_entity_id", "sp_certificate", "sp_private_key", "want_assertions_signed",
+        "want_response_signed", "want_logout_signed", "requested_authn_context",
+        "requested_authn_context_comparison", "name_id_format", "force_authn", "clock_skew",
+        "request_lifetime",
+    }
+)  # fmt: skip
 SECRET_FILES = {
     "client_secret_file": "client_secret",  # pragma: allowlist secret
     # OIDC private_key_jwt (a certificate credential, e.g. in Entra ID): web/auth/oidc.py.
@@ -121,6 +140,7 @@ def _provider(raw: dict[str, Any], base_dir: Path) -> Provider:
         raise ProviderConfigError(f"provider {key!r}: name (shown on the login page) is missing")
     defaults = OIDC_DEFAULTS if protocol == "oidc" else SAML_DEFAULTS
     known = {"key", "protocol", "name", "link_by_email", "required_acr", "required_amr"}
+    known.add("required_authn_context")  # SAML's name for required_acr
     known |= set(defaults)
     options: dict[str, Any] = {}
     for option, value in raw.items():
@@ -138,6 +158,25 @@ def _provider(raw: dict[str, Any], base_dir: Path) -> Provider:
                 ) from exc
         else:
             options[option] = value
+    allowed = OIDC_OPTIONS if protocol == "oidc" else SAML_OPTIONS
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ProviderConfigError(
+            f"provider {key!r}: unknown {protocol} option(s) {', '.join(unknown)} "
+            "(docs/operations/sso.md lists them)"
+        )
+    if protocol == "oidc":
+        missing = [name for name in ("metadata_url", "client_id") if not options.get(name)]
+        if not options.get("client_secret") and not options.get("client_private_key"):
+            missing.append("client_secret_file (or client_private_key_file)")
+    else:
+        missing = (
+            []
+            if options.get("idp_metadata") or options.get("idp_metadata_url")
+            else ["idp_metadata_file (or idp_metadata_url)"]
+        )
+    if missing:
+        raise ProviderConfigError(f"provider {key!r}: {', '.join(missing)} is not set")
     return Provider(
         key=key,
         protocol=protocol,

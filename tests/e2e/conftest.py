@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -54,6 +55,59 @@ def find_chromium() -> str | None:
     if Path(candidate).exists():
         return candidate
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@contextmanager
+def serving(folder, url: str, attachment_key: str, port: int, extra_env: dict[str, str]):
+    """`casetrack serve` (gunicorn, 1 worker, 4 threads) on 127.0.0.1:``port`` over the
+    SQLite database at ``url``, as in production but for plain http on loopback.
+
+    Gives the server's address once it answers, and stops it at the end of the ``with``.
+    The SSO browser tests start their own servers with it (their providers in
+    ``extra_env``)."""
+    env = {
+        **os.environ,
+        "CASETRACK_ENV": "production",
+        "CASETRACK_SECRET_KEY": secrets.token_hex(32),
+        "CASETRACK_DATABASE_URL": url,
+        "CASETRACK_INSTANCE_PATH": str(folder),
+        "CASETRACK_ATTACHMENT_KEY": attachment_key,
+        "CASETRACK_SESSION_COOKIE_SECURE": "false",
+        **extra_env,
+    }
+    env.pop("CASETRACK_TEST_DATABASE_URL", None)
+    log = (folder / "server.log").open("w")
+    # One worker with threads: the limiter's default memory:// storage counts in one
+    # process only, and `serve` refuses several workers with it (issue 16).
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from casetrack.cli import main; main()", "serve",
+         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base_url + "/logga-in", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log.close()
+            pytest.fail("casetrack serve did not start:\n" + (folder / "server.log").read_text())
+        time.sleep(0.2)
+    try:
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
 
 
 @pytest.fixture(scope="session")
@@ -169,61 +223,14 @@ def live_server(chromium_path, tmp_path_factory):
     attachment_key = Fernet.generate_key().decode()
     seeded = _seed(url, attachment_key)
     port = _free_port()
-    env = {
-        **os.environ,
-        "CASETRACK_ENV": "production",
-        "CASETRACK_SECRET_KEY": secrets.token_hex(32),
-        "CASETRACK_DATABASE_URL": url,
-        "CASETRACK_INSTANCE_PATH": str(folder),
-        "CASETRACK_ATTACHMENT_KEY": attachment_key,
-        # Plain http on loopback; everything else as in production. Security keys need a
-        # domain as RP ID (browsers refuse IP addresses), so those tests use localhost.
-        "CASETRACK_SESSION_COOKIE_SECURE": "false",
-        "CASETRACK_WEBAUTHN_ORIGIN": f"http://localhost:{port}",
-    }
-    env.pop("CASETRACK_TEST_DATABASE_URL", None)
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from casetrack.cli import main; main()",
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            # One worker with threads: the limiter's default memory:// storage counts in
-            # one process only, and `serve` refuses several workers with it (issue 16).
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base_url + "/logga-in", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("casetrack serve did not start:\n" + (folder / "server.log").read_text())
-        time.sleep(0.2)
-    _CLOCKS.update({role: TotpClock(secret) for role, secret in seeded["totp_secrets"].items()})
-    yield {"url": base_url, "localhost_url": f"http://localhost:{port}", **seeded}
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+    # Security keys need a domain as RP ID (browsers refuse IP addresses), so those tests
+    # use localhost.
+    with serving(
+        folder, url, attachment_key, port,
+        {"CASETRACK_WEBAUTHN_ORIGIN": f"http://localhost:{port}"},
+    ) as base_url:  # fmt: skip
+        _CLOCKS.update({role: TotpClock(secret) for role, secret in seeded["totp_secrets"].items()})
+        yield {"url": base_url, "localhost_url": f"http://localhost:{port}", **seeded}
 
 
 @pytest.fixture(scope="session")

@@ -11,19 +11,12 @@ redirect URI; the other browser tests' server is not touched.
 
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 import requests
 from cryptography.fernet import Fernet
 
 from tests.conftest import migrate
-from tests.e2e.conftest import _seed, screenshot
+from tests.e2e.conftest import _seed, screenshot, serving
 from tests.idp.oidc_provider import (  # noqa: F401  (oidc_provider is a fixture)
     PROVIDER_KEY,
     PROVIDER_NAME,
@@ -74,44 +67,13 @@ def sso_server(chromium_path, oidc_provider, tmp_path_factory):  # noqa: F811
     seeded = _seed(url, attachment_key)
     scim_token = _add_mappings(url, attachment_key, seeded["unit_ids"]["SOL"])
     client = oidc_provider.clients["e2e"]
-    env = {
-        **os.environ,
-        "CASETRACK_ENV": "production",
-        "CASETRACK_SECRET_KEY": secrets.token_hex(32),
-        "CASETRACK_DATABASE_URL": url,
-        "CASETRACK_INSTANCE_PATH": str(folder),
-        "CASETRACK_ATTACHMENT_KEY": attachment_key,
-        "CASETRACK_SESSION_COOKIE_SECURE": "false",
+    extra = {
         "CASETRACK_SSO_PROVIDERS": oidc_provider.providers_toml("e2e"),
         "CASETRACK_LOCAL_LOGIN": "admin",
     }
-    env.pop("CASETRACK_TEST_DATABASE_URL", None)
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from casetrack.cli import main; main()", "serve",
-         "--bind", f"127.0.0.1:{client.port}", "--workers", "1", "--threads", "4"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(client.base_url + "/logga-in", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("casetrack serve did not start:\n" + (folder / "server.log").read_text())
-        time.sleep(0.2)
-    yield client.base_url, scim_token
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+    with serving(folder, url, attachment_key, client.port, extra) as base_url:
+        assert base_url == client.base_url
+        yield base_url, scim_token
 
 
 @pytest.fixture

@@ -9,18 +9,11 @@ own (module-scoped): its providers come from CASETRACK_SSO_PROVIDERS, and the sh
 
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 from cryptography.fernet import Fernet
 
 from tests.conftest import migrate
-from tests.e2e.conftest import _free_port, _seed, screenshot
+from tests.e2e.conftest import _free_port, _seed, screenshot, serving
 from tests.idp.saml_provider import (  # noqa: F401  (saml_idp is a fixture)
     LOA3,
     make_keypair,
@@ -86,43 +79,9 @@ sp_certificate_file = "{keys.cert_path}"
 sp_private_key_file = "{keys.key_path}"
 required_authn_context = ["{LOA3}"]
 """
-    env = {
-        **os.environ,
-        "CASETRACK_ENV": "production",
-        "CASETRACK_SECRET_KEY": secrets.token_hex(32),
-        "CASETRACK_DATABASE_URL": url,
-        "CASETRACK_INSTANCE_PATH": str(folder),
-        "CASETRACK_ATTACHMENT_KEY": attachment_key,
-        "CASETRACK_SESSION_COOKIE_SECURE": "false",
-        "CASETRACK_BASE_URL": base_url,
-        "CASETRACK_SSO_PROVIDERS": providers,
-    }
-    env.pop("CASETRACK_TEST_DATABASE_URL", None)
-    with (folder / "server.log").open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from casetrack.cli import main; main()", "serve",
-             "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base_url + "/logga-in", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("casetrack serve did not start:\n" + (folder / "server.log").read_text())
-        time.sleep(0.2)
-    yield {"url": base_url, "idp": saml_idp}
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    extra = {"CASETRACK_BASE_URL": base_url, "CASETRACK_SSO_PROVIDERS": providers}
+    with serving(folder, url, attachment_key, port, extra):
+        yield {"url": base_url, "idp": saml_idp}
 
 
 def _log_in_at_idp(page, username: str) -> None:

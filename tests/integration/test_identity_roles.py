@@ -25,6 +25,7 @@ protocol = "oidc"
 name = "Stadens konto"
 metadata_url = "http://127.0.0.1:1/.well-known/openid-configuration"
 client_id = "casetrack"
+client_secret = "test-only"  # pragma: allowlist secret
 required_amr = ["mfa"]
 link_by_email = true
 
@@ -32,6 +33,7 @@ link_by_email = true
 key = "siths"
 protocol = "saml"
 name = "SITHS-kort"
+idp_metadata_url = "https://idp.example/metadata"
 required_acr = ["http://id.elegnamnden.se/loa/1.0/loa3"]
 """
 
@@ -194,13 +196,30 @@ def test_a_protocol_message_is_accepted_once(app):
         ('[[provider]]\nkey = "scim"\nprotocol = "oidc"\nname = "x"', "not scim/local"),
         ('[[provider]]\nkey = "a"\nprotocol = "ldap"\nname = "x"', "oidc or saml"),
         ('[[provider]]\nkey = "a"\nprotocol = "oidc"', "name"),
-        ('[[provider]]\nkey = "a"\nprotocol = "oidc"\nname = "x"\n' * 2, "unique"),
+        (
+            '[[provider]]\nkey = "a"\nprotocol = "saml"\nname = "x"\nidp_metadata_url = "u"\n' * 2,
+            "unique",
+        ),
         (
             '[[provider]]\nkey = "a"\nprotocol = "oidc"\nname = "x"\n'
             'client_secret_file = "nope"',  # pragma: allowlist secret
             "cannot read",
         ),
         ("provider = 1", "[[provider]]"),
+        (
+            '[[provider]]\nkey = "a"\nprotocol = "oidc"\nname = "x"\nmetadata_url = "u"\n'
+            'client_id = "c"\nclient_secret = "s"\n'  # pragma: allowlist secret
+            'subject_clam = "oid"',
+            "unknown oidc option.s. subject_clam",
+        ),
+        (
+            '[[provider]]\nkey = "a"\nprotocol = "oidc"\nname = "x"',
+            "metadata_url, client_id, client_secret_file",
+        ),
+        (
+            '[[provider]]\nkey = "a"\nprotocol = "saml"\nname = "x"',
+            "idp_metadata_file .or idp_metadata_url. is not set",
+        ),
         ("[[provider", "not valid TOML"),
     ],
 )

@@ -173,6 +173,7 @@ def test_identity_providers_must_require_a_second_factor_and_https(monkeypatch):
     providers = (
         '[[provider]]\nkey = "entra"\nprotocol = "oidc"\nname = "Stadens konto"\n'
         'metadata_url = "http://login.kommun.se/.well-known/openid-configuration"\n'
+        'client_id = "casetrack"\nclient_secret = "test-only"\n'  # pragma: allowlist secret
     )
     result = _run({**GOOD, "CASETRACK_SSO_PROVIDERS": providers}, monkeypatch)
     assert result.exit_code == 1
@@ -193,6 +194,7 @@ def test_a_saml_provider_must_want_signed_assertions_and_have_its_own_key(monkey
     providers = (
         '[[provider]]\nkey = "siths"\nprotocol = "saml"\nname = "SITHS-kort"\n'
         'required_acr = ["http://id.elegnamnden.se/loa/1.0/loa3"]\n'
+        'idp_metadata_url = "https://idp.inera.example/metadata"\n'
         "want_assertions_signed = false\n"
     )
     env = {**GOOD, "CASETRACK_SSO_PROVIDERS": providers, "CASETRACK_LOCAL_LOGIN": "admin"}
@@ -200,3 +202,20 @@ def test_a_saml_provider_must_want_signed_assertions_and_have_its_own_key(monkey
     assert result.exit_code == 1
     assert "want_assertions_signed = false tar emot osignerade intyg" in result.output
     assert "ingen egen nyckel och certifikat för SAML" in result.output
+
+
+def test_a_provider_missing_what_it_needs_or_with_a_misspelt_option_fails(monkeypatch):
+    providers = (
+        '[[provider]]\nkey = "entra"\nprotocol = "oidc"\nname = "Stadens konto"\n'
+        'required_amr = ["mfa"]\ngrups_claim = "groups"\n'
+    )
+    result = _run({**GOOD, "CASETRACK_SSO_PROVIDERS": providers}, monkeypatch)
+    assert result.exit_code == 1
+    assert "unknown oidc option(s) grups_claim" in result.output
+    providers = providers.replace('grups_claim = "groups"\n', "")
+    result = _run({**GOOD, "CASETRACK_SSO_PROVIDERS": providers}, monkeypatch)
+    assert result.exit_code == 1
+    assert (
+        "metadata_url, client_id, client_secret_file (or client_private_key_file) is not set"
+        in (result.output)
+    )

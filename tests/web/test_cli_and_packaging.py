@@ -74,7 +74,7 @@ def test_create_user_creates_an_account_with_a_role(runner, org):
             "--email", "Ny.Chef@Test.Example",
             "--name", "Ny Chef",
             "--role", "manager",
-            "--unit", "A",
+            "--unit", "a",  # codes are capitals; what the operator types need not be
         ]
     )  # fmt: skip
     assert result.exit_code == 0, result.output

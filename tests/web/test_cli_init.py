@@ -172,7 +172,9 @@ def test_a_fresh_install_with_the_documented_commands_only(fresh, tmp_path, monk
         result = runner.invoke(args=args)
         assert result.exit_code == 0, (args, result.output)
         outputs.setdefault(args[0], result.output)
-    assert {c[0] for c in commands} - {"init", "org", "create-user"} <= NOT_RUN_HERE.keys()
+    ran = {"init", "org", "create-user", "scim-token"}
+    assert {c[0] for c in commands} - ran <= NOT_RUN_HERE.keys()
+    assert "ctscim_" in outputs["scim-token"]  # the token, shown once
     db.session.expire_all()
     codes = set(db.session.scalars(sa.select(OrgUnit.code)))
     assert {"HAS", "AO", "ASP", "FUNK", "KLO"} <= codes
@@ -182,3 +184,21 @@ def test_a_fresh_install_with_the_documented_commands_only(fresh, tmp_path, monk
     assert [(a.role, a.org_unit.code) for a in quality.role_assignments] == [("quality", "HAS")]
     # The administrator that init made logs in through the printed link.
     _log_in_with_the_link(fresh, outputs["init"], "anna.admin@kommun.se")
+
+
+def test_init_in_production_without_the_attachment_key_says_so_first(empty_database_url):
+    """Without the key nobody can enrol a second factor: the administrator would be locked
+    out at the first login (found by trying the documented first install)."""
+    app = create_app(
+        {"ENV": "production", "DATABASE_URL": empty_database_url, "SECRET_KEY": "k" * 40}
+    )
+    with app.app_context():
+        result = _init(app)
+        db.session.remove()
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
+    # Before everything else init prints (Alembic's own log lines aside).
+    printed = result.output[result.output.index("OBS:") :]
+    assert printed.startswith("OBS: Ingen nyckel för kryptering av bilagor")
+    assert printed.index("OBS:") < printed.index("casetrack är installerat.")
+    assert "Sätt nyckeln innan administratören loggar in första gången" in result.output

@@ -20,6 +20,7 @@ protocol = "oidc"
 name = "Stadens konto (Entra ID)"
 metadata_url = "http://127.0.0.1:1/.well-known/openid-configuration"
 client_id = "casetrack"
+client_secret = "test-only"  # pragma: allowlist secret
 required_amr = ["mfa"]
 """
 
