@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from casetrack.domain.dates import STOCKHOLM, local_date
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import AccessLogEntry, utcnow
@@ -124,3 +125,17 @@ def test_the_export_is_csv_and_is_itself_access_logged(client, auth, world):
     ).one()
     assert entry.user_id == people["manager"].id
     assert entry.detail == "rader: 1"
+
+
+def test_the_page_opens_on_yesterday_and_today_so_midnight_hides_nothing(client, auth, world):
+    """Opened just after midnight, "today only" would show nothing of the last hour (this
+    suite failed between 00:00 and 01:00 Stockholm time for that reason)."""
+    people, cases = world
+    local_midnight = datetime.combine(local_date(utcnow()), time(), tzinfo=STOCKHOLM)
+    before_midnight = (utcnow() - (local_midnight - timedelta(minutes=5))).total_seconds()
+    _log(people["lena"], cases["a"], minutes_ago=before_midnight / 60)
+    _log(people["lena"], cases["a"], minutes_ago=before_midnight / 60 + 48 * 60)
+    db.session.commit()
+    auth.login("chef@test.example")
+    page = client.get("/loggkontroll/")
+    assert page.text.count(cases["a"].reference) == 1  # yesterday 23:55, not the day before
