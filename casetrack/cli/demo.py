@@ -14,14 +14,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 
 from casetrack.domain.codes import CATEGORIES, CHANNELS
 from casetrack.domain.dates import STOCKHOLM, local_date
 from casetrack.domain.roles import ROLE_LABELS, Permission, Role
 from casetrack.extensions import db
-from casetrack.models import Case, OrgUnit, RoleAssignment, User, utcnow
+from casetrack.models import Case, OrgUnit, User, utcnow
 from casetrack.services import cases as case_service
-from casetrack.services import classification, escalation, handling, users
+from casetrack.services import classification, escalation, handling, mfa, users
 
 DEMO_PASSWORD = "demo-casetrack-2026"  # noqa: S105  # pragma: allowlist secret (printed demo login, demo data only)
 DEMO_DOMAIN = "demo.example"
@@ -340,23 +341,50 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
     return case
 
 
-def demo_logins() -> list[tuple[str, str, str, str]]:
-    """(role, e-mail, name, unit) of the demo accounts present in the database."""
-    rows = db.session.execute(
-        sa.select(RoleAssignment.role, User.email, User.name, OrgUnit.name)
-        .join(User, RoleAssignment.user_id == User.id)
-        .join(OrgUnit, RoleAssignment.org_unit_id == OrgUnit.id)
-        .where(User.email.like(f"%@{DEMO_DOMAIN}"))
-        .order_by(User.id, RoleAssignment.id)
+@dataclass
+class DemoLogin:
+    email: str
+    name: str
+    roles: list[str]  # "Roll (enhet)" for each role assignment
+    second_factor: bool
+
+
+def demo_logins() -> list[DemoLogin]:
+    """The demo accounts present in the database, each once with all its roles, and whether
+    it must give a second factor at login under this installation's settings."""
+    users = db.session.scalars(
+        sa.select(User).where(User.email.like(f"%@{DEMO_DOMAIN}")).order_by(User.id)
     ).all()
-    return [tuple(row) for row in rows]
+    units = dict(db.session.execute(sa.select(OrgUnit.id, OrgUnit.name)).tuples().all())
+    settings = current_app.config["CASETRACK"]
+    return [
+        DemoLogin(
+            email=user.email,
+            name=user.name,
+            roles=[
+                f"{ROLE_LABELS[Role(assignment.role)]} ({units[assignment.org_unit_id]})"
+                for assignment in sorted(user.role_assignments, key=lambda item: item.id)
+            ],
+            second_factor=mfa.is_required(user, settings),
+        )
+        for user in users
+    ]
 
 
 def print_demo_logins() -> None:
-    """List the demo accounts present, with the shared password (nothing without any)."""
+    """List the demo accounts present, once each with all their roles, with the shared
+    password and which of them ask for a second factor (nothing without any)."""
     logins = demo_logins()
     if not logins:
         return
     click.echo("\nDemoinloggningar (lösenord för alla: " + DEMO_PASSWORD + "):")
-    for role, email, name, unit in logins:
-        click.echo(f"  {ROLE_LABELS[Role(role)]:<40} {email:<38} {name}, {unit}")
+    for login in logins:
+        factor = "  [kräver andra faktor]" if login.second_factor else ""
+        click.echo(f"  {login.email:<38} {login.name}{factor}")
+        for role in login.roles:
+            click.echo(f"      {role}")
+    if any(login.second_factor for login in logins):
+        click.echo(
+            "Konton med [kräver andra faktor] visar vid första inloggningen en nyckel att lägga "
+            "in i en autentiseringsapp och frågar sedan efter den sexsiffriga koden."
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -22,3 +24,45 @@ def local_datetime(moment: datetime) -> datetime:
 def stockholm_today() -> date:
     """Today's date in Stockholm (the date users see), whatever the machine's time zone."""
     return datetime.now(STOCKHOLM).date()
+
+
+# What a person types for a date: ÅÅÅÅ-MM-DD, or the same digits with "/", "." or a space
+# between them, or none at all (20260302). Day-first dates (30/2/2026) are refused with a
+# message that says to write the year first: 03/02/2026 is 3 February to a Swede and
+# 2 March to others, so guessing would store the wrong date without anyone noticing.
+_YEAR_FIRST = re.compile(r"(\d{4})[-/. ]?(\d{1,2})[-/. ]?(\d{1,2})")
+_YEAR_LAST = re.compile(r"\d{1,2}[-/. ]\d{1,2}[-/. ]\d{2,4}")
+MONTH_NAMES = (
+    "januari", "februari", "mars", "april", "maj", "juni",
+    "juli", "augusti", "september", "oktober", "november", "december",
+)  # fmt: skip
+DATE_FORMAT_MESSAGE = "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-03-02."
+
+
+class TypedDateError(ValueError):
+    """A typed date that is not a date; the message says what is wrong, in Swedish."""
+
+
+def read_typed_date(text: str) -> date:
+    """The date in ``text`` as a person types it (see above), or TypedDateError saying
+    exactly what is wrong: the format, the month, or a day the month does not have."""
+    typed = text.strip()
+    match = _YEAR_FIRST.fullmatch(typed)
+    if match is None:
+        if _YEAR_LAST.fullmatch(typed):
+            raise TypedDateError(
+                "Skriv året först, som ÅÅÅÅ-MM-DD, till exempel 2026-03-02 för 2 mars 2026."
+            )
+        raise TypedDateError(DATE_FORMAT_MESSAGE)
+    year, month, day = (int(part) for part in match.groups())
+    if year < 1:
+        raise TypedDateError(f"Året {match.group(1)} finns inte. {DATE_FORMAT_MESSAGE}")
+    if not 1 <= month <= 12:
+        raise TypedDateError(f"Månaden ska vara 01–12 (du skrev {match.group(2)}).")
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise TypedDateError(
+            f"{year}-{month:02d}-{day:02d} finns inte: "
+            f"{MONTH_NAMES[month - 1]} {year} har {days} dagar."
+        )
+    return date(year, month, day)

@@ -398,3 +398,34 @@ def test_help_works_before_anything_is_configured(tmp_path):
     )  # fmt: skip
     assert refused.returncode != 0
     assert "CASETRACK_SECRET_KEY is not set" in refused.stderr
+
+
+def test_the_demo_logins_list_each_account_once_with_all_its_roles(app, org, make, capsys):
+    """Issue 20: the printed logins showed an account with three roles three times, and did
+    not say which ask for a second factor."""
+    from casetrack.cli.demo import print_demo_logins
+    from casetrack.domain.roles import Role
+
+    make.user(
+        [(Role.HANDLER, org["a1"]), (Role.HANDLER, org["a"]), (Role.STAFF, org["dept"])],
+        name="Johan Ek",
+        email="handlaggare.gsb@demo.example",
+    )
+    make.user([(Role.ADMIN, org["root"])], name="Per Ström", email="admin@demo.example")
+    make.user([(Role.HANDLER, org["a"])], name="Not Demo", email="someone@test.example")
+    db.session.commit()
+    print_demo_logins()
+    lines = capsys.readouterr().out.splitlines()
+    account_lines = [line for line in lines if "@" in line]
+    assert [line.split()[0] for line in account_lines] == [
+        "handlaggare.gsb@demo.example",
+        "admin@demo.example",
+    ]
+    johan = lines.index(account_lines[0])
+    assert "[kräver andra faktor]" not in lines[johan]
+    assert [line.strip() for line in lines[johan + 1 : johan + 4]] == [
+        f"Biträdande enhetschef / handläggare ({org['a1'].name})",
+        f"Biträdande enhetschef / handläggare ({org['a'].name})",
+        f"Medarbetare ({org['dept'].name})",
+    ]
+    assert "[kräver andra faktor]" in account_lines[1]

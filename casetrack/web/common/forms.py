@@ -12,6 +12,12 @@ field, with a Swedish message, before any validator, query or service sees it.
 - A date outside 1900–2199: date arithmetic on the far ends of Python's calendar (a
   deadline after 9999-12-31, the local midnight of 0001-01-01 in UTC) overflows.
 
+Every date field is a text field (``DATE_WIDGET``), not the browser's date control: a
+browser cannot show a value its control does not accept, so what a person typed in another
+format vanished from the field when the page came back with the error. Now the text stays,
+``read_typed_date`` also reads 2026/03/02, 2026.03.02 and 20260302, and the message says
+what is wrong: the format, the month, or a day the month does not have (2026-02-30).
+
 The checks run as process errors, so the other fields are still validated and the page
 shows every message at once.
 """
@@ -25,6 +31,8 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import DateField, EmailField, HiddenField, SelectMultipleField, StringField, widgets
 from wtforms.validators import Email, InputRequired, Length, Optional
+
+from casetrack.domain.dates import TypedDateError, read_typed_date
 
 NUL_MESSAGE = "Fältet innehåller ett otillåtet tecken (NUL-tecken). Ta bort det och försök igen."
 EARLIEST_DATE = date(1900, 1, 1)
@@ -80,6 +88,11 @@ class _CorrectedTranslations:
         return singular if n == 1 else plural
 
 
+# A date is typed as text (see the module docstring); the hint beside each date field says
+# the format, and a phone shows its ordinary keyboard, which has the dash.
+DATE_WIDGET = widgets.TextInput()
+
+
 class CasetrackForm(FlaskForm):
     """Every form's base (tests/unit/test_forms.py checks that each form derives from it)."""
 
@@ -87,19 +100,40 @@ class CasetrackForm(FlaskForm):
         def get_translations(self, form):
             return _CorrectedTranslations(super().get_translations(form))
 
+        def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, DateField):
+                options = {**options, "widget": DATE_WIDGET}
+            return super().bind_field(form, unbound_field, options)
+
     def validate(self, extra_validators=None) -> bool:
         for field in self:
             if _has_nul(field.raw_data):
                 _refuse(field, NUL_MESSAGE)
             elif _has_control(field.raw_data):
                 _refuse(field, CONTROL_MESSAGE)
-            elif (
+            elif isinstance(field, DateField) and field.data is None and field.process_errors:
+                _read_typed_date(field)
+            if (
                 isinstance(field, DateField)
                 and isinstance(field.data, date)
                 and not EARLIEST_DATE <= field.data <= LATEST_DATE
             ):
                 _refuse(field, DATE_RANGE_MESSAGE)
         return super().validate(extra_validators)
+
+
+def _read_typed_date(field) -> None:
+    """A date WTForms could not parse: read it as a person types it, or replace WTForms'
+    "not a valid date" with what is actually wrong. The typed text stays in the field."""
+    typed = " ".join(_texts(field.raw_data)).strip()
+    if not typed:
+        return  # empty: InputRequired or Optional decides
+    try:
+        field.data = read_typed_date(typed)
+    except TypedDateError as problem:
+        field.process_errors[:] = [str(problem)]
+    else:
+        field.process_errors[:] = []
 
 
 def _refuse(field, message: str) -> None:

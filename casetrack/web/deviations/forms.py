@@ -16,16 +16,6 @@ def _unit_id(value) -> int | None:
     return value if isinstance(value, int) else ascii_int(value)
 
 
-class _DateField(DateField):
-    """A date field whose parse error tells the format in plain Swedish."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-03-02.") from None
-
-
 class DeviationForm(SwedishForm):
     org_unit_id = SelectField(
         "Enhet",
@@ -33,7 +23,7 @@ class DeviationForm(SwedishForm):
         validate_choice=False,  # the service checks the unit with a clear message
         validators=[InputRequired("Välj enhet.")],
     )
-    occurred_on = _DateField(
+    occurred_on = DateField(
         "Datum då det hände",
         validators=[InputRequired("Ange datum då det hände (ÅÅÅÅ-MM-DD).")],
     )
