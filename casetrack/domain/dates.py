@@ -30,8 +30,11 @@ def stockholm_today() -> date:
 # between them, or none at all (20260302). Day-first dates (30/2/2026) are refused with a
 # message that says to write the year first: 03/02/2026 is 3 February to a Swede and
 # 2 March to others, so guessing would store the wrong date without anyone noticing.
-_YEAR_FIRST = re.compile(r"(\d{4})[-/. ]?(\d{1,2})[-/. ]?(\d{1,2})")
-_YEAR_LAST = re.compile(r"\d{1,2}[-/. ]\d{1,2}[-/. ]\d{2,4}")
+_YEAR_FIRST = re.compile(
+    r"(?P<year>[0-9]{4})(?:[-/. ](?P<month>[0-9]{1,2})[-/. ](?P<day>[0-9]{1,2})"
+    r"|(?P<month8>[0-9]{2})(?P<day8>[0-9]{2}))"
+)
+_YEAR_LAST = re.compile(r"[0-9]{1,2}[-/. ][0-9]{1,2}[-/. ][0-9]{2,4}")
 MONTH_NAMES = (
     "januari", "februari", "mars", "april", "maj", "juni",
     "juli", "augusti", "september", "oktober", "november", "december",
@@ -54,11 +57,13 @@ def read_typed_date(text: str) -> date:
                 "Skriv året först, som ÅÅÅÅ-MM-DD, till exempel 2026-03-02 för 2 mars 2026."
             )
         raise TypedDateError(DATE_FORMAT_MESSAGE)
-    year, month, day = (int(part) for part in match.groups())
+    typed_month = match["month"] or match["month8"]
+    year, month = int(match["year"]), int(typed_month)
+    day = int(match["day"] or match["day8"])
     if year < 1:
-        raise TypedDateError(f"Året {match.group(1)} finns inte. {DATE_FORMAT_MESSAGE}")
+        raise TypedDateError(f"Året {match['year']} finns inte. {DATE_FORMAT_MESSAGE}")
     if not 1 <= month <= 12:
-        raise TypedDateError(f"Månaden ska vara 01–12 (du skrev {match.group(2)}).")
+        raise TypedDateError(f"Månaden ska vara 01–12 (du skrev {typed_month}).")
     days = calendar.monthrange(year, month)[1]
     if not 1 <= day <= days:
         raise TypedDateError(

@@ -27,6 +27,7 @@ def test_the_iso_date_and_its_near_variants_are_read(typed, expected):
      ("2026-13-01", "Månaden ska vara 01–12 (du skrev 13)."),
      ("30/2/2026", "Skriv året först, som ÅÅÅÅ-MM-DD, till exempel 2026-03-02 för 2 mars 2026."),
      ("02.03.2026", "Skriv året först, som ÅÅÅÅ-MM-DD, till exempel 2026-03-02 för 2 mars 2026."),
+     ("2026123", DATE_FORMAT_MESSAGE), ("20261301", "Månaden ska vara 01–12 (du skrev 13)."),
      ("igår", "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-03-02."),
      ("0000-01-01", "Året 0000 finns inte. " + DATE_FORMAT_MESSAGE)],
 )  # fmt: skip
