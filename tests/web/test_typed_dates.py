@@ -73,3 +73,14 @@ def test_the_error_summary_adds_no_colon_after_a_question(client, auth, org, sta
     assert response.status_code == 422
     assert "Vad hände? Beskriv vad som hände." in response.text
     assert "Vad hände?:" not in response.text
+
+
+def test_a_filter_sent_by_get_keeps_the_date_control(client, auth, org, make):
+    """A filter form goes into the address: its date fields stay the browser's control,
+    which can only send a date, so nothing typed can reach a URL (K3-54)."""
+    make.user([(Role.HANDLER, org["a"])], email="handler@test.example")
+    db.session.commit()
+    auth.login("handler@test.example")
+    page = client.get("/arenden/").text
+    field = re.search(r'<input[^>]*id="fran"[^>]*>', page).group(0)
+    assert 'type="date"' in field

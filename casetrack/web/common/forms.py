@@ -12,7 +12,8 @@ field, with a Swedish message, before any validator, query or service sees it.
 - A date outside 1900–2199: date arithmetic on the far ends of Python's calendar (a
   deadline after 9999-12-31, the local midnight of 0001-01-01 in UTC) overflows.
 
-Every date field is a text field (``DATE_WIDGET``), not the browser's date control: a
+Every date field of a form that is posted is a text field (``DATE_WIDGET``), not the
+browser's date control (filter forms sent by GET keep the control, see ``bind_field``): a
 browser cannot show a value its control does not accept, so what a person typed in another
 format vanished from the field when the page came back with the error. Now the text stays,
 ``read_typed_date`` also reads 2026/03/02, 2026.03.02 and 20260302, and the message says
@@ -101,7 +102,10 @@ class CasetrackForm(FlaskForm):
             return _CorrectedTranslations(super().get_translations(form))
 
         def bind_field(self, form, unbound_field, options):
-            if issubclass(unbound_field.field_class, DateField):
+            # A filter form without CSRF is sent by GET, into the address: there the
+            # browser's date control stays, since it can only send a date, so nothing
+            # typed (a name in the wrong field) can reach a URL or an access log (K3-54).
+            if issubclass(unbound_field.field_class, DateField) and self.csrf:
                 options = {**options, "widget": DATE_WIDGET}
             return super().bind_field(form, unbound_field, options)
 
