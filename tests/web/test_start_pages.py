@@ -213,7 +213,7 @@ def test_medarbetare_start_on_mina_avvikelser_and_handlers_on_mina_arenden(
     assert start.request.path == "/avvikelser/"
     assert "<h1>Mina avvikelser</h1>" in start.text
     assert 'href="/avvikelser/ny"' in start.text
-    assert "Ingen återkoppling ännu" in start.text
+    assert "<dt>Återkoppling</dt><dd>Inte ännu</dd>" in start.text
     assert "<table" not in start.text  # cards, not a seven-column table
     auth.logout()
     auth.login("h@test.example")
@@ -233,7 +233,7 @@ def test_information_from_the_public_shows_on_mina_arenden_until_marked_as_read(
     page = client.get("/arenden/mina").text
     [row] = [row for row in _todo_rows(page) if "Ny information" in row]
     assert "Ny information från den som lämnade ärendet" in row and closed.reference in row
-    assert f"Kom in {stockholm_today().isoformat()}" in row
+    assert f'Kom in <span class="nowrap">{stockholm_today().isoformat()}</span>' in row
     assert "Larmet tjuter" not in page  # the text itself is on the case page
     action = re.search(r'<form method="post" action="([^"]+)"', row).group(1)
     assert action == f"/arenden/{closed.id}/ny-information/last"
