@@ -137,20 +137,21 @@ def todos(user: User, today: date) -> list[Todo]:
     in_my_units = case_scope(user, Permission.CASE_READ, handled)
     mine_or_free = sa.or_(Case.assigned_handler_id == user.id, Case.assigned_handler_id.is_(None))
     open_codes = open_status_codes()
-    with_open_action = sa.select(Action.case_id).where(open_action())
-    running_tracks = sa.select(Escalation.case_id).where(Escalation.completed_on.is_(None))
+    # The open cases, and the closed ones still with an open åtgärd or a running lex
+    # track, as a union so that each part uses its own index (the status index, the
+    # partial index of open åtgärder, the running tracks), as ``any_overdue`` does.
+    mine = (in_my_units, mine_or_free)
+    candidates = sa.union(
+        sa.select(Case.id).where(*mine, Case.status_code.in_(open_codes)),
+        sa.select(Action.case_id).join(Case, Case.id == Action.case_id).where(*mine, open_action()),
+        sa.select(Escalation.case_id)
+        .join(Case, Case.id == Escalation.case_id)
+        .where(*mine, Escalation.completed_on.is_(None)),
+    )
     cases = (
         db.session.scalars(
             sa.select(Case)
-            .where(
-                in_my_units,
-                mine_or_free,
-                sa.or_(
-                    Case.status_code.in_(open_codes),
-                    Case.id.in_(with_open_action),
-                    Case.id.in_(running_tracks),
-                ),
-            )
+            .where(Case.id.in_(candidates))
             .options(
                 joinedload(Case.org_unit),
                 selectinload(Case.actions),
@@ -226,14 +227,14 @@ def unread_information(user: User) -> list[tuple[Case, datetime]]:
         return []
     latest = (
         sa.select(CaseNote.case_id, sa.func.max(CaseNote.created_at).label("latest"))
-        .where(_unread_information())
+        .join(Case, Case.id == CaseNote.case_id)
+        .where(case_scope(user, Permission.CASE_HANDLE), _unread_information())
         .group_by(CaseNote.case_id)
         .subquery()
     )
     rows = db.session.execute(
         sa.select(Case, latest.c.latest)
         .join(latest, latest.c.case_id == Case.id)
-        .where(case_scope(user, Permission.CASE_HANDLE))
         .options(joinedload(Case.org_unit))
     ).all()
     return [(row[0], row[1]) for row in rows]
