@@ -267,3 +267,27 @@ def test_a_handler_of_another_unit_cannot_mark_the_information_read(client, auth
     from casetrack.queries.start_pages import has_unread_information
 
     assert has_unread_information(closed)
+
+
+def test_a_running_lex_sarah_track_gives_a_row_per_step_still_to_register(
+    client, auth, org, make, people
+):
+    from casetrack.services import escalation as escalation_service
+
+    long_ago = stockholm_today() - timedelta(days=60)
+    case = make.case(org["a"], by=people["handler"], kind_code="deviation",
+                     received_on=long_ago, wants_feedback=False)  # fmt: skip
+    handling.assign_handler(people["handler"], case, people["handler"])
+    escalation_service.start_track(
+        people["handler"], case, track="lex_sarah", reported_on=long_ago,
+        reporter_name="Anna Ek", text="Brukaren föll när ingen kom.",
+    )  # fmt: skip
+    db.session.commit()
+    auth.login("h@test.example")
+    rows = _todo_rows(client.get("/arenden/mina").text)
+    lex = [row for row in rows if case.reference in row]
+    assert lex and all("Lex Sarah: " in row for row in lex)
+    assert any("Försenad" in row for row in lex)
+    # One row per step: no step twice.
+    steps = [re.search(r"Lex Sarah: ([^<]+)", row).group(1).strip() for row in lex]
+    assert len(steps) == len(set(steps))
