@@ -150,6 +150,8 @@ LEGAL_LABELS = {
 # Purposes without a template of their own (casetrack/services, casetrack/jobs).
 PURPOSE_NAMES = {
     "receipt": "Kvittens (e-tjänsten)",
+    # Information added on "Följ ditt ärende" (casetrack/services/new_information.py).
+    "new_information": "Besked: ny information i ett ärende",
     "security_alarm": "Larm från loggkontrollen",
     "role_review": "Påminnelse: behörighetsgranskning",
     # A person's own password and second factor (casetrack/services/account_links.py).

@@ -1,4 +1,5 @@
-"""The case list: filters, full-text search, overdue rules and the "Mina ärenden" sections.
+"""The case list: filters, full-text search and the overdue rules (the "Mina ärenden"
+counts are counted with this list's statement: queries/start_pages.py).
 
 Every statement here starts from ``case_scope`` (casetrack.access), so a list, a search, a
 count or an export can never show a case that the case page would refuse.
@@ -12,7 +13,6 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload
 
 from casetrack.access import case_scope, in_units, subtree_ids, unit_ids_for
 from casetrack.domain.case_numbers import REFERENCE_PATTERN
@@ -54,10 +54,14 @@ class CaseFilter:
     status: str | None = None  # a status code, or "open" / "closed"
     category: str | None = None
     source: str | None = None
-    handler: str | None = None  # a user id, or "none"
+    handler: str | None = None  # a user id, "none", or "me_or_none" (mine or unassigned)
     received_from: date | None = None
     received_to: date | None = None
     overdue: bool = False
+    # A deadline today or within the reminder lead time, not yet overdue ("Frist snart").
+    due_soon: bool = False
+    # Only the units the user handles (a start page's "i mina enheter").
+    handled_units: bool = False
     text: str | None = None
     # A row of the tertial report (drill-down), e.g. "source:brukare".
     report_row: str | None = None
@@ -241,6 +245,9 @@ def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
         within = frozenset().union(*(ids for _, _, ids in as_then))
     else:
         within = subtree_ids({flt.unit_id}) if flt.unit_id is not None else None
+    if flt.handled_units:
+        handled = unit_ids_for(user, Permission.CASE_HANDLE)
+        within = handled if within is None else frozenset(within) & handled
     scope = case_scope(user, Permission.CASE_READ, within)
     stmt = sa.select(Case).where(scope)
     if as_then is not None and len(as_then) > 1:
@@ -259,6 +266,10 @@ def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
         stmt = stmt.where(Case.source_code == flt.source)
     if flt.handler == "none":
         stmt = stmt.where(Case.assigned_handler_id.is_(None))
+    elif flt.handler == "me_or_none":
+        stmt = stmt.where(
+            sa.or_(Case.assigned_handler_id == user.id, Case.assigned_handler_id.is_(None))
+        )
     elif flt.handler:
         stmt = stmt.where(Case.assigned_handler_id == int(flt.handler))
     if flt.received_from:
@@ -267,6 +278,8 @@ def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
         stmt = stmt.where(Case.received_on <= flt.received_to)
     if flt.overdue:
         stmt = stmt.where(any_overdue(today, (scope,)))
+    if flt.due_soon:
+        stmt = stmt.where(due_soon(today, (scope,)))
     if flt.text:
         reference = flt.text.strip().upper()
         if REFERENCE_PATTERN.match(reference):  # a diarienummer: that case, if in scope
@@ -295,83 +308,6 @@ def handler_choices(user: User) -> list[tuple[int, str]]:
         .order_by(User.name)
     ).all()
     return [(row.id, row.name) for row in rows]
-
-
-@dataclass
-class Section:
-    key: str
-    title: str
-    cases: list[Case]
-    total: int
-    filter_args: dict
-
-
-def _open_action_case_ids(in_units_clause) -> list[int]:
-    """The ids of the cases in ``in_units_clause`` with an open åtgärd.
-
-    A statement of its own: the open åtgärder (a partial index) hashed against the
-    units' case ids (an index-only scan) reads a few thousand index entries. Inside the
-    section's statement, with "mine or unassigned" beside it, the planner misjudges the
-    cases of the units as a few dozen and probes the åtgärder once per case instead.
-    """
-    return list(
-        db.session.scalars(
-            sa.select(Action.case_id)
-            .join(Case, Case.id == Action.case_id)
-            .where(open_action(), in_units_clause)
-            .distinct()
-        )
-    )
-
-
-def my_work(user: User, today: date, limit: int = 10) -> list[Section]:
-    """The "Mina ärenden" start page: what a handler should look at today."""
-    # The cases of the units the user handles, through the one scoping function.
-    in_my_units = case_scope(user, Permission.CASE_READ, unit_ids_for(user, Permission.CASE_HANDLE))
-    mine_or_free = sa.or_(Case.assigned_handler_id == user.id, Case.assigned_handler_id.is_(None))
-    # The same, open cases only, spelled so that each arm matches the (handler, status)
-    # index: the database does not distribute an AND over an OR by itself.
-    open_mine_or_free = sa.or_(
-        sa.and_(Case.assigned_handler_id == user.id, _open_status()),
-        sa.and_(Case.assigned_handler_id.is_(None), _open_status()),
-    )
-    definitions = [
-        ("assigned", "Tilldelade mig", [Case.assigned_handler_id == user.id, _open_status()],
-         {"handlaggare": user.id, "status": "open"}),
-        ("unassigned", "Ej tilldelade i mina enheter",
-         [in_my_units, Case.assigned_handler_id.is_(None), _open_status()],
-         {"handlaggare": "none", "status": "open"}),
-        # ``within`` carries the scope into both halves of the overdue union, so the
-        # outer statement is only the id lookup.
-        ("overdue", "Försenade", [any_overdue(today, (in_my_units, mine_or_free))],
-         {"forsenade": "1"}),
-        ("due_soon", "Frist snart",
-         [in_my_units, mine_or_free, due_soon(today, (in_my_units, mine_or_free))],
-         {"status": "open"}),
-        ("awaiting_feedback", "Väntar på återkoppling",
-         [in_my_units, open_mine_or_free, Case.kind_code != "praise",
-          Case.wants_feedback.is_(True), ~has_feedback()],
-         {"status": "open"}),
-        ("open_actions", "Öppna åtgärder",
-         [mine_or_free, Case.id.in_(_open_action_case_ids(in_my_units))],
-         {"status": "open"}),
-    ]  # fmt: skip
-    sections = []
-    for key, title, conditions, args in definitions:
-        narrowed = key == "overdue" or any(c is in_my_units for c in conditions)
-        scope = () if narrowed else (case_scope(user, Permission.CASE_READ),)
-        # The first ``limit`` cases and, in the same statement, how many there are in
-        # all: each section's conditions are evaluated once.
-        rows = db.session.execute(
-            sa.select(Case, sa.func.count().over().label("total"))
-            .where(*scope, *conditions)
-            .options(joinedload(Case.org_unit))
-            .order_by(Case.received_on.asc(), Case.id.asc())
-            .limit(limit)
-        ).all()
-        total = rows[0].total if rows else 0
-        sections.append(Section(key, title, [row[0] for row in rows], total, args))
-    return sections
 
 
 def reminder_count(user: User, today: date) -> int:

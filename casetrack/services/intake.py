@@ -21,6 +21,8 @@ from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import Case, CaseNote, OrgUnit, Status, User, utcnow
+from casetrack.queries.start_pages import has_unread_information
+from casetrack.services import new_information
 from casetrack.services.cases import NewCase, register_case
 from casetrack.services.checks import clean_text
 from casetrack.services.handling import save_note
@@ -128,7 +130,13 @@ def normalise_reference(reference: str) -> str:
 
 
 def add_submitter_information(case: Case, text: str, *, now: datetime | None = None) -> CaseNote:
-    """The public submitter adds information to their case (visible to handlers). Audited."""
+    """The public submitter adds information to their case (visible to handlers). Audited.
+
+    It reopens the question for the handlers (services/new_information.py): a row on Mina
+    ärenden until one of them marks it as read or reopens the case, and an e-mail notice
+    without the text, sent only for the first addition nobody has read yet (a second one
+    before that adds to the same row instead of mailing again).
+    """
     now = now or utcnow()
     text = clean_text(
         text,
@@ -137,7 +145,11 @@ def add_submitter_information(case: Case, text: str, *, now: datetime | None = N
         required="Skriv det du vill lägga till.",
         too_long=TOO_LONG,
     )
-    return save_note(case, "submitter", text, actor=None, actor_label=PUBLIC_ACTOR, now=now)
+    already_waiting = has_unread_information(case)
+    note = save_note(case, "submitter", text, actor=None, actor_label=PUBLIC_ACTOR, now=now)
+    if not already_waiting:
+        new_information.queue_notice(case, actor_label=PUBLIC_ACTOR, now=now)
+    return note
 
 
 @dataclass

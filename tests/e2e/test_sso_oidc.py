@@ -118,9 +118,9 @@ def test_log_in_and_out_through_the_provider(page, sso_server, oidc_provider):  
     assert page.get_by_label("Användarnamn").is_visible()
 
 
-def test_staff_member_lands_on_their_cases(page, sso_server):
+def test_staff_member_lands_on_their_avvikelser(page, sso_server):
     log_in_at_provider(page, "medarbetare")
-    page.wait_for_url("**/arenden/")
+    page.wait_for_url("**/avvikelser/")
     assert page.get_by_text("Amina Yusuf").first.is_visible()
     screenshot(page, "sso-oidc-staff-start")
 
@@ -136,7 +136,7 @@ def test_roles_follow_the_groups_at_the_next_login_and_at_once_over_scim(
 
     # Amina is a medarbetare; the directory makes her a stand-in chef over SCIM.
     log_in_at_provider(page, "medarbetare")
-    page.wait_for_url("**/arenden/")
+    page.wait_for_url("**/avvikelser/")
     user = scim.post(
         f"{base_url}/scim/v2/Users",
         json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],

@@ -92,6 +92,16 @@ EXPECTED: dict[str, list[tuple]] = {
         ("GET", "/arenden/{other}/historik", row(*[404] * 7, 302)),
     ],
     "cases.my_work": [("GET", "/arenden/mina", row(302, 200, 200, 302, 302, 302, 302, 302))],
+    # "Markera som läst": those who handle the unit are sent back to Mina ärenden (with
+    # "nothing unread" when there is none); everyone else gets 404 for the case.
+    "cases.mark_information_read": [
+        (
+            "POST",
+            "/arenden/{same}/ny-information/last",
+            row(404, 302, 302, 404, 404, 404, 404, 302),
+        ),
+        ("POST", "/arenden/{other}/ny-information/last", row(*[404] * 7, 302)),
+    ],
     # An empty search is sent back to the list with a message.
     "cases.search": [("POST", "/arenden/sok", row(302, 302, 302, 302, 302, 302, 404, 302))],
     "cases.export_csv": [("GET", "/arenden/export.csv", row(*[200] * 6, 404, 302))],

@@ -199,10 +199,10 @@ def test_login_with_a_certificate_credential(client, site, browser, idp, registr
     assert client.get("/", follow_redirects=True).request.path == "/arenden/mina"
 
 
-def test_staff_lands_on_their_case_list(client, site, browser):
+def test_staff_lands_on_their_avvikelser(client, site, browser):
     login(client, browser, "medarbetare")
     start_page = client.get("/", follow_redirects=True)
-    assert start_page.request.path == "/arenden/"
+    assert start_page.request.path == "/avvikelser/"
     user = user_by_email("amina.yusuf@solberga.example")
     assert roles_of(user) == {("staff", "group", STAFF_GROUP)}
 
@@ -237,7 +237,7 @@ def test_a_group_removed_at_the_provider_removes_the_role_at_next_login(client, 
     fresh = IdpBrowser(idp)  # a new provider session: the provider reads the groups again
     login(client, fresh, "chef")
     assert roles_of(user) == {("staff", "group", STAFF_GROUP)}
-    assert client.get("/", follow_redirects=True).request.path == "/arenden/"
+    assert client.get("/", follow_redirects=True).request.path == "/avvikelser/"
     removed = db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.action == "role.removed")
     ).all()

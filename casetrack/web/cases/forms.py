@@ -103,6 +103,8 @@ class CaseFilterForm(SwedishForm):
     fran = DateField("Inkom från", validators=[Optional()])
     till = DateField("Inkom till", validators=[Optional()])
     forsenade = BooleanField("Bara försenade")
+    frist_snart = BooleanField("Bara frist snart (inte försenade)")
+    mina_enheter = BooleanField("Bara enheter som jag handlägger")
     rad = SelectField("Rad i tertialrapporten", validate_choice=True, default="")
     sortering = SelectField(
         "Sortering",

@@ -44,6 +44,8 @@ ACTION_VERBS = {
     "case.updated": "ändrade ärendet",
     "case.closed": "avslutade ärendet",
     "case.reopened": "öppnade ärendet igen",
+    "case.information_notice": "meddelade handläggarna att ny information har kommit",
+    "case.information_read": "markerade den nya informationen som läst",
     "feedback.given": "registrerade återkoppling",
     "action.added": "lade till en åtgärd",
     "action.updated": "uppdaterade en åtgärd",

@@ -31,15 +31,15 @@ from casetrack.exports.spreadsheet import CsvExport
 from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
 from casetrack.queries import history as history_queries
-from casetrack.queries import lookups, pages, paging
+from casetrack.queries import lookups, pages, paging, start_pages
 from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE
 from casetrack.services import cases as case_service
-from casetrack.services import saved_searches
+from casetrack.services import new_information, saved_searches
 from casetrack.web.cases.forms import CaseFilterForm, RegisterCaseForm, SearchForm
 from casetrack.web.cases.history import describe
 from casetrack.web.cases.page import render_case_page
 from casetrack.web.common.rendered_options import tree_options
-from casetrack.web.common.submit import form_status, save
+from casetrack.web.common.submit import form_status, run, save
 
 bp = Blueprint("cases", __name__, url_prefix="/arenden")
 
@@ -53,6 +53,10 @@ def _today() -> date:
     return local_date(utcnow())
 
 
+def _handles(user) -> bool:
+    return has_permission(user, Permission.CASE_HANDLE)
+
+
 def _reads_cases(user) -> bool:
     return has_permission(user, Permission.CASE_READ) or has_permission(
         user, Permission.CASE_READ_OWN
@@ -62,13 +66,25 @@ def _reads_cases(user) -> bool:
 @bp.route("/mina")
 @login_required
 def my_work():
-    """Mina ärenden: assigned to me, unassigned, overdue, awaiting återkoppling, åtgärder."""
+    """Mina ärenden: counts that open the case list, and one row per thing to do."""
     if not has_permission(current_user, Permission.CASE_HANDLE):
-        return redirect(url_for("cases.list_cases"))
-    sections = case_queries.my_work(current_user, _today())
+        return redirect(url_for("main.index"))
+    start = start_pages.start_page(current_user, _today())
     # "Försenade" and "Frist snart" are disjoint and together exactly the header's count.
-    g.reminder_count = sum(s.total for s in sections if s.key in ("overdue", "due_soon"))
-    return render_template("cases/my_work.html", sections=sections, labels=lookups.labels())
+    g.reminder_count = start.reminder_count
+    return render_template("cases/my_work.html", start=start, labels=lookups.labels())
+
+
+@bp.route("/<int:case_id>/ny-information/last", methods=["POST"])
+@login_required
+def mark_information_read(case_id: int):
+    """ "Markera som läst" on a row of Mina ärenden (CSRF checked app-wide)."""
+    case = get_case_or_404(case_id, Permission.CASE_HANDLE)
+    run(
+        lambda: new_information.mark_read(current_user, case),
+        f"Informationen i {case.reference} är markerad som läst.",
+    )
+    return redirect(url_for("cases.my_work", _anchor="att-gora"))
 
 
 def _filter_form() -> CaseFilterForm:
@@ -90,6 +106,7 @@ def _filter_form() -> CaseFilterForm:
     form.handlaggare.choices = [
         ("", "Alla"),
         ("none", "Ingen tilldelad"),
+        *([("me_or_none", "Jag eller ingen tilldelad")] if _handles(current_user) else []),
         *[(str(uid), name) for uid, name in case_queries.handler_choices(current_user)],
     ]
     return form
@@ -129,6 +146,8 @@ def _current_filter(form: CaseFilterForm) -> case_queries.CaseFilter | None:
         received_from=form.fran.data,
         received_to=form.till.data,
         overdue=bool(form.forsenade.data),
+        due_soon=bool(form.frist_snart.data),
+        handled_units=bool(form.mina_enheter.data),
         text=_saved_search(request.args.get("sokning")),
         report_row=form.rad.data or None,
         sort=form.sortering.data or "inkom_desc",

@@ -18,9 +18,12 @@ def index():
         return redirect(url_for("cases.my_work"))
     if has_permission(current_user, Permission.REPORT_WRITE):
         return redirect(url_for("reports.show"))
-    if has_permission(current_user, Permission.CASE_READ) or has_permission(
-        current_user, Permission.CASE_READ_OWN
-    ):
+    if has_permission(current_user, Permission.CASE_READ):
+        return redirect(url_for("cases.list_cases"))
+    # Medarbetare: the avvikelser they filed and "Ny avvikelse", made for a phone.
+    if has_permission(current_user, Permission.CASE_FILE_DEVIATION):
+        return redirect(url_for("deviations.mine"))
+    if has_permission(current_user, Permission.CASE_READ_OWN):
         return redirect(url_for("cases.list_cases"))
     return render_template("main/index.html")
 
