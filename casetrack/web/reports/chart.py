@@ -68,9 +68,11 @@ def trend_bars(
     )
     svg = (
         f'<svg class="sparkbars" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{description}">'
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img">'
         f"<title>{description}</title>{''.join(parts)}{axis}</svg>"
     )
+    # The <title> is the chart's accessible name (no aria-label: the page's "År" field
+    # must stay the only thing labelled with that word, and "pågår" contains it).
     # Safe: the only text (label, period names, numbers) is escaped above; the rest are
     # numbers and fixed class names.
     return Markup(svg)  # noqa: S704
