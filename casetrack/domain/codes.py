@@ -130,14 +130,6 @@ BLOCK_REASONS = [
 
 
 # What a reader did, in the access-log review (loggkontroll).
-WHAT_LABELS = {
-    "case.view": "Öppnade ärendet",
-    "export": "Exporterade",
-    "registerutdrag": "Registerutdrag",
-    "accesslog.export": "Exporterade loggen",
-}
-
-
 # The legal references an administrator edits on the settings page.
 LEGAL_LABELS = {
     "legal.lex_sarah": "Lagrum som visas för lex Sarah",

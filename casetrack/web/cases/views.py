@@ -35,6 +35,7 @@ from casetrack.queries import lookups, pages, paging, start_pages
 from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE
 from casetrack.services import cases as case_service
 from casetrack.services import new_information, saved_searches
+from casetrack.web.cases import list_filters
 from casetrack.web.cases.forms import CaseFilterForm, RegisterCaseForm, SearchForm
 from casetrack.web.cases.history import describe
 from casetrack.web.cases.page import render_case_page
@@ -191,6 +192,9 @@ def list_cases():
     return (
         render_template(
             "cases/list.html",
+            chips=list_filters.chips(form, _query_args, flt.text) if flt is not None else [],
+            drill_heading=list_filters.drill_heading(form, pagination) if flt is not None else None,
+            report_link=list_filters.report_link(request.args.get("rapport"), form.rad.data),
             form=form,
             search_form=search_form,
             search_key=search_key if _saved_search(search_key) else None,

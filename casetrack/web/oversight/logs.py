@@ -1,12 +1,15 @@
 """Loggkontroll: quality leads and managers review who read which cases (K3-72, K3-79).
 
 Filters are sent by POST (a case reference is typed free text; K3-54). The CSV export is
-itself access-logged.
+itself access-logged. Each entry is said in Swedish (casetrack/domain/access_log.py); the
+page shows one row per visit (one person's reads of one case within half an hour), the
+CSV export every entry.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
@@ -14,7 +17,7 @@ from flask_login import current_user
 from casetrack import audit
 from casetrack.access import unit_ids_for
 from casetrack.access.guard import guard_blueprint
-from casetrack.domain.codes import WHAT_LABELS
+from casetrack.domain.access_log import describe, visits
 from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Permission
 from casetrack.exports.spreadsheet import CsvExport
@@ -48,6 +51,51 @@ def _filters(form: AccessLogFilterForm) -> access_review.Filters:
     )
 
 
+@dataclass(frozen=True)
+class VisitRow:
+    """One row of loggkontroll: one read, or a visit of several reads of one case."""
+
+    first: datetime
+    last: datetime
+    reads: int
+    user_name: str
+    text: str
+    reference: str | None
+    remote_addr: str | None
+    flags: tuple[str, ...]
+
+
+def _visit_key(row: access_review.Row):
+    entry = row.entry
+    if entry.case_id is None:
+        return None  # an export or a search: each is a row of its own
+    return (entry.user_id, entry.case_id, entry.what, entry.remote_addr)
+
+
+def _visit_rows(rows: list[access_review.Row]) -> list[VisitRow]:
+    result = []
+    for visit in visits(rows, key=_visit_key, at=lambda row: row.entry.occurred_at):
+        entry = visit[-1].entry
+        flags = tuple(dict.fromkeys(flag for row in visit for flag in row.flags))
+        result.append(
+            VisitRow(
+                first=visit[0].entry.occurred_at,
+                last=entry.occurred_at,
+                reads=len(visit),
+                user_name=entry.user.name if entry.user else "",
+                text=_text(entry),
+                reference=visit[-1].reference,
+                remote_addr=entry.remote_addr,
+                flags=flags,
+            )
+        )
+    return result
+
+
+def _text(entry) -> str:
+    return describe(entry.what, entry.detail, has_case=entry.case_id is not None)
+
+
 @bp.route("/", methods=["GET", "POST"])
 def access_log():
     form = _form()
@@ -63,9 +111,10 @@ def access_log():
     return render_template(
         "logs/access_log.html",
         form=form,
-        rows=rows,
+        rows=_visit_rows(rows),
+        reads=len(rows),
+        flagged=sum(1 for row in rows if row.flags),
         max_rows=access_review.MAX_ROWS,
-        what_labels=WHAT_LABELS,
     ), status
 
 
@@ -84,7 +133,7 @@ def export():
                 format_datetime(entry.occurred_at),
                 entry.user.name if entry.user else "",
                 entry.user.email if entry.user else "",
-                WHAT_LABELS.get(entry.what, entry.what),
+                _text(entry),
                 row.reference or "",
                 entry.remote_addr or "",
                 ", ".join(row.flags),

@@ -30,7 +30,7 @@ from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE, build_rep
 from casetrack.services import reports as report_service
 from casetrack.web.common.rendered_options import tree_options
 from casetrack.web.common.submit import run
-from casetrack.web.reports.chart import sparkbars
+from casetrack.web.reports.chart import hbar, scale_top, trend_bars
 from casetrack.web.reports.forms import (
     FreezeForm,
     PeriodForm,
@@ -86,6 +86,15 @@ def _choice() -> tuple[ReportChoiceForm, OrgUnit | None, int, int]:
     return form, _unit_or_404(form.enhet.data), form.ar.data, int(form.tertial.data)
 
 
+def _period_note(year: int, tertial: int, today: date) -> str:
+    """ "pågår" for a tertial that has not ended, "har inte börjat" for one in the future,
+    "" for an ended one: an unfinished tertial is never shown as if it were complete."""
+    start, end = tertial_bounds(year, tertial)
+    if today > end:
+        return ""
+    return "pågår" if today >= start else "har inte börjat"
+
+
 def _period_args(unit: OrgUnit, year: int, tertial: int) -> dict:
     return {"enhet": unit.id, "ar": year, "tertial": tertial}
 
@@ -101,9 +110,23 @@ def show():
     may_unfreeze = unit.id in unit_ids_for(current_user, Permission.REPORT_UNFREEZE)
 
     def drill(key: str, start: date, end: date) -> str:
+        # ``rapport`` (unit-year-tertial, codes only) lets the list name the cell and link
+        # back to this report (issue 20).
         return url_for(
-            "cases.list_cases", enhet=unit.id, fran=start.isoformat(), till=end.isoformat(), rad=key
+            "cases.list_cases",
+            enhet=unit.id,
+            fran=start.isoformat(),
+            till=end.isoformat(),
+            rad=key,
+            rapport=f"{unit.id}-{year}-{up_to}",
         )
+
+    today = local_date(utcnow())
+    period_notes = {
+        index: note
+        for index, period in enumerate(report.trend_periods)
+        if (note := _period_note(*period, today))
+    }
 
     period_data = {"unit_id": unit.id, "year": year, "tertial": up_to}
     summary_forms = {
@@ -134,8 +157,13 @@ def show():
         summary_forms=summary_forms,
         freeze_form=FreezeForm(formdata=None, **period_data),
         unfreeze_form=UnfreezeForm(formdata=None, **period_data),
-        tertial_ended=tertial_bounds(year, up_to)[1] < local_date(utcnow()),
-        sparkbars=sparkbars,
+        tertial_ended=tertial_bounds(year, up_to)[1] < today,
+        up_to_note=_period_note(year, up_to, today),
+        period_notes=period_notes,
+        trend_names=[f"{TERTIAL_NAMES[t]} {y}" for y, t in report.trend_periods],
+        trend_bars=trend_bars,
+        hbar=hbar,
+        scale_top=scale_top,
         export_args=_period_args(unit, year, up_to),
     )
 
