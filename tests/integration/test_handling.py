@@ -19,7 +19,10 @@ NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def setup(org, make):
     handler = make.user([(Role.HANDLER, org["a"])], name="Lena Berg")
-    case = make.case(org["a"], by=handler, received_on=date(2026, 3, 2))
+    case = make.case(
+        org["a"], by=handler, received_on=date(2026, 3, 2),
+        source_code="brukare", category_codes=["bemotande"],
+    )  # fmt: skip
     db.session.commit()
     return handler, case
 
