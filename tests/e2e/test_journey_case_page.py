@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import log_in, screenshot
-from tests.e2e.helpers import assert_accessible, no_horizontal_scroll
+from tests.e2e.helpers import assert_accessible, no_horizontal_scroll, tab_to
 
 pytestmark = pytest.mark.slow  # a browser and a server process per session
 
@@ -77,8 +77,11 @@ def test_a_new_case_is_taken_acknowledged_answered_and_closed_from_its_page(
     assert no_horizontal_scroll(page)
     assert_accessible(page, visited)
 
+    # By keyboard: from the top of the page, a few Tabs past the menu reach it.
+    page.locator("h1").click()
+    tab_to(page, lambda element: element["text"] == "Ta ärendet", limit=30)
     with page.expect_navigation():
-        take.click()
+        page.keyboard.press("Enter")
     notice = page.locator(".flash", has_text="Du är nu handläggare för ärendet.")
     assert _in_viewport(page, notice)
     assert page.get_by_role("button", name="Ta ärendet", exact=True).count() == 0

@@ -60,7 +60,8 @@ def test_anonymous_klagomal_is_handled_and_its_aterkoppling_read_with_the_receip
         assign.get_by_role("button", name="Tilldela").click()
     assert "Lena Berg" in page.locator("main").inner_text()
 
-    page.get_by_text("Registrera återkoppling").click()
+    # The case's next step now: återkoppling (anonymous: no mottagningsbekräftelse).
+    page.locator("#nasta-steg").get_by_role("link", name="Ge återkoppling").click()
     feedback = page.locator("form[action$='/aterkoppling']")
     feedback.get_by_label("Datum").fill(today)
     feedback.get_by_label("Till vem").fill("Anonym inlämnare (via kvittenskoden)")
