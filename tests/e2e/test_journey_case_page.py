@@ -98,7 +98,7 @@ def test_a_new_case_is_taken_acknowledged_answered_and_closed_from_its_page(
 
     # Återkoppling: the answer to the person and the internal note, previewed first.
     page.locator("#nasta-steg").get_by_role("link", name="Ge återkoppling").click()
-    feedback = page.locator("form[action$='/aterkoppling']")
+    feedback = page.locator("form[action*='/aterkoppling']")
     assert feedback.is_visible()
     feedback.get_by_label("Hur").select_option(label="E-post")
     feedback.get_by_label("Svar till den som lämnade ärendet").fill(ANSWER)
@@ -107,13 +107,13 @@ def test_a_new_case_is_taken_acknowledged_answered_and_closed_from_its_page(
     with page.expect_navigation():
         feedback.get_by_role("button", name="Förhandsgranska").click()
     preview = page.locator(".preview")
+    assert _in_viewport(page, page.locator("#forhandsgranskning"))
     assert ANSWER in preview.inner_text() and INTERNAL not in preview.inner_text()
     assert "Återkoppling på ditt ärende" in preview.inner_text()
-    preview.scroll_into_view_if_needed()
     screenshot(page, f"casepage-{size}-3-preview")
     assert_accessible(page, visited)
     with page.expect_navigation():
-        page.locator("form[action$='/aterkoppling']").get_by_role(
+        page.locator("form[action*='/aterkoppling']").get_by_role(
             "button", name="Spara återkoppling"
         ).click()
     assert _in_viewport(page, page.locator(".flash", has_text="Återkopplingen är registrerad."))

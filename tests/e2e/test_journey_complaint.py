@@ -62,7 +62,7 @@ def test_anonymous_klagomal_is_handled_and_its_aterkoppling_read_with_the_receip
 
     # The case's next step now: återkoppling (anonymous: no mottagningsbekräftelse).
     page.locator("#nasta-steg").get_by_role("link", name="Ge återkoppling").click()
-    feedback = page.locator("form[action$='/aterkoppling']")
+    feedback = page.locator("form[action*='/aterkoppling']")
     feedback.get_by_label("Datum").fill(today)
     feedback.get_by_label("Till vem").fill("Anonym inlämnare (via kvittenskoden)")
     feedback.get_by_label("Hur").select_option(index=1)

@@ -15,7 +15,9 @@ from tests.conftest import csrf_from
 
 def _form_fields(html: str, action: str) -> dict:
     """The hidden fields (csrf, version, opened_at) of the form posting to ``action``."""
-    form = re.search(rf'<form[^>]*action="{re.escape(action)}"[^>]*>(.*?)</form>', html, re.S)
+    form = re.search(
+        rf'<form[^>]*action="{re.escape(action)}(?:#[^"]*)?"[^>]*>(.*?)</form>', html, re.S
+    )
     assert form, f"no form posting to {action}"
     return dict(
         re.findall(r'<input[^>]*name="(\w+)"[^>]*type="hidden"[^>]*value="([^"]*)"', form.group(1))
