@@ -25,7 +25,8 @@ def _in_viewport(page, locator) -> bool:
     locator.wait_for()
     box = locator.bounding_box()
     height = page.viewport_size["height"]
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+    # A pixel of tolerance: an element scrolled to the top may sit a fraction above it.
+    return box is not None and box["y"] >= -1 and box["y"] + box["height"] <= height + 1
 
 
 def _page_height(page) -> int:
