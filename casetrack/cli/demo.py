@@ -324,7 +324,9 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
                 else None,
                 now=moment(effect_day if evaluated else due, rng),
             )
-    if age > 45 and (gave_feedback or anonymous):
+    # A case lacking its source or category cannot be closed (the closing asks for them):
+    # the incomplete ones stay open, as the report's data-quality warning shows them.
+    if age > 45 and (gave_feedback or anonymous) and source is not None and categories:
         handling.close_case(
             handler,
             case,

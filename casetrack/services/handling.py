@@ -99,10 +99,16 @@ def give_feedback(
     given_to: str,
     method: str,
     summary: str,
+    internal_note: str | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Feedback:
-    """Record återkoppling given to whoever raised the case. Audited."""
+    """Record återkoppling given to whoever raised the case. Audited.
+
+    ``summary`` is the answer to that person, shown to them word for word on "Följ ditt
+    ärende" and in the e-mail; ``internal_note`` (optional) is for handlers only and is
+    kept as an internal note on the case, never on the public page.
+    """
     now = now or utcnow()
     require_handler(actor, case, expected_version)
     check_date(given_on, "given_on", now, earliest=case.received_on)
@@ -112,8 +118,12 @@ def give_feedback(
         given_to, "given_to", max_length=200, required="Ange vem som fick återkopplingen."
     )
     summary = clean_text(
-        summary, "summary", max_length=MAX_NOTE, required="Sammanfatta återkopplingen."
+        summary,
+        "summary",
+        max_length=MAX_NOTE,
+        required="Skriv svaret till den som lämnade ärendet.",
     )
+    internal_note = clean_text(internal_note, "internal_note", max_length=MAX_NOTE)
     feedback = Feedback(
         case=case,
         given_on=given_on,
@@ -135,6 +145,8 @@ def give_feedback(
         after={"given_on": given_on, "method": method},
         occurred_at=now,
     )
+    if internal_note:
+        save_note(case, "internal", internal_note, actor=actor, now=now)
     return feedback
 
 
@@ -389,11 +401,21 @@ def close_case(
     *,
     status_code: str = "avslutad",
     no_feedback_reason: str | None = None,
+    source_code: str | None = None,
+    category_codes: list[str] | None = None,
+    category_other_note: str | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> None:
     """Close a case. It needs at least one återkoppling or a recorded reason why not
-    (anonym, avböjt, ej nåbar); beröm needs neither. Audited."""
+    (anonym, avböjt, ej nåbar); beröm needs neither. Audited.
+
+    A klagomål, synpunkt or avvikelse also needs what the tertial report counts it by:
+    från vem and at least one category. When the case lacks them, they are given here
+    (``source_code``, ``category_codes``) and saved with the closing, or the case stays
+    open and nothing is saved. A source that is not known is "annan", whose report row
+    reads "Annan (t.ex. okänd)"; "annat" as category needs its "ange vad" note.
+    """
     now = now or utcnow()
     require_handler(actor, case, expected_version)
     _require_open(case)
@@ -411,12 +433,62 @@ def close_case(
             "eller ange varför ingen återkoppling lämnas.",
             "no_feedback_reason",
         )
+    source, categories, other_note = _report_facts_at_closing(
+        case, source_code, category_codes or [], category_other_note
+    )
     before = case_snapshot(case)
+    if source is not None:
+        case.source_code = source
+    if categories is not None:
+        case.categories = categories
+        case.category_other_note = other_note
+        refresh_search_document(case)  # the "annat" note is searchable
     case.status_code = status.code
     case.no_feedback_reason = None if has_feedback else no_feedback_reason
     case.closed_at = now
     touch(case, actor, now)
     audit_change(actor, case, before, now, action="case.closed")
+
+
+def _report_facts_at_closing(
+    case: Case, source_code: str | None, category_codes: list[str], other_note: str | None
+) -> tuple[str | None, list[Category] | None, str | None]:
+    """Check the source and categories a closing gives for a case that lacks them.
+
+    Returns what to set: (source or None to keep it, categories or None to keep them, the
+    "annat" note). Raises ``DomainError`` at the field before anything is changed.
+    """
+    if case.kind_code == "praise":
+        return None, None, None
+    source = None
+    if case.source_code is None:
+        if not source_code:
+            raise DomainError(
+                "Ange från vem ärendet kom. Går det inte att veta: välj Annan (t.ex. okänd).",
+                "source_code",
+            )
+        if db.session.get(Source, source_code) is None:
+            raise DomainError("Välj från vem ärendet kom i listan.", "source_code")
+        source = source_code
+    if case.categories:
+        return source, None, None
+    categories = []
+    for code in dict.fromkeys(category_codes):
+        category = db.session.get(Category, code)
+        if category is None:
+            raise DomainError("Välj kategorier i listan.", "category_codes")
+        categories.append(category)
+    if not categories:
+        raise DomainError(
+            "Välj minst en kategori: vad gällde ärendet? Passar ingen: välj Annat och ange vad.",
+            "category_codes",
+        )
+    note = clean_text(other_note, "category_other_note", max_length=200)
+    if "annat" in {category.code for category in categories}:
+        if not note:
+            raise DomainError("Ange vad ärendet gällde när du väljer Annat.", "category_other_note")
+        return source, categories, note
+    return source, categories, None
 
 
 def reopen_case(

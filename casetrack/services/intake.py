@@ -245,7 +245,10 @@ class PublicCaseView:
 
 
 def public_view(case: Case) -> PublicCaseView:
-    """The submitter's view of their case."""
+    """The submitter's view of their case: of the återkoppling only the answer written to
+    them (``Feedback.summary``, "Svar till den som lämnade ärendet"), and of the notes only
+    what they added themselves. Internal notes, including the one written with an
+    återkoppling, never reach it."""
     methods = {item.code: item.label for item in FEEDBACK_METHODS}
     status = db.session.get(Status, case.status_code)
     return PublicCaseView(

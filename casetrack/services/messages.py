@@ -125,6 +125,19 @@ def update_template(
     return template
 
 
+def feedback_letter(actor: User, case, text: str, *, base_url: str = "") -> tuple[str, str]:
+    """(subject, body) of the återkoppling e-mail carrying ``text``: what is sent, and
+    what the case page previews before it is saved."""
+    values = {
+        "diarienummer": case.reference,
+        "enhet": case.org_unit.name,
+        "handlaggare": actor.name,
+        "text": text,
+        "lank": base_url,
+    }
+    return compose("feedback_letter", values)
+
+
 def send_feedback_letter(actor: User, case, feedback, *, base_url: str = "") -> None:
     """Queue the återkoppling text as an e-mail to whoever raised the case. Audited.
 
@@ -133,14 +146,7 @@ def send_feedback_letter(actor: User, case, feedback, *, base_url: str = "") -> 
     """
     if case.is_anonymous or not case.submitter_email:
         raise DomainError("Ärendet har ingen e-postadress att skicka till.", "send_email")
-    values = {
-        "diarienummer": case.reference,
-        "enhet": case.org_unit.name,
-        "handlaggare": actor.name,
-        "text": feedback.summary,
-        "lank": base_url,
-    }
-    subject, body = compose("feedback_letter", values)
+    subject, body = feedback_letter(actor, case, feedback.summary, base_url=base_url)
     queue_mail(case.submitter_email, subject, body, purpose="feedback_letter", case=case)
     audit.record(
         "feedback.emailed",

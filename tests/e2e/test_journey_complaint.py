@@ -60,12 +60,13 @@ def test_anonymous_klagomal_is_handled_and_its_aterkoppling_read_with_the_receip
         assign.get_by_role("button", name="Tilldela").click()
     assert "Lena Berg" in page.locator("main").inner_text()
 
-    page.get_by_text("Registrera återkoppling").click()
-    feedback = page.locator("form[action$='/aterkoppling']")
+    # The case's next step now: återkoppling (anonymous: no mottagningsbekräftelse).
+    page.locator("#nasta-steg").get_by_role("link", name="Ge återkoppling").click()
+    feedback = page.locator("form[action*='/aterkoppling']")
     feedback.get_by_label("Datum").fill(today)
     feedback.get_by_label("Till vem").fill("Anonym inlämnare (via kvittenskoden)")
     feedback.get_by_label("Hur").select_option(index=1)
-    feedback.get_by_label("Sammanfattning").fill(FEEDBACK)
+    feedback.get_by_label("Svar till den som lämnade ärendet").fill(FEEDBACK)
     with page.expect_navigation():
         feedback.get_by_role("button", name="Spara återkoppling").click()
     assert FEEDBACK in page.locator("main").inner_text()
@@ -90,10 +91,12 @@ def test_anonymous_klagomal_is_handled_and_its_aterkoppling_read_with_the_receip
     screenshot(page, "journey3-1-case-with-action")
     assert_accessible(page, visited)
 
+    close = page.locator("form[action$='/avsluta']")
+    # The public form asks neither from whom nor what about: closing asks for them.
+    close.get_by_label("Från vem").select_option(label="Brukare/patient")
+    close.get_by_label("Bemötande", exact=True).check()
     with page.expect_navigation():
-        page.locator("form[action$='/avsluta']").get_by_role(
-            "button", name="Avsluta ärendet"
-        ).click()
+        close.get_by_role("button", name="Avsluta ärendet").click()
     assert page.url.split("#")[0] == case_url
     assert "Avslutad" in page.locator("main").inner_text()
     screenshot(page, "journey3-2-closed")

@@ -19,7 +19,10 @@ NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def setup(org, make):
     handler = make.user([(Role.HANDLER, org["a"])], name="Lena Berg")
-    case = make.case(org["a"], by=handler, received_on=date(2026, 3, 2))
+    case = make.case(
+        org["a"], by=handler, received_on=date(2026, 3, 2),
+        source_code="brukare", category_codes=["bemotande"],
+    )  # fmt: skip
     db.session.commit()
     return handler, case
 
@@ -168,3 +171,50 @@ def test_internal_notes_are_searchable_but_not_copied_into_the_audit(setup):
         sa.text("SELECT document, internal_document FROM case_search")
     ).one()
     assert "nyckelskåpet" in internal and "nyckelskåpet" not in shared
+
+
+def test_closing_gives_the_missing_source_and_category_or_changes_nothing(org, make):
+    handler = make.user([(Role.HANDLER, org["a"])], name="Lena Berg")
+    case = make.case(org["a"], by=handler, received_on=date(2026, 3, 2))
+    db.session.commit()
+    version = case.version
+    for kwargs, field in [
+        ({}, "source_code"),
+        ({"source_code": "okand"}, "source_code"),
+        ({"source_code": "annan"}, "category_codes"),
+        ({"source_code": "annan", "category_codes": ["annat"]}, "category_other_note"),
+    ]:
+        with pytest.raises(DomainError) as error:
+            handling.close_case(handler, case, no_feedback_reason="ej_nabar", now=NOW, **kwargs)
+        assert error.value.field == field
+        db.session.rollback()
+    assert case.status_code == "registrerad" and case.version == version
+    handling.close_case(
+        handler, case, no_feedback_reason="ej_nabar", source_code="annan",
+        category_codes=["bemotande"], category_other_note="ignored", now=NOW,
+    )  # fmt: skip
+    db.session.commit()
+    assert case.status_code == "avslutad" and case.source_code == "annan"
+    assert [c.code for c in case.categories] == ["bemotande"]
+    assert case.category_other_note is None
+
+
+def test_praise_is_closed_without_source_or_category(org, make):
+    handler = make.user([(Role.HANDLER, org["a"])], name="Lena Berg")
+    case = make.case(org["a"], by=handler, kind_code="praise")
+    handling.close_case(handler, case, now=NOW)
+    db.session.commit()
+    assert case.status_code == "avslutad" and case.source_code is None
+
+
+def test_the_internal_note_of_an_aterkoppling_is_an_internal_case_note(setup):
+    handler, case = setup
+    feedback = handling.give_feedback(
+        handler, case, given_on=date(2026, 3, 5), given_to="Dottern", method="telefon",
+        summary="Vi har pratat med personalen.", internal_note="  Samordnaren visste.  ",
+        now=NOW,
+    )  # fmt: skip
+    db.session.commit()
+    assert feedback.summary == "Vi har pratat med personalen."
+    assert [(n.kind, n.body) for n in case.notes] == [("internal", "Samordnaren visste.")]
+    assert _actions(case)[-2:] == ["feedback.given", "note.added"]

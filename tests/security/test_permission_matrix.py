@@ -105,6 +105,7 @@ EXPECTED: dict[str, list[tuple]] = {
     # An empty search is sent back to the list with a message.
     "cases.search": [("POST", "/arenden/sok", row(302, 302, 302, 302, 302, 302, 404, 302))],
     "cases.export_csv": [("GET", "/arenden/export.csv", row(*[200] * 6, 404, 302))],
+    "handling.take": [("POST", "/arenden/{same}/ta", HANDLERS_POST)],
     "handling.assign": [("POST", "/arenden/{same}/tilldela", HANDLERS_POST)],
     "handling.status": [("POST", "/arenden/{same}/status", HANDLERS_POST)],
     "handling.details": [("POST", "/arenden/{same}/uppgifter", HANDLERS_POST)],

@@ -196,7 +196,10 @@ def test_a_single_case_is_one_arende(client, auth, org, people, make):
 def test_a_closed_case_does_not_say_its_deadlines_are_not_done_yet(client, auth, org, people, make):
     from casetrack.services import handling
 
-    case = make.case(org["a"], by=people["handler"], submitter_phone="070-000 00 00")
+    case = make.case(
+        org["a"], by=people["handler"], submitter_phone="070-000 00 00",
+        source_code="narstaende", category_codes=["bemanning"],
+    )  # fmt: skip
     handling.close_case(people["handler"], case, no_feedback_reason="ej_nabar")
     db.session.commit()
     auth.login("handler@test.example")

@@ -10,6 +10,7 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.validators import (
@@ -157,6 +158,11 @@ class CasePageForm(SwedishForm):
         """False when the form has nothing to offer (the page leaves it out)."""
         return True
 
+    def previews(self) -> bool:
+        """True when the user asked to see the result before saving it (the page is shown
+        again with the form, nothing is saved)."""
+        return False
+
     @classmethod
     def blank(cls, case: Case, item=None):
         """The form as the page shows it, opened at the case's current version."""
@@ -248,12 +254,26 @@ class FeedbackForm(CaseChangeForm):
         validators=[DataRequired("Ange vem som fick återkopplingen."), Length(max=200)],
     )
     method = SelectField("Hur", validate_choice=True)
+    # The answer to the person who raised the case: published word for word on "Följ
+    # ditt ärende" and in the e-mail. The posted name stays "summary" (the column's name).
     summary = TextAreaField(
-        "Sammanfattning",
-        validators=[DataRequired("Sammanfatta återkopplingen."), Length(max=MAX_TEXT)],
+        "Svar till den som lämnade ärendet – visas på Följ ditt ärende och i e-post",
+        validators=[
+            DataRequired("Skriv svaret till den som lämnade ärendet."),
+            Length(max=MAX_TEXT),
+        ],
+    )
+    internal_note = TextAreaField(
+        "Intern anteckning – visas inte för den som lämnade ärendet (valfri)",
+        validators=[Optional(), Length(max=MAX_TEXT)],
     )
     # Label set on the case page with the address ("Skicka som e-post till …").
     send_email = BooleanField("Skicka som e-post")
+    # "Förhandsgranska": show the answer as its reader will see it, without saving.
+    preview = SubmitField("Förhandsgranska")
+
+    def previews(self) -> bool:
+        return bool(self.preview.data)
 
     @classmethod
     def initial(cls, case, item=None):
@@ -336,13 +356,29 @@ class AcknowledgeForm(CaseChangeForm):
 
 
 class CloseForm(CaseChangeForm):
+    """Closing asks for what the tertial report counts the case by when it is missing:
+    från vem and at least one category (the page shows those fields only then; the
+    service checks them whatever was posted)."""
+
     no_feedback_reason = SelectField("Om ingen återkoppling lämnats: varför", validate_choice=True)
+    # Checked by the service (only when the case lacks a source; not posted otherwise).
+    source_code = SelectField("Från vem", coerce=_optional_code, validate_choice=False)
+    category_codes = MultiCheckboxField("Vad gällde det? (en eller flera)")
+    category_other_note = StringField(
+        "Om Annat: ange vad", validators=[Optional(), Length(max=200, message="Högst 200 tecken.")]
+    )
 
     def fill(self, case, item=None):
         self.no_feedback_reason.choices = [
             ("", "Återkoppling är lämnad"),
             *NO_FEEDBACK_REASONS.items(),
         ]
+        self.source_code.choices = [("", "Välj från vem"), *lookups.options("source")]
+        self.category_codes.choices = lookups.options("category")
+
+
+class TakeForm(CaseChangeForm):
+    """ "Ta ärendet": the user makes themself the case's handler."""
 
 
 class ReopenForm(CaseChangeForm):

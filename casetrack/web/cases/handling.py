@@ -18,6 +18,14 @@ from casetrack.web.cases.page import case_action
 bp = Blueprint("handling", __name__, url_prefix="/arenden/<int:case_id>")
 
 
+@bp.route("/ta", methods=["POST"])
+@case_action(
+    "take", forms.TakeForm, anchor="nasta-steg", success="Du är nu handläggare för ärendet."
+)
+def take(case, form, expected):
+    handling.assign_handler(current_user, case, current_user, expected_version=expected)
+
+
 @bp.route("/tilldela", methods=["POST"])
 @case_action("assign", forms.AssignForm, anchor="handlaggning", success="Handläggare är ändrad.")
 def assign(case, form, expected):
@@ -58,6 +66,7 @@ def feedback(case, form, expected):
         given_to=form.given_to.data,
         method=form.method.data,
         summary=form.summary.data,
+        internal_note=form.internal_note.data,
         expected_version=expected,
     )
     if form.send_email.data:
@@ -113,7 +122,7 @@ def note(case, form, expected):
 
 @bp.route("/mottagningsbekraftelse", methods=["POST"])
 @case_action(
-    "acknowledge", forms.AcknowledgeForm, anchor="handlaggning",
+    "acknowledge", forms.AcknowledgeForm, anchor="nasta-steg",
     success="Mottagningsbekräftelsen är registrerad.",
 )  # fmt: skip
 def acknowledge(case, form, expected):
@@ -129,6 +138,9 @@ def close(case, form, expected):
         current_user,
         case,
         no_feedback_reason=form.no_feedback_reason.data or None,
+        source_code=form.source_code.data or None,
+        category_codes=form.category_codes.data or [],
+        category_other_note=form.category_other_note.data,
         expected_version=expected,
     )
 

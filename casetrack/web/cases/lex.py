@@ -278,7 +278,7 @@ def new_report():
         ))  # fmt: skip
         if saved:
             case = saved.value
-            flash(f"Lex Sarah-rapporten är registrerad som {case.reference}.", "success")
+            flash(f"Lex Sarah-rapporten är registrerad som {case.reference}.", "success#lex")
             return redirect(url_for("cases.detail", case_id=case.id, _anchor="lex"))
     return render_template(
         "lex/new.html", form=form, legal_reference=org_settings.get("legal.lex_sarah")

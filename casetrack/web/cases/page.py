@@ -25,12 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, get_flashed_messages, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
 from casetrack.access import get_case_or_404, may_handle
+from casetrack.domain import case_steps
 from casetrack.domain import escalation as rules
 from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS, NO_FEEDBACK_REASONS
 from casetrack.domain.dates import local_date
@@ -41,6 +42,7 @@ from casetrack.queries import cases as case_queries
 from casetrack.queries import history as history_queries
 from casetrack.queries import lookups
 from casetrack.services import escalation as escalation_service
+from casetrack.services.messages import feedback_letter
 from casetrack.web.cases import lex_page
 from casetrack.web.cases.forms import CasePageForm
 from casetrack.web.cases.history import describe
@@ -67,6 +69,10 @@ class CaseAction:
     per: str | None  # None: one form on the page; "action" or "track": one per åtgärd / track
     item: Callable | None  # item(case, **route ids): the åtgärd or track, 404/403 as it must
 
+
+# A case action's confirmation is flashed as "success#<anchor>": the page shows it in the
+# section it opens at, where the user is looking, not at the top of the page.
+NOTICE_AT = "#"
 
 # Registered actions by key, in the order the page lists them (the views' modules).
 ACTIONS: dict[str, CaseAction] = {}
@@ -120,6 +126,8 @@ def _post(action: CaseAction, change, case_id: int, route_ids: dict):
     form.fill(case, item)
     if not form.validate_on_submit():
         return render_case_page(case, 422, {key: form})
+    if form.previews():  # shown as it will be, nothing saved
+        return render_case_page(case, 200, {key: form})
     if action.item:  # the change gets the track the form belongs to
         saved = save(form, lambda: change(case, form, expected, item))
     else:
@@ -130,8 +138,9 @@ def _post(action: CaseAction, change, case_id: int, route_ids: dict):
         case = get_case_or_404(case_id, action.permission, options=CASE_PAGE_OPTIONS)
         form.fill(case, item)
         return render_case_page(case, 422, {key: form})
-    flash(action.success, "success")
     anchor = action.anchor.format(**route_ids)
+    # The page shows the confirmation in the section the page opens at (``notices``).
+    flash(action.success, f"success{NOTICE_AT}{anchor}")
     return redirect(url_for("cases.detail", case_id=case_id, _anchor=anchor))
 
 
@@ -212,12 +221,38 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
     today = local_date(utcnow())
     notes = [note for note in case.notes if can_handle or note.kind == "submitter"]
     is_closed = lookups.status_types().get(case.status_code) == "closed"
+    deadlines = case_queries.deadlines_for(case, today, is_closed)
+    state = case_steps.CaseState(
+        kind=case.kind_code,
+        is_closed=is_closed,
+        has_handler=case.assigned_handler_id is not None,
+        # As the deadline list: a mottagningsbekräftelse goes to whoever left contact
+        # details, for every kind but an avvikelse (queries.cases.deadlines_for).
+        acknowledgement_due=case.kind_code != "deviation"
+        and not case.is_anonymous
+        and bool(case.submitter_email or case.submitter_phone),
+        acknowledged=case.acknowledged_on is not None,
+        wants_feedback=case.wants_feedback,
+        has_feedback=bool(case.feedback),
+    )
+    steps = case_steps.next_steps(state, can_handle=can_handle)
+    steps = tuple(step for step in steps if step != case_steps.TAKE or "take" in sections["forms"])
     context = dict(
         case=case,
         labels=lookups.labels(),
         can_handle=can_handle,
         is_closed=is_closed,
-        deadlines=case_queries.deadlines_for(case, today, is_closed),
+        # Each deadline with the working days left (negative: overdue), None when met.
+        deadlines=[
+            (d, None if d.met_on or d.closed else case_steps.working_days_left(today, d.due))
+            for d in deadlines
+        ],
+        steps=steps,
+        missing=case_steps.missing_for_report(
+            case.kind_code, case.source_code is not None, bool(case.categories)
+        ),
+        notices=_notices(),
+        preview=_feedback_preview(case, submitted.get("feedback")),
         forms=sections["forms"],
         action_forms=action_forms,
         notes=notes,
@@ -231,6 +266,33 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
     context["extra_forms"] = sections["extra_forms"]
     unique_field_ids(context)
     return render_template("cases/detail.html", **context), status
+
+
+def _notices() -> dict:
+    """This request's flashed messages by the section they belong to (None: the top)."""
+    notices: dict = {}
+    for category, message in get_flashed_messages(with_categories=True):
+        kind, _, anchor = category.partition(NOTICE_AT)
+        notices.setdefault(anchor or None, []).append((kind, message))
+    return notices
+
+
+def _feedback_preview(case: Case, form) -> dict | None:
+    """The återkoppling as the person who raised the case will see it: on "Följ ditt
+    ärende" and, when it is to be e-mailed, the letter. None unless asked for."""
+    if form is None or not form.previews() or form.errors:
+        return None
+    methods = {item.code: item.label for item in FEEDBACK_METHODS}
+    text = (form.summary.data or "").strip()
+    preview = {
+        "given_on": form.given_on.data,
+        "method": methods.get(form.method.data, ""),
+        "text": text,
+        "letter": None,
+    }
+    if form.send_email.data and case.submitter_email and not case.is_anonymous:
+        preview["letter"] = feedback_letter(current_user, case, text)
+    return preview
 
 
 def unique_field_ids(value, path: str = "") -> None:
