@@ -250,13 +250,15 @@ def followed_case():
 
 @bp.route("/folj-arende/avsluta", methods=["POST"])
 def stop_following():
-    """Forget the case in this browser (e.g. on a shared computer): the grant is deleted
-    on the server, so a copy of the cookie opens nothing. CSRFProtect has already checked
-    the token."""
+    """The "Logga ut från ärendet" button: forget the case in this browser (e.g. on a
+    shared computer); the case itself goes on (issue 20: "Stäng ärendet" read as
+    withdrawing the complaint). The grant is deleted on the server, so a copy of the
+    cookie opens nothing. CSRFProtect has already checked the token."""
     follow_service.end(session.pop(FOLLOW_SESSION_KEY, None))
     db.session.commit()
     flash(
-        "Du följer inte längre ärendet i den här webbläsaren. Ärendet handläggs som vanligt.",
+        "Du är utloggad från ärendet. Ärendet är inte återkallat utan handläggs som vanligt; "
+        "du kan öppna det igen med diarienumret och kvittenskoden.",
         "success",
     )
     return redirect(url_for("intake.follow"))
