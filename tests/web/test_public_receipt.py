@@ -4,6 +4,7 @@ twice is one case, and the public pages carry the organisation's name."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -325,3 +326,46 @@ def test_pages_behind_the_login_keep_casetrack(app, org, make):
     Auth(staff).login("h2@test.example")
     html = staff.get("/arenden/").text
     assert _header_name(html) == "casetrack"
+
+
+def test_the_same_submission_sent_at_the_same_moment_is_one_case(app, client, org):
+    """Four identical requests from one browser race each other (a frantic double click
+    on a slow connection): the unique digest lets exactly one register a case, and the
+    browser, which shows the last answer, gets that case's receipt."""
+    app.config["CASETRACK"]["PUBLIC_RATE_LIMIT"] = "1000 per minute"
+    page = client.get("/lamna-synpunkt")
+    data = {**_form(org), "csrf_token": csrf_from(page.text)}
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name).value
+    db.session.commit()  # the test's own session holds nothing
+    barrier = threading.Barrier(4)
+    answers: list[tuple[int, object]] = []
+    errors: list[str] = []
+
+    def send() -> None:
+        browser = app.test_client()
+        browser.set_cookie(name, cookie)
+        try:
+            barrier.wait(timeout=30)
+            answers.append((browser.post("/lamna-synpunkt", data=data).status_code, browser))
+        except Exception as error:  # collected, asserted below
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert [status for status, _ in answers] == [302] * 4
+    assert _cases() == 1
+    grant = db.session.scalars(sa.select(ReceiptGrant)).one()
+    assert grant.repeated
+    # Each answer's cookie names its own token; the last one made is the one that opens.
+    pages = [browser.get(RECEIPT_URL) for _, browser in answers]
+    shown = [page for page in pages if page.status_code == 200]
+    assert len(shown) == 1
+    assert "Vi har redan tagit emot ditt meddelande" in shown[0].text
+    reference = db.session.scalars(sa.select(Case.reference)).one()
+    assert reference in shown[0].text
+    assert CODE_PATTERN.search(shown[0].text)  # no earlier answer reached the screen
