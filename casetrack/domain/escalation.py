@@ -254,4 +254,7 @@ def default_settings() -> dict[str, str]:
         for step, _start, days in deadlines:
             values[deadline_setting_key(track, step)] = str(days)
     values["attachment.max_bytes"] = str(DEFAULT_ATTACHMENT_MAX_BYTES)
+    # The organisation's name on the public pages (issue 20); empty: the top unit's name
+    # (casetrack.queries.settings.organisation_name).
+    values["organisation.name"] = ""
     return values

@@ -11,6 +11,7 @@ from casetrack.models.case import (
     CaseSearchDocument,
     Feedback,
     FollowGrant,
+    ReceiptGrant,
     ReferenceCounter,
     case_category,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "OrgUnit",
     "OrgUnitPeriod",
     "OutboxMessage",
+    "ReceiptGrant",
     "ReferenceCounter",
     "ReportSnapshot",
     "ReportSummaryVersion",

@@ -292,3 +292,24 @@ class FollowGrant(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# The receipt of a public submission between its POST and the receipt page (issue 20:
+# POST/redirect/GET). The session cookie holds only a random token; this row holds its
+# SHA-256, the case, the receipt code sealed with a key derived from the secret key until
+# the page has shown it once, and a digest of (browser, submission) that recognises the
+# same submission sent again from the same browser (casetrack.services.receipts).
+class ReceiptGrant(Base):
+    __tablename__ = "receipt_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    submission_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    case_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("case_record.id", ondelete="CASCADE"), index=True
+    )
+    sealed_code: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    emailed: Mapped[bool] = mapped_column(default=False)
+    repeated: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

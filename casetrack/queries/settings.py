@@ -13,7 +13,7 @@ from flask import current_app, g, has_app_context, has_request_context
 from casetrack.domain.escalation import default_settings
 from casetrack.domain.numbers import ascii_int
 from casetrack.extensions import db
-from casetrack.models import OrgSetting
+from casetrack.models import OrgSetting, OrgUnit
 
 
 def _stored() -> dict[str, str]:
@@ -76,6 +76,28 @@ def all_settings() -> dict[str, str]:
         if key in values:
             values[key] = value
     return values
+
+
+ORGANISATION_NAME = "organisation.name"
+ORGANISATION_NAME_MAX = 120
+# Without a stored name and without exactly one top unit.
+FALLBACK_ORGANISATION_NAME = "casetrack"
+
+
+def organisation_name() -> str:
+    """The organisation's name as the public pages show it (issue 20): the stored
+    setting, else the name of the one active top unit of the org tree (in the demo
+    "Hägersten-Älvsjö stadsdelsförvaltning"), else "casetrack"."""
+    stored = _stored().get(ORGANISATION_NAME, "").strip()
+    if stored:
+        return stored
+    tops = db.session.scalars(
+        sa.select(OrgUnit.name)
+        .where(OrgUnit.parent_id.is_(None), OrgUnit.active.is_(True))
+        .order_by(OrgUnit.id)
+        .limit(2)
+    ).all()
+    return tops[0] if len(tops) == 1 else FALLBACK_ORGANISATION_NAME
 
 
 def forget_for_request() -> None:

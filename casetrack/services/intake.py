@@ -21,6 +21,7 @@ from casetrack.domain.errors import DomainError
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
 from casetrack.models import Case, CaseNote, OrgUnit, Status, User, utcnow
+from casetrack.queries import settings
 from casetrack.queries.start_pages import has_unread_information
 from casetrack.services import new_information
 from casetrack.services.cases import NewCase, register_case
@@ -192,7 +193,8 @@ def file_deviation(staff: User, data: DeviationReport, *, now: datetime | None =
 RECEIPT_SUBJECT = "Kvittens: vi har tagit emot ditt ärende {reference}"
 RECEIPT_BODY = """Hej!
 
-Tack för att du hörde av dig. Vi har tagit emot det du skrev till {unit}.
+Tack för att du hörde av dig till {organisation}. Vi har tagit emot det du skrev till
+{unit}.
 
 Diarienummer: {reference}
 Kvittenskod:  {code}
@@ -216,7 +218,12 @@ def queue_receipt_mail(case: Case, code: str) -> None:
     queue_mail(
         case.submitter_email,
         RECEIPT_SUBJECT.format(reference=case.reference),
-        RECEIPT_BODY.format(reference=case.reference, code=code, unit=case.org_unit.name),
+        RECEIPT_BODY.format(
+            reference=case.reference,
+            code=code,
+            unit=case.org_unit.name,
+            organisation=settings.organisation_name(),
+        ),
         purpose="receipt",
         case=case,
     )

@@ -26,6 +26,12 @@ def set_setting(actor: User, key: str, value: str, *, now: datetime | None = Non
     value = (value or "").strip()
     if not value:
         raise DomainError("Ange ett värde.", "value")
+    if key == settings.ORGANISATION_NAME and (
+        len(value) > settings.ORGANISATION_NAME_MAX or "\n" in value or "\r" in value
+    ):
+        raise DomainError(
+            f"Skriv namnet på en rad, högst {settings.ORGANISATION_NAME_MAX} tecken.", "value"
+        )
     limits = settings.bounds(key)
     if limits is not None:
         number = ascii_int(value, maximum=100_000_000_000)

@@ -47,6 +47,8 @@ def test_the_receipt_e_mail_arrives_with_reference_and_code(app, client, org, sm
             "submitter_email": "anna@exempel.se",
         },
     )
+    assert page.status_code == 302  # POST/redirect/GET (issue 20)
+    page = client.get(page.headers["Location"])
     reference = re.search(r"[A-Z]{2}-\d{4}-\d{5}", page.text).group(0)
     code = re.search(r"[A-Z2-9]{4}(?:-[A-Z2-9]{4}){3}", page.text).group(0)
 

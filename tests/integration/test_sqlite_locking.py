@@ -123,6 +123,8 @@ def test_concurrent_writers_all_succeed_while_readers_read(app, org, make):
                         "wants_feedback": "nej",
                     },
                 )
+                if response.status_code == 302:  # POST/redirect/GET (issue 20)
+                    response = client.get(response.headers["Location"])
                 statuses.append(response.status_code)
                 if response.status_code != 200 or "kvittenskod" not in response.text.lower():
                     errors.append(f"writer {n}: {response.status_code}")

@@ -25,6 +25,8 @@ SYSTEM_MODULES = {
     "services/intake.py": "the public follow-your-case page: the receipt code is the "
     "authorisation for exactly one case (SECURITY.md K3-53)",
     "web/intake/views.py": "the same receipt-code path, reading the one case the code opened",
+    "services/receipts.py": "the public form's receipt page (issue 20): the one-time grant "
+    "made when this browser submitted the case shows that case's reference and unit",
     "services/org_import.py": "counts only (open and all cases per unit) for the org "
     "import's difference, which an operator runs on the server (casetrack org import)",
     "jobs/reminders.py": "the scheduler finds due cases in every unit; each recipient is "

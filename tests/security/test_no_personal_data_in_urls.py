@@ -252,6 +252,8 @@ def test_no_personal_data_in_any_url_or_access_log_line(app, world, role):
              "submitter_name": PUBLIC_SUBMITTER, "submitter_email": PUBLIC_EMAIL,
              "wants_feedback": "ja", "website": ""},
         )  # fmt: skip
+        assert receipt.status_code == 302  # POST/redirect/GET (issue 20)
+        receipt = crawler.get(receipt.headers["Location"])
         assert receipt.status_code == 200
         reference = re.search(r"[A-Z]{2}-\d{4}-\d{5}", receipt.text).group(0)
         code = re.search(r"[A-Z2-9]{4}(?:-[A-Z2-9]{4}){3}", receipt.text).group(0)

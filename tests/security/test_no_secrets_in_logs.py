@@ -133,6 +133,8 @@ def test_no_secret_or_personal_data_reaches_any_log(
         {"org_unit_id": str(org["a"].id), "kind_code": "complaint",
          "description": DESCRIPTION, "wants_feedback": "ja", "website": "", **SUBMITTER},
     )  # fmt: skip
+    assert receipt.status_code == 302  # POST/redirect/GET (issue 20)
+    receipt = get(client, secrets, receipt.headers["Location"])
     assert receipt.status_code == 200
     code = CODE_PATTERN.search(receipt.text).group(0)
     reference = re.search(r"[A-Z]{2}-\d{4}-\d{5}", receipt.text).group(0)

@@ -163,6 +163,8 @@ EXPECTED: dict[str, list[tuple]] = {
     ],
     "lex_sarah.new_report": [("GET", "/lex-sarah/ny", row(404, 200, 200, 404, 200, 200, 404, 302))],
     "intake.submit": [("GET", "/lamna-synpunkt", PUBLIC)],
+    # Without a receipt grant in this browser session: to "Följ ditt ärende".
+    "intake.receipt": [("GET", "/lamna-synpunkt/kvittens", row(*[302] * 8))],
     "intake.follow": [("GET", "/folj-arende", PUBLIC)],
     # Without a receipt code in this browser session: back to the code form.
     "intake.followed_case": [("GET", "/folj-arende/ditt-arende", row(*[302] * 8))],

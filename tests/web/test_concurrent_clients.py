@@ -92,8 +92,12 @@ def test_96_clients_read_and_register_at_once_without_locking_errors(
                             "kind_code": "suggestion", "description": f"Förslag {n}-{i}",
                             "wants_feedback": "nej",
                         })  # fmt: skip
-                        status, text, _ = _request(
+                        status, _, receipt_cookie = _request(
                             port, "POST", "/lamna-synpunkt", data, form_cookie
+                        )
+                        assert status == 302, status  # POST/redirect/GET (issue 20)
+                        status, text, _ = _request(
+                            port, "GET", "/lamna-synpunkt/kvittens", cookie=receipt_cookie
                         )
                         statuses.append((kind, status))
                         receipts.append(status == 200 and "kvittenskod" in text.lower())

@@ -146,10 +146,14 @@ def test_a_copied_cookie_no_longer_follows_the_case_after_sluta_folja(app, clien
     copied = _session_cookie(client)
     page = client.get("/folj-arende/ditt-arende")
     assert page.status_code == 200
-    assert "Sluta följa ärendet här" in page.text
+    # Issue 20: the button says it ends the view ("Stäng ärendet" read as withdrawing).
+    assert "Logga ut från ärendet" in page.text
+    assert "Sluta följa" not in page.text and "Stäng ärendet" not in page.text
     response = client.post("/folj-arende/avsluta", data={"csrf_token": csrf_from(page.text)})
     assert response.status_code == 302
-    assert "Du följer inte längre ärendet" in client.get(response.headers["Location"]).text
+    confirmation = client.get(response.headers["Location"]).text
+    assert "Du är utloggad från ärendet" in confirmation
+    assert "inte återkallat utan handläggs som vanligt" in confirmation
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowGrant)) == 0
     thief = app.test_client()
     thief.set_cookie(app.config["SESSION_COOKIE_NAME"], copied)

@@ -3,6 +3,7 @@ the case, add information; and its abuse protection (rate limits, honeypot, size
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from datetime import timedelta
@@ -45,7 +46,12 @@ def _submit(auth, **overrides):
         "website": "",
     }
     data.update(overrides)
-    return auth.post("/lamna-synpunkt", data)
+    response = auth.post("/lamna-synpunkt", data)
+    if response.status_code == 302:
+        # POST/redirect/GET (issue 20): the code is on the receipt page the POST redirects to.
+        assert response.headers["Location"] == "/lamna-synpunkt/kvittens"
+        response = auth.client.get(response.headers["Location"])
+    return response
 
 
 def _receipt(response) -> tuple[str, str]:
@@ -205,10 +211,14 @@ def test_a_filled_in_honeypot_pretends_success_and_saves_nothing(client, auth, o
 
 
 def test_submitting_is_rate_limited_per_address(client, auth, org):
-    for _ in range(5):
-        response = _submit(auth, org_unit_id=str(org["a"].id), wants_feedback="nej")
+    for n in range(5):
+        response = _submit(
+            auth, org_unit_id=str(org["a"].id), wants_feedback="nej", description=f"Nummer {n}"
+        )
         assert response.status_code == 200
-    response = _submit(auth, org_unit_id=str(org["a"].id), wants_feedback="nej")
+    response = _submit(
+        auth, org_unit_id=str(org["a"].id), wants_feedback="nej", description="Nummer 6"
+    )
     assert response.status_code == 429
     assert "Du har skickat in många meddelanden på kort tid" in response.text
     assert "Retry-After" in response.headers
@@ -218,8 +228,13 @@ def test_submitting_is_rate_limited_per_address(client, auth, org):
     assert other.status_code != 429
 
 
+_texts = itertools.count(1)
+
+
 def _public_case(auth, org) -> tuple[str, str]:
-    response = _submit(auth, org_unit_id=str(org["a"].id), wants_feedback="nej")
+    # A text of its own each time: the same text again from this browser is one case.
+    text = f"Ingen kom i morse, för {next(_texts)}:e gången."
+    response = _submit(auth, org_unit_id=str(org["a"].id), wants_feedback="nej", description=text)
     return _receipt(response)
 
 

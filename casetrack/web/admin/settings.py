@@ -25,6 +25,8 @@ def describe(key: str) -> str:
         return LEGAL_LABELS[key]
     if key == "attachment.max_bytes":
         return "Största bilaga (byte)"
+    if key == org_settings.ORGANISATION_NAME:
+        return "Organisationens namn på de öppna sidorna (e-tjänsten)"
     for track, deadlines in rules.DEFAULT_STEP_DEADLINES.items():
         for step, _start, _days in deadlines:
             if rules.deadline_setting_key(track, step) == key:
@@ -33,6 +35,9 @@ def describe(key: str) -> str:
                     f"{rules.step_label(track, step)}"
                 )
     return key
+
+
+TOP_UNIT_NAME = "den översta enhetens namn"
 
 
 class SettingForm(SwedishForm):
@@ -51,6 +56,9 @@ class SettingForm(SwedishForm):
 def settings():
     values = org_settings.all_settings()
     defaults = default_settings()
+    # The organisation's name defaults to the top unit's name: show the name in use.
+    values[org_settings.ORGANISATION_NAME] = org_settings.organisation_name()
+    defaults[org_settings.ORGANISATION_NAME] = TOP_UNIT_NAME
     rows = [(key, describe(key), value, defaults[key]) for key, value in sorted(values.items())]
     return render_template("admin/settings.html", rows=rows)
 
@@ -60,7 +68,12 @@ def edit_setting(key: str):
     defaults = default_settings()
     if key not in defaults:
         abort(404)
-    form = SettingForm(value=org_settings.get(key), version=org_settings.version(key))
+    current = (
+        org_settings.organisation_name()
+        if key == org_settings.ORGANISATION_NAME
+        else org_settings.get(key)
+    )
+    form = SettingForm(value=current, version=org_settings.version(key))
     form.value.label.text = describe(key)
     saved = None
     if form.validate_on_submit():
@@ -73,6 +86,7 @@ def edit_setting(key: str):
         if saved:
             flash(f"Inställningen ”{describe(key)}” är sparad.", "success")
             return redirect(url_for("admin.settings"))
+    default = TOP_UNIT_NAME if key == org_settings.ORGANISATION_NAME else defaults[key]
     return render_template(
-        "admin/setting_edit.html", form=form, key=key, default=defaults[key]
+        "admin/setting_edit.html", form=form, key=key, default=default
     ), form_status(form, saved)

@@ -1,10 +1,11 @@
 """The public e-tjänst (no login): leave a synpunkt, klagomål or beröm; follow a case.
 
-The receipt code (kvittenskod) is shown once on the page that answers the POST, e-mailed
-when an address was given, typed back into a POST form to follow the case, and never put
-in a URL or a log line. Abuse protection without CAPTCHA: rate limits per client address
-(Flask-Limiter), a honeypot field, size limits, and a lock on a reference after repeated
-wrong codes.
+The receipt code (kvittenskod) is shown once on the receipt page the POST redirects to
+(POST/redirect/GET since issue 20, so a reload never submits again; the grant that carries
+it is casetrack.services.receipts), e-mailed when an address was given, typed back into a
+POST form to follow the case, and never put in a URL, a log line or the session cookie.
+Abuse protection without CAPTCHA: rate limits per client address (Flask-Limiter), a
+honeypot field, size limits, and a lock on a reference after repeated wrong codes.
 
 The lock (issue 16). References are sequential, so a lock on the reference alone let
 anyone shut a submitter out of their case with ten wrong codes from ten addresses. Wrong
@@ -30,6 +31,7 @@ the session holds only its random token.
 from __future__ import annotations
 
 import logging
+import secrets
 
 from flask import (
     Blueprint,
@@ -47,8 +49,9 @@ from limits import parse_many
 from casetrack.extensions import db, limiter
 from casetrack.models import Case
 from casetrack.queries import lookups, pages
+from casetrack.queries.settings import organisation_name
 from casetrack.services import follow as follow_service
-from casetrack.services import intake, sessions
+from casetrack.services import intake, receipts, sessions
 from casetrack.web.common.submit import form_status, save
 from casetrack.web.intake.forms import AddInformationForm, FollowCaseForm, PublicSubmissionForm
 
@@ -59,6 +62,15 @@ log = logging.getLogger(__name__)
 # which opens the case for 15 minutes after a correct reference and code.
 FOLLOW_SESSION_KEY = "_follow_grant"
 FOLLOW_SESSION_SECONDS = follow_service.GRANT_SECONDS
+# The session holds the token of the receipt grant (casetrack.services.receipts) between
+# the POST of the public form and its receipt page, and a random id of this browser that
+# recognises the same submission sent twice from it.
+RECEIPT_SESSION_KEY = "_receipt_grant"
+BROWSER_SESSION_KEY = "_intake_browser"
+RECEIPT_GONE = (
+    "Kvittensen visas bara en kort stund efter att du har skickat ditt meddelande. "
+    "Här kan du följa ditt ärende med diarienumret och kvittenskoden."
+)
 # Levels a member of the public chooses among (enheter and their verksamheter).
 PUBLIC_LEVELS = ("enhet", "verksamhet")
 
@@ -106,12 +118,29 @@ def unit_choices() -> dict[str, list[tuple[int, str]]]:
     }
 
 
+@bp.app_context_processor
+def _organisation_name() -> dict:
+    """``organisation_name()`` for the public pages' header and title (a callable: only
+    the pages that show it read the setting)."""
+    return {"organisation_name": organisation_name}
+
+
+def _browser() -> str:
+    """A random id of this browser in its session (for recognising a double submission)."""
+    value = session.get(BROWSER_SESSION_KEY)
+    if not isinstance(value, str) or not value:
+        value = secrets.token_urlsafe(16)
+        session[BROWSER_SESSION_KEY] = value
+    return value
+
+
 @bp.route("/lamna-synpunkt", methods=["GET", "POST"])
 @limiter.limit(_submit_limit, methods=["POST"], error_message=SUBMIT_LIMIT_MESSAGE)
 def submit():
-    """The public form. A valid POST is answered with the receipt page directly (no
-    redirect), so the code is shown once and never travels in a URL."""
+    """The public form. A valid POST redirects to the receipt page (POST/redirect/GET):
+    the code travels in no URL and a reload of the receipt submits nothing."""
     form = PublicSubmissionForm()
+    browser = _browser()
     groups = unit_choices()
     form.org_unit_id.choices = groups
     kinds = dict(lookups.options("kind"))
@@ -135,23 +164,24 @@ def submit():
                 submitter_email=form.submitter_email.data,
                 submitter_phone=form.submitter_phone.data,
             )
-
-            def change():
-                case, code = intake.submit_public(data)
-                intake.queue_receipt_mail(case, code)
-                return case.reference, code, bool(case.submitter_email), case.org_unit.name
-
-            saved = save(form, change)
+            saved = save(form, lambda: receipts.submit(data, browser))
             if saved:
-                reference, code, emailed, unit_name = saved.value
-                return render_template(
-                    "intake/receipt.html",
-                    reference=reference,
-                    code=code,
-                    emailed=emailed,
-                    unit_name=unit_name,
-                )
+                session[RECEIPT_SESSION_KEY] = saved.value.token
+                return redirect(url_for("intake.receipt"))
     return render_template("intake/submit.html", form=form), form_status(form)
+
+
+@bp.route("/lamna-synpunkt/kvittens")
+def receipt():
+    """The receipt: the diarienummer, and the code the first time it is opened. A reload
+    shows the diarienummer only; without a live grant, "Följ ditt ärende"."""
+    shown = receipts.open_receipt(session.get(RECEIPT_SESSION_KEY))
+    if shown is None:
+        session.pop(RECEIPT_SESSION_KEY, None)
+        flash(RECEIPT_GONE, "info")
+        return redirect(url_for("intake.follow"))
+    db.session.commit()  # the code is erased from the grant: shown once
+    return render_template("intake/receipt.html", receipt=shown)
 
 
 def _limits(setting: str):
@@ -250,13 +280,15 @@ def followed_case():
 
 @bp.route("/folj-arende/avsluta", methods=["POST"])
 def stop_following():
-    """Forget the case in this browser (e.g. on a shared computer): the grant is deleted
-    on the server, so a copy of the cookie opens nothing. CSRFProtect has already checked
-    the token."""
+    """The "Logga ut från ärendet" button: forget the case in this browser (e.g. on a
+    shared computer); the case itself goes on (issue 20: "Stäng ärendet" read as
+    withdrawing the complaint). The grant is deleted on the server, so a copy of the
+    cookie opens nothing. CSRFProtect has already checked the token."""
     follow_service.end(session.pop(FOLLOW_SESSION_KEY, None))
     db.session.commit()
     flash(
-        "Du följer inte längre ärendet i den här webbläsaren. Ärendet handläggs som vanligt.",
+        "Du är utloggad från ärendet. Ärendet är inte återkallat utan handläggs som vanligt; "
+        "du kan öppna det igen med diarienumret och kvittenskoden.",
         "success",
     )
     return redirect(url_for("intake.follow"))
