@@ -93,6 +93,10 @@ DEFAULTS: dict[str, Any] = {
     # one per line. Development/testing without one generate <instance>/attachment_key.
     "ATTACHMENT_KEY": None,
     "ATTACHMENT_KEY_FILE": None,
+    # The key of the brukare pseudonyms that link avvikelser about the same person (issue
+    # 19, casetrack.infra.pseudonyms), or a file with it; never in the database.
+    "PSEUDONYM_KEY": None,
+    "PSEUDONYM_KEY_FILE": None,
     # Scheduler and e-mail (issue #7). Links in e-mails start with BASE_URL.
     "BASE_URL": "http://127.0.0.1:8000",
     # Reminders that the scheduler missed (it was down) are sent up to this many days late.

@@ -18,11 +18,12 @@ from flask import current_app
 
 from casetrack.domain.codes import CATEGORIES, CHANNELS
 from casetrack.domain.dates import STOCKHOLM, local_date
+from casetrack.domain.deviations import EVENT_TYPES
 from casetrack.domain.roles import ROLE_LABELS, Permission, Role
 from casetrack.extensions import db
-from casetrack.models import Case, OrgUnit, User, utcnow
+from casetrack.models import Case, DeviationClassification, OrgUnit, User, utcnow
 from casetrack.services import cases as case_service
-from casetrack.services import classification, escalation, handling, mfa, users
+from casetrack.services import classification, deviations, escalation, handling, mfa, users
 
 DEMO_PASSWORD = "demo-casetrack-2026"  # noqa: S105  # pragma: allowlist secret (printed demo login, demo data only)
 DEMO_DOMAIN = "demo.example"
@@ -108,6 +109,69 @@ PRAISE_TEXTS = [
     "Min mamma trivs så bra och personalen är alltid glada och hjälpsamma.",
     "Tack för en fantastisk midsommarfest på boendet!",
 ]
+# Avvikelser (issue 19): what staff write for each händelsetyp, how often each happens in
+# äldreomsorg (AO) and in LSS (FN), and the report category the handler gives it.
+DEVIATION_TEXTS = {
+    "fall": [
+        "Brukaren hittades sittande på golvet i badrummet vid morgonbesöket, ont i höften.",
+        "Brukaren föll i hallen på väg till toaletten under natten, larmade själv.",
+    ],
+    "lakemedel_utebliven_dos": [
+        "Kvällsdosen låg kvar i dosetten vid nattbesöket.",
+        "Läkemedel gavs inte kl. 08 hos brukaren, dosetten var inte påfylld.",
+    ],
+    "lakemedel_fel_dos": ["Två tabletter Alvedon gavs i stället för en enligt signeringslistan."],
+    "lakemedel_fel_person": ["Dosetten till rum 4 gavs av misstag till brukaren i rum 5."],
+    "lakemedel_fel_tid": ["Morgondosen gavs först kl. 12 eftersom besöket blev sent."],
+    "lakemedel_signering_saknas": ["Signering saknas för lunchdosen, oklart om den gavs."],
+    "trycksar": ["Rodnad som inte bleknar upptäcktes på hälen vid duschen."],
+    "medicinteknisk_produkt": [
+        "Taklyftens sele gick sönder vid förflyttning från säng till rullstol, ingen skadades."
+    ],
+    "informationsoverforing": [
+        "Sjuksköterskans ändrade ordination nådde inte kvällspersonalen vid överlämningen."
+    ],
+    "delegering": ["En vikarie utan delegering gav insulin eftersom ingen annan fanns på plats."],
+    "insats_utebliven": [
+        "Ingen kom till lunchbesöket, brukaren fick ingen mat förrän på eftermiddagen.",
+        "Dusch blev inte utförd enligt planeringen, besöket ströks utan att brukaren fick veta.",
+    ],
+    "brister_omvardnad": ["Brukaren hade inte fått byta inkontinensskydd under natten."],
+    "bemotande": ["En medarbetare höjde rösten mot brukaren vid måltiden."],
+    "hot_vald": [
+        "En boende slog en annan boende i dagrummet, personal gick emellan.",
+        "Brukaren hotade medarbetaren med en kniv i köket, medarbetaren lämnade lägenheten.",
+    ],
+    "overgrepp_krankning": ["Pengar saknas i brukarens plånbok efter helgen."],
+    "forsvunnen_brukare": [
+        "Brukaren saknades vid kvällsmaten och hittades av polisen vid tunnelbanan."
+    ],
+    "brand_sakerhet": ["Spisen stod på när personalen kom, köket var fullt av rök."],
+}
+DEVIATION_WEIGHTS = {
+    "AO": [("fall", 30), ("lakemedel_utebliven_dos", 14), ("lakemedel_fel_dos", 4),
+           ("lakemedel_fel_person", 2), ("lakemedel_fel_tid", 5),
+           ("lakemedel_signering_saknas", 6), ("trycksar", 5), ("medicinteknisk_produkt", 3),
+           ("informationsoverforing", 4), ("delegering", 2), ("insats_utebliven", 12),
+           ("brister_omvardnad", 5), ("bemotande", 3), ("brand_sakerhet", 1),
+           ("forsvunnen_brukare", 1), ("overgrepp_krankning", 1)],
+    "FN": [("hot_vald", 18), ("insats_utebliven", 12), ("lakemedel_utebliven_dos", 12),
+           ("lakemedel_signering_saknas", 6), ("fall", 8), ("bemotande", 8),
+           ("brister_omvardnad", 6), ("overgrepp_krankning", 4), ("forsvunnen_brukare", 4),
+           ("brand_sakerhet", 2), ("informationsoverforing", 4)],
+}  # fmt: skip
+DEVIATION_CATEGORY = {
+    "bemotande": "bemotande",
+    "insats_utebliven": "utebliven_insats",
+    "informationsoverforing": "information",
+    "brand_sakerhet": "fysisk_miljo",
+    "hot_vald": "annat",
+    "overgrepp_krankning": "annat",
+    "forsvunnen_brukare": "annat",
+}  # the rest: "rutiner" (brister i rutiner/utförande)
+HSL_TYPES = {item.code for item in EVENT_TYPES if item.group == "hsl"}
+LEX_SARAH_PRONE = {"overgrepp_krankning", "bemotande", "brister_omvardnad", "insats_utebliven"}
+HARM_WEIGHTS = [("ingen", 60), ("lindrig", 28), ("mattlig", 9), ("allvarlig", 3)]
 KIND_WEIGHTS = [("complaint", 35), ("suggestion", 20), ("praise", 15), ("deviation", 30)]
 SOURCE_WEIGHTS = {
     "complaint": [
@@ -197,9 +261,16 @@ def _demo_escalation(rng, case: Case, people: dict[str, User], handler_key: str)
         classification.mark_ia(handler, case, reported_on=day, reference=f"IA-{case.id:05d}",
                                now=at)  # fmt: skip
         return
-    if roll > 0.09:
+    # The lagrum decides the chain: HSL events go to lex Maria, SoL and LSS to lex Sarah;
+    # missförhållanden such as a kränkning are reported under lex Sarah more often.
+    classified = db.session.get(DeviationClassification, case.id)
+    event_type = classified.event_type_code if classified is not None else None
+    if roll > (0.2 if event_type in LEX_SARAH_PRONE else 0.09):
         return
-    track_name = "lex_maria" if roll > 0.075 else "lex_sarah"
+    if event_type:
+        track_name = "lex_maria" if event_type in HSL_TYPES else "lex_sarah"
+    else:
+        track_name = "lex_maria" if roll > 0.075 else "lex_sarah"
     decider = people["mas"] if track_name == "lex_maria" else people["sas"]
     track = escalation.start_track(
         handler, case, track=track_name, reported_on=day, reporter_name="Amina Yusuf",
@@ -246,9 +317,14 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
     else:
         channel = rng.choice(PUBLIC_CHANNELS)
     source = pick(rng, SOURCE_WEIGHTS[kind])
+    event_type = None
     if kind == "praise":
         categories = ["bemotande"] if rng.random() < 0.6 else []
         description = rng.choice(PRAISE_TEXTS)
+    elif kind == "deviation":
+        event_type = pick(rng, DEVIATION_WEIGHTS["FN" if unit_code.startswith("FN") else "AO"])
+        description = rng.choice(DEVIATION_TEXTS[event_type])
+        categories = [DEVIATION_CATEGORY.get(event_type, "rutiner")]
     else:
         codes = [c.code for c in CATEGORIES]
         categories = rng.sample(codes, k=rng.choices([1, 2, 3], weights=[60, 30, 10])[0])
@@ -281,6 +357,8 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
         now=registered_at,
     )
     age = (today - day).days
+    if event_type is not None:
+        _demo_classification(rng, case, event_type, unit_code, filer, handler, age, registered_at)
     if age < 2:
         return case
     handling.assign_handler(handler, case, handler, now=registered_at + timedelta(hours=2))
@@ -341,6 +419,29 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
             now=moment(day + timedelta(days=3), rng),
         )
     return case
+
+
+def _demo_classification(rng, case, event_type, unit_code, filer, handler, age, at) -> None:
+    """Staff choose the händelsetyp on the blankett (most do, some skip it); the handler
+    completes lagrum, harm and consequence for most older avvikelser. A few stay "ej
+    angivet", as in real life."""
+    group = "hsl" if event_type in HSL_TYPES else "sol_lss"
+    law = "hsl" if group == "hsl" else ("lss" if unit_code.startswith("FN") else "sol")
+    chosen = event_type if rng.random() < 0.85 else None
+    lagrum, code = deviations.checked_choice(None, chosen)
+    deviations.classify_when_filed(case, lagrum=lagrum, event_type_code=code)
+    if age < 3 or rng.random() < 0.1:
+        return
+    harm = pick(rng, HARM_WEIGHTS)
+    deviations.classify(
+        handler,
+        case,
+        lagrum=law,
+        event_type_code=event_type,
+        harm=harm,
+        consequence=None if harm == "ingen" else "Sjuksköterskan bedömde skadan och följde upp.",
+        now=at + timedelta(hours=3),
+    )
 
 
 @dataclass

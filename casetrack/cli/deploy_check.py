@@ -12,7 +12,7 @@ from typing import Any
 
 from casetrack.config import MIN_SECRET_KEY_LENGTH
 from casetrack.domain.roles import ROLE_LABELS
-from casetrack.infra import attachment_keys, identity_providers, throttle
+from casetrack.infra import attachment_keys, identity_providers, pseudonyms, throttle
 from casetrack.services import mfa, security_keys
 
 WEAK_KEYS = {"changeme", "secret", "dev", "development", "test", "casetrack"}
@@ -128,6 +128,10 @@ def _attachment_key(settings: dict[str, Any]) -> str | None:
     return attachment_keys.problem(settings)
 
 
+def _pseudonym_key(settings: dict[str, Any]) -> str | None:
+    return pseudonyms.problem(settings)
+
+
 def _identity_providers(settings: dict[str, Any]) -> str | None:
     """Each provider must vouch for a second factor (SECURITY.md rows 13–14) and be
     reached over HTTPS; a providers file that does not load is a failure too."""
@@ -191,6 +195,7 @@ CHECKS: list[tuple[str, Callable[..., str | None]]] = [
     ("Tvåstegsverifiering", _mfa),
     ("Säkerhetsnycklar och adress", _webauthn),
     ("Krypteringsnyckel för bilagor", _attachment_key),
+    ("Nyckel för brukarpseudonymer (avvikelser)", _pseudonym_key),
     ("Inloggning via organisationens identitetsleverantör", _identity_providers),
 ]
 

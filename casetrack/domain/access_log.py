@@ -32,6 +32,7 @@ WHAT_TEXTS = {
     "report.export": "Laddade ner tertialrapporten",
     "registerutdrag": "Registerutdrag",
     "accesslog.export": "Laddade ner loggkontrollen som CSV",
+    "deviation.classification": "Öppnade avvikelsens klassificering",
     # Written by early versions; kept so that old entries read well.
     "export": "Exporterade",
 }

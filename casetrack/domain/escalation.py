@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from casetrack.domain.deviations import DEFAULT_ANALYSIS_THRESHOLD, DEFAULT_FALL_WINDOW_DAYS
+
 LEX_SARAH = "lex_sarah"
 LEX_MARIA = "lex_maria"
 TRACKS = (LEX_SARAH, LEX_MARIA)
@@ -247,6 +249,12 @@ DEFAULT_LEGAL_REFERENCES = {
 DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
+# Issue 19: the risk value (1–16) from which an avvikelse needs a händelseanalys.
+ANALYSIS_THRESHOLD_KEY = "deviation.analysis_threshold"
+# Issue 19: the window in which a third fall for the same brukare asks for fallriskbedömning.
+FALL_WINDOW_KEY = "deviation.fall_window_days"
+
+
 def default_settings() -> dict[str, str]:
     """Every organisation setting this module knows, with its default value as text."""
     values = dict(DEFAULT_LEGAL_REFERENCES)
@@ -257,4 +265,6 @@ def default_settings() -> dict[str, str]:
     # The organisation's name on the public pages (issue 20); empty: the top unit's name
     # (casetrack.queries.settings.organisation_name).
     values["organisation.name"] = ""
+    values[ANALYSIS_THRESHOLD_KEY] = str(DEFAULT_ANALYSIS_THRESHOLD)
+    values[FALL_WINDOW_KEY] = str(DEFAULT_FALL_WINDOW_DAYS)
     return values

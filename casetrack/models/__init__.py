@@ -15,6 +15,7 @@ from casetrack.models.case import (
     ReferenceCounter,
     case_category,
 )
+from casetrack.models.deviation import DeviationClassification, EventType
 from casetrack.models.escalation import Escalation, EscalationStep
 from casetrack.models.identity import (
     ExternalIdentity,
@@ -46,8 +47,10 @@ __all__ = [
     "CaseSearchDocument",
     "Category",
     "Channel",
+    "DeviationClassification",
     "Escalation",
     "EscalationStep",
+    "EventType",
     "ExternalIdentity",
     "Feedback",
     "FollowGrant",

@@ -38,8 +38,11 @@ def units() -> list[OrgUnit]:
 
 
 def reference_rows(model) -> list:
-    """The rows of one reference table, in their sort order."""
-    return list(db.session.scalars(sa.select(model).order_by(model.sort_order, model.code)))
+    """The rows of one reference table, in their sort order (händelsetyper by list first)."""
+    order = [model.sort_order, model.code]
+    if hasattr(model, "lagrum_group"):
+        order.insert(0, model.lagrum_group)
+    return list(db.session.scalars(sa.select(model).order_by(*order)))
 
 
 def message_templates() -> list[MessageTemplate]:

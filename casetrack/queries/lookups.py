@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import g, has_request_context
 
 from casetrack.extensions import db
-from casetrack.models import CaseKind, Category, Channel, Source, Status
+from casetrack.models import CaseKind, Category, Channel, EventType, Source, Status
 
 _MODELS = {
     "kind": CaseKind,
@@ -59,3 +61,49 @@ def open_status_codes() -> list[str]:
     if has_request_context():
         g._open_codes = codes
     return codes
+
+
+@dataclass(frozen=True)
+class EventTypeOption:
+    code: str
+    label: str
+    group: str  # "hsl" or "sol_lss"
+    parent_code: str | None
+    description: str
+    example: str
+    active: bool
+
+
+def event_types(*, active_only: bool = True) -> list[EventTypeOption]:
+    """The händelsetyp tree in display order: by list (HSL, SoL/LSS), the most common
+    first, each subtype right after its parent; cached per request."""
+    cache = g.setdefault("_event_types", {}) if has_request_context() else {}
+    if active_only not in cache:
+        stmt = sa.select(
+            EventType.code,
+            EventType.label,
+            EventType.lagrum_group,
+            EventType.parent_code,
+            EventType.description,
+            EventType.example,
+            EventType.active,
+        ).order_by(EventType.lagrum_group, EventType.sort_order, EventType.code)
+        if active_only:
+            stmt = stmt.where(EventType.active.is_(True))
+        rows = [EventTypeOption(*row) for row in db.session.execute(stmt)]
+        children: dict[str, list[EventTypeOption]] = {}
+        for row in rows:
+            if row.parent_code is not None:
+                children.setdefault(row.parent_code, []).append(row)
+        ordered = []
+        for row in rows:
+            if row.parent_code is None or row.parent_code not in {r.code for r in rows}:
+                ordered.append(row)
+                ordered.extend(children.get(row.code, []))
+        cache[active_only] = ordered
+    return list(cache[active_only])
+
+
+def event_type_labels() -> dict[str, str]:
+    """{code: label} of every händelsetyp, inactive ones included (old cases keep theirs)."""
+    return {row.code: row.label for row in event_types(active_only=False)}

@@ -24,6 +24,7 @@ from casetrack.domain.tertials import tertial_bounds
 from casetrack.extensions import db
 from casetrack.models import (
     Case,
+    DeviationClassification,
     Escalation,
     OrgUnit,
     ReportSnapshot,
@@ -33,6 +34,9 @@ from casetrack.models import (
 # Data-quality counters shown as warnings, never folded into Annan/Annat.
 MISSING_SOURCE = "quality:missing_source"
 MISSING_CATEGORY = "quality:missing_category"
+# Issue 19: avvikelser without lagrum or händelsetyp ("ej angivet" until classified).
+UNCLASSIFIED_DEVIATION = "quality:unclassified_deviation"
+QUALITY_KEYS = (MISSING_SOURCE, MISSING_CATEGORY, UNCLASSIFIED_DEVIATION)
 
 Period = tuple[int, int]  # (year, tertial)
 
@@ -52,6 +56,15 @@ def _not_praise():
     return Case.kind_code != "praise"
 
 
+def _classified():
+    """The avvikelse has both a lagrum and a händelsetyp."""
+    return sa.exists().where(
+        DeviationClassification.case_id == Case.id,
+        DeviationClassification.lagrum.is_not(None),
+        DeviationClassification.event_type_code.is_not(None),
+    )
+
+
 def _has_escalation(track: str):
     return sa.exists().where(Escalation.case_id == Case.id, Escalation.track == track)
 
@@ -63,6 +76,8 @@ def row_condition(key: str):
         return sa.and_(_not_praise(), Case.source_code.is_(None))
     if key == MISSING_CATEGORY:
         return sa.and_(_not_praise(), Case.category_codes == "")
+    if key == UNCLASSIFIED_DEVIATION:
+        return sa.and_(Case.kind_code == "deviation", ~_classified())
     if group == "praise":
         return Case.kind_code == "praise"
     if group == "source":
@@ -223,6 +238,20 @@ def live_counts(segments: list[Segment]) -> dict[Period, dict[str, int]]:
     return {period: dict(values) for period, values in counts.items()}
 
 
+def unclassified_deviations(segments: list[Segment]) -> int:
+    """How many avvikelser of the segments lack lagrum or händelsetyp: a data-quality
+    warning beside the table (issue 19), drilled down with ``row_condition``."""
+    if not segments:
+        return 0
+    where = _segments_where(len(segments))
+    statement = (
+        sa.select(sa.func.count())
+        .select_from(Case)
+        .where(*where, Case.kind_code == "deviation", ~_classified())
+    )
+    return db.session.scalar(statement, _segment_params(segments)) or 0
+
+
 @dataclass
 class Cell:
     """One figure: live, and frozen if the tertial is fastställd."""
@@ -346,6 +375,9 @@ def build_report(unit: OrgUnit, year: int, up_to: int) -> Report:
         key: sum(counts.get((year, t), {}).get(key, 0) for t in range(1, up_to + 1))
         for key in (MISSING_SOURCE, MISSING_CATEGORY)
     }
+    quality[UNCLASSIFIED_DEVIATION] = unclassified_deviations(
+        report_segments(unit.id, tertial_bounds(year, 1)[0], tertial_bounds(year, up_to)[1])
+    )
     return Report(
         unit=unit,
         year=year,

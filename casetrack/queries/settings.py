@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
 
-from casetrack.domain.escalation import default_settings
+from casetrack.domain.escalation import ANALYSIS_THRESHOLD_KEY, FALL_WINDOW_KEY, default_settings
 from casetrack.domain.numbers import ascii_int
 from casetrack.extensions import db
 from casetrack.models import OrgSetting, OrgUnit
@@ -46,6 +46,10 @@ def bounds(key: str) -> tuple[int, int] | None:
     """(lowest, highest) value of an integer setting, or None for a text setting."""
     if key.startswith("deadline."):
         return 0, MAX_DEADLINE_WORKING_DAYS
+    if key == ANALYSIS_THRESHOLD_KEY:
+        return 1, 16
+    if key == FALL_WINDOW_KEY:
+        return 1, 730
     if key == "attachment.max_bytes":
         # The server refuses a larger request body anyway (CASETRACK_MAX_CONTENT_LENGTH).
         highest = current_app.config.get("MAX_CONTENT_LENGTH") if has_app_context() else None

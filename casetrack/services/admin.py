@@ -24,6 +24,7 @@ from casetrack.models import (
     CaseKind,
     Category,
     Channel,
+    EventType,
     OrgUnit,
     OrgUnitPeriod,
     RoleAssignment,
@@ -33,6 +34,7 @@ from casetrack.models import (
     utcnow,
 )
 from casetrack.services import account_links, org_periods, users
+from casetrack.services.checks import clean_text
 
 REFERENCE_TABLES = {
     "kind": CaseKind,
@@ -40,6 +42,7 @@ REFERENCE_TABLES = {
     "channel": Channel,
     "category": Category,
     "status": Status,
+    "event_type": EventType,
 }
 LAST_ADMIN = "Det måste finnas minst en aktiv systemadministratör. Utse en ny först."
 
@@ -309,8 +312,11 @@ def update_reference(
     active: bool,
     sort_order: int,
     retention_years: int | None = None,
+    description: str | None = None,
+    example: str | None = None,
 ):
-    """Change the label, active flag and order of a reference row; never its code."""
+    """Change the label, active flag and order of a reference row; never its code. A
+    händelsetyp also has the description and example shown at the choice (issue 19)."""
     model = REFERENCE_TABLES[table]
     row = db.session.get(model, code)
     if row is None:
@@ -328,6 +334,12 @@ def update_reference(
         before["retention_years"] = row.retention_years
         row.retention_years = retention_years
         after["retention_years"] = retention_years
+    if table == "event_type":
+        for name, value in (("description", description), ("example", example)):
+            text = clean_text(value, name, max_length=300, too_long="Högst 300 tecken.") or ""
+            before[name] = getattr(row, name)
+            setattr(row, name, text)
+            after[name] = text
     old, new = audit.diff(before, after)
     if new:
         audit.record(

@@ -25,6 +25,7 @@ from casetrack.models import (
     User,
     utcnow,
 )
+from casetrack.queries import deviations as deviation_queries
 from casetrack.services.cases import case_snapshot
 from casetrack.services.checks import BEFORE_RECEIVED, check_date, check_version, clean_text, touch
 from casetrack.services.mail import record_scheduled_mail
@@ -410,6 +411,9 @@ def close_case(
     """Close a case. It needs at least one återkoppling or a recorded reason why not
     (anonym, avböjt, ej nåbar); beröm needs neither. Audited.
 
+    An avvikelse whose assessed risk is at or above the organisation's threshold needs its
+    händelseanalys recorded first (casetrack.queries.deviations.closing_problem).
+
     A klagomål, synpunkt or avvikelse also needs what the tertial report counts it by:
     från vem and at least one category. When the case lacks them, they are given here
     (``source_code``, ``category_codes``) and saved with the closing, or the case stays
@@ -433,6 +437,11 @@ def close_case(
             "eller ange varför ingen återkoppling lämnas.",
             "no_feedback_reason",
         )
+    # Issue 19: above the organisation's risk threshold an avvikelse needs its
+    # händelseanalys first.
+    problem = deviation_queries.closing_problem(case)
+    if problem is not None:
+        raise DomainError(problem)
     source, categories, other_note = _report_facts_at_closing(
         case, source_code, category_codes or [], category_other_note
     )

@@ -23,7 +23,7 @@ from casetrack.extensions import db
 from casetrack.models import Case, CaseNote, OrgUnit, Status, User, utcnow
 from casetrack.queries import settings
 from casetrack.queries.start_pages import has_unread_information
-from casetrack.services import new_information
+from casetrack.services import deviations, new_information
 from casetrack.services.cases import NewCase, register_case
 from casetrack.services.checks import clean_text
 from casetrack.services.handling import save_note
@@ -163,6 +163,9 @@ class DeviationReport:
     immediate_action: str
     person_concerned: str | None = None
     category_codes: list[str] | None = None
+    # Issue 19: two optional taps on the blankett; the handler completes them.
+    lagrum: str | None = None
+    event_type_code: str | None = None
 
 
 def file_deviation(staff: User, data: DeviationReport, *, now: datetime | None = None) -> Case:
@@ -170,7 +173,9 @@ def file_deviation(staff: User, data: DeviationReport, *, now: datetime | None =
     now = now or utcnow()
     if not (data.immediate_action or "").strip():
         raise DomainError("Beskriv vad du gjorde direkt.", "immediate_action")
-    return register_case(
+    # Checked before anything is added, so a wrong choice saves nothing.
+    lagrum, event_type_code = deviations.checked_choice(data.lagrum, data.event_type_code)
+    case = register_case(
         staff,
         NewCase(
             kind_code="deviation",
@@ -188,6 +193,8 @@ def file_deviation(staff: User, data: DeviationReport, *, now: datetime | None =
         permission=Permission.CASE_FILE_DEVIATION,
         now=now,
     )
+    deviations.classify_when_filed(case, lagrum=lagrum, event_type_code=event_type_code)
+    return case
 
 
 RECEIPT_SUBJECT = "Kvittens: vi har tagit emot ditt ärende {reference}"

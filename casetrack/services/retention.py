@@ -20,7 +20,15 @@ from sqlalchemy.orm import selectinload
 
 from casetrack import audit
 from casetrack.extensions import db
-from casetrack.models import Case, CaseKind, CaseSearchDocument, OutboxMessage, Status, utcnow
+from casetrack.models import (
+    Case,
+    CaseKind,
+    CaseSearchDocument,
+    DeviationClassification,
+    OutboxMessage,
+    Status,
+    utcnow,
+)
 
 REMOVED = "(gallrad)"
 
@@ -85,6 +93,11 @@ def anonymise(case: Case, now: datetime) -> None:
     for item in case.feedback:
         item.given_to = REMOVED
         item.summary = REMOVED
+    # The avvikelse's lagrum, händelsetyp and harm are statistics and stay; the
+    # consequence for the brukare is free text about a person (issue 19).
+    classified = db.session.get(DeviationClassification, case.id)
+    if classified is not None and classified.consequence:
+        classified.consequence = REMOVED
     for action in case.actions:
         action.description = REMOVED
         action.responsible = REMOVED

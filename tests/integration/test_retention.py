@@ -10,7 +10,14 @@ import sqlalchemy as sa
 
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import AuditEntry, Case, Feedback, case_category, utcnow
+from casetrack.models import (
+    AuditEntry,
+    Case,
+    DeviationClassification,
+    Feedback,
+    case_category,
+    utcnow,
+)
 from casetrack.services import retention
 
 NOW = utcnow()
@@ -56,6 +63,13 @@ def cases(org, make):
             summary="Vi ringde Karin.",
         )
     )
+    # An avvikelse's classification: the consequence is free text about the brukare.
+    db.session.add(
+        DeviationClassification(
+            case_id=made["old_deviation_long"][0].id, lagrum="hsl", event_type_code="fall",
+            harm="lindrig", consequence="Karin fick ett blåmärke på höften.",
+        )
+    )  # fmt: skip
     for case, years in made.values():
         _close(case, years)
     db.session.execute(
@@ -118,6 +132,14 @@ def test_anonymising_removes_personal_data_and_keeps_the_statistics(cases):
     # Nothing in the audit trail of the case still names the person.
     for entry in db.session.scalars(sa.select(AuditEntry).where(AuditEntry.case_id == case.id)):
         assert "Karin" not in str(entry.before) + str(entry.after)
+    # The avvikelse keeps its lagrum, händelsetyp and harm, not the text about the person.
+    classified = db.session.get(DeviationClassification, cases["old_deviation_long"])
+    assert (classified.lagrum, classified.event_type_code, classified.harm) == (
+        "hsl",
+        "fall",
+        "lindrig",
+    )
+    assert "Karin" not in classified.consequence
     # A second run finds nothing left to do.
     assert retention.run(dry_run=False, now=NOW).due == []
 

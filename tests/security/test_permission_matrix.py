@@ -125,6 +125,13 @@ EXPECTED: dict[str, list[tuple]] = {
         # Only the member of staff who filed it sees it on the staff pages.
         ("GET", "/avvikelser/{own}", row(200, *[404] * 6, 302)),
     ],
+    # Classifying an avvikelse (issue 19): those who handle its unit; a case that is not
+    # an avvikelse has no such page.
+    "deviations.classify": [
+        ("GET", "/avvikelser/{own}/klassificering", row(404, 200, 200, *[404] * 4, 302)),
+        ("GET", "/avvikelser/{same}/klassificering", row(*[404] * 7, 302)),
+        ("POST", "/avvikelser/{own}/klassificering", HANDLERS_POST_UNVERSIONED),
+    ],
     "escalation.investigation": [("POST", "/arenden/{same}/utredning", RECORDERS_POST)],
     "escalation.add_cause": [("POST", "/arenden/{same}/utredning/orsaker", RECORDERS_POST)],
     "escalation.start_track": [("POST", "/arenden/{same}/lex", RECORDERS_POST)],

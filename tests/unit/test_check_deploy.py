@@ -14,6 +14,8 @@ GOOD = {
     "CASETRACK_BASE_URL": "https://casetrack.kommun.se",
     # A key made for this test only.  # pragma: allowlist nextline secret
     "CASETRACK_ATTACHMENT_KEY": "rC7Tn0fUZ0z3bqk3k1m4ZqXo1Yb6t3uVbD8yY0wQm2c=",
+    # pragma: allowlist nextline secret
+    "CASETRACK_PSEUDONYM_KEY": "test-only-pseudonym-key-0123456789abcdef",
     # One worker, so the default memory:// limiter storage counts every attempt.
     "CASETRACK_WORKERS": "1",
 }
@@ -52,7 +54,8 @@ def test_every_problem_is_explained_and_the_exit_code_is_non_zero(monkeypatch):
     assert "FEL  Krypteringsnyckel för bilagor: Ingen nyckel" in result.output
     assert "FEL  Säkerhetsnycklar och adress: Adressen 'http://127.0.0.1:8000'" in result.output
     assert "FEL  Inloggningsspärr: Spärren räknas i minnet" in result.output
-    assert "8 problem måste åtgärdas" in result.output
+    assert "FEL  Nyckel för brukarpseudonymer (avvikelser): Ingen nyckel" in result.output
+    assert "9 problem måste åtgärdas" in result.output
 
 
 def test_a_missing_secret_key_is_reported(monkeypatch):

@@ -214,3 +214,31 @@ def test_feedback_without_an_answer_is_refused_at_the_field(client, auth, org, p
     assert response.status_code == 422
     assert "Skriv svaret till den som lämnade ärendet." in response.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseNote)) == 0
+
+
+def test_the_case_page_shown_again_after_a_refused_form_is_access_logged(
+    client, auth, org, people, make
+):
+    """A refused form (422) shows the case again; that read is logged like any other,
+    though a 4xx answer commits nothing else (found by two helpers of issue 20)."""
+    from casetrack.models import AccessLogEntry
+
+    case = make.case(org["a"], by=people["handler"])
+    db.session.commit()
+    auth.login("h@test.example")
+
+    def reads() -> int:
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AccessLogEntry)
+            .where(AccessLogEntry.case_id == case.id, AccessLogEntry.what == "case.view")
+        )
+
+    page = client.get(f"/arenden/{case.id}").text
+    assert reads() == 1
+    url = f"/arenden/{case.id}/aterkoppling"
+    data = {**_form_fields(page, url), **_feedback(case, summary=" ")}
+    response = client.post(url, data=data)
+    assert response.status_code == 422
+    assert case.reference in response.text
+    assert reads() == 2

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from casetrack.domain.dates import local_date
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import AuditEntry, Case, User, utcnow
+from casetrack.models import AuditEntry, Case, DeviationClassification, User, utcnow
 from casetrack.services import handling
 
 
@@ -35,7 +35,8 @@ def _file(auth, org, **overrides):
         "what_happened": "Läkemedel gavs inte kl. 08 hos brukaren.",
         "immediate_action": "Ringde sjuksköterskan, som gav ny ordination.",
         "person_concerned": "A. B.",
-        "category_codes": ["rutiner"],
+        "lagrum": "hsl",
+        "event_type_code": "lakemedel_utebliven_dos",
     }
     data.update(overrides)
     return auth.post("/avvikelser/ny", data)
@@ -59,7 +60,14 @@ def test_staff_files_an_avvikelse_and_sees_the_reference(client, auth, org, peop
     assert case.source_code == "medarbetare"
     assert case.created_by_id == people["staff"].id
     assert case.immediate_action.startswith("Ringde")
-    assert [c.code for c in case.categories] == ["rutiner"]
+    # Issue 19: classified by lagrum and händelsetyp; the report's categories are the
+    # handler's to fill in.
+    classification = db.session.get(DeviationClassification, case.id)
+    assert (classification.lagrum, classification.event_type_code) == (
+        "hsl",
+        "lakemedel_utebliven_dos",
+    )
+    assert case.categories == []
     confirmation = client.get(response.headers["Location"])
     assert case.reference in confirmation.text
     assert "Tack! Avvikelsen är registrerad" in confirmation.text
@@ -122,7 +130,9 @@ def test_mina_avvikelser_shows_only_my_own_and_the_aterkoppling_i_got(
         ({"occurred_on": "1999-12-31"}, "Datumet kan inte vara före år 2000."),
         ({"occurred_on": "igår"}, "Skriv datumet som ÅÅÅÅ-MM-DD"),
         ({"org_unit_id": ""}, "Välj enhet."),
-        ({"category_codes": ["finns_inte"]}, "Välj kategorier i listan."),
+        ({"event_type_code": "finns_inte"}, "Välj en händelsetyp i listan."),
+        ({"lagrum": "sol", "event_type_code": "fall"}, "Händelsetypen hör inte till Socialtjänst"),
+        ({"lagrum": "xyz"}, "Välj lagrum i listan."),
         ({"what_happened": "x" * 20_001}, "högst 20000 tecken"),
     ],
 )

@@ -9,6 +9,7 @@ from wtforms import (
     IntegerField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
@@ -109,6 +110,13 @@ class ReferenceForm(SwedishForm):
             Optional(),
             NumberRange(min=1, max=100, message="Ange ett antal år mellan 1 och 100."),
         ],
+    )
+    # A händelsetyp's description and example, shown at the choice on the blankett.
+    description = TextAreaField(
+        "Beskrivning", validators=[Optional(), Length(max=300, message="Högst 300 tecken.")]
+    )
+    example = TextAreaField(
+        "Exempel", validators=[Optional(), Length(max=300, message="Högst 300 tecken.")]
     )
 
 

@@ -27,6 +27,12 @@ def describe(key: str) -> str:
         return "Största bilaga (byte)"
     if key == org_settings.ORGANISATION_NAME:
         return "Organisationens namn på de öppna sidorna (e-tjänsten)"
+    if key == rules.ANALYSIS_THRESHOLD_KEY:
+        return "Avvikelser: riskvärde (1–16) från vilket en händelseanalys krävs"
+    if key == rules.FALL_WINDOW_KEY:
+        return (
+            "Avvikelser: dagar inom vilka ett tredje fall för samma brukare ger fallriskbedömning"
+        )
     for track, deadlines in rules.DEFAULT_STEP_DEADLINES.items():
         for step, _start, _days in deadlines:
             if rules.deadline_setting_key(track, step) == key:

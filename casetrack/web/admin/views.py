@@ -30,6 +30,7 @@ REFERENCE_TITLES = {
     "channel": "Kanaler",
     "category": "Kategorier",
     "status": "Statusar",
+    "event_type": "Händelsetyper för avvikelser",
 }
 
 
@@ -410,12 +411,16 @@ def edit_reference(table: str, code: str):
     form = ReferenceForm(obj=row)
     if table != "kind":
         del form.retention_years
+    if table != "event_type":
+        del form.description, form.example
     saved = None
     if form.validate_on_submit():
         saved = save(form, lambda: admin_service.update_reference(
             current_user, table, code, label=form.label.data, active=form.active.data,
             sort_order=form.sort_order.data,
             retention_years=form.retention_years.data if table == "kind" else None,
+            description=form.description.data if table == "event_type" else None,
+            example=form.example.data if table == "event_type" else None,
         ), version=row.version)  # fmt: skip
         if saved:
             flash("Ändringen är sparad.", "success")

@@ -22,12 +22,13 @@ from casetrack.domain.report_rows import GROUPS, ROW_KEYS, TERTIAL_NAMES, row_ke
 from casetrack.domain.roles import Permission
 from casetrack.domain.tertials import tertial_bounds
 from casetrack.queries import pages
-from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE
+from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE, UNCLASSIFIED_DEVIATION
 
 # The report row a drill-down names: the row's own label, as in the table.
 ROW_LABELS = {row_key(row): row.label for group in GROUPS for row in group.rows} | {
     MISSING_SOURCE: "Saknar uppgift om från vem",
     MISSING_CATEGORY: "Saknar kategori",
+    UNCLASSIFIED_DEVIATION: "Avvikelser utan lagrum eller händelsetyp",
 }
 
 # GET parameter -> the name shown before its value, in the order of the filter form.

@@ -30,6 +30,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
+from casetrack import audit
 from casetrack.access import get_case_or_404, may_handle
 from casetrack.domain import case_steps
 from casetrack.domain import escalation as rules
@@ -37,8 +38,10 @@ from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS, NO_FEEDBAC
 from casetrack.domain.dates import local_date
 from casetrack.domain.numbers import ascii_int
 from casetrack.domain.roles import Permission
+from casetrack.extensions import db
 from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
+from casetrack.queries import deviations as deviation_queries
 from casetrack.queries import history as history_queries
 from casetrack.queries import lookups
 from casetrack.services import escalation as escalation_service
@@ -125,9 +128,9 @@ def _post(action: CaseAction, change, case_id: int, route_ids: dict):
             return _conflict(case, opened_at)
     form.fill(case, item)
     if not form.validate_on_submit():
-        return render_case_page(case, 422, {key: form})
+        return _shown_again(case, 422, {key: form})
     if form.previews():  # shown as it will be, nothing saved
-        return render_case_page(case, 200, {key: form})
+        return _shown_again(case, 200, {key: form})
     if action.item:  # the change gets the track the form belongs to
         saved = save(form, lambda: change(case, form, expected, item))
     else:
@@ -137,16 +140,28 @@ def _post(action: CaseAction, change, case_id: int, route_ids: dict):
     if not saved:
         case = get_case_or_404(case_id, action.permission, options=CASE_PAGE_OPTIONS)
         form.fill(case, item)
-        return render_case_page(case, 422, {key: form})
+        return _shown_again(case, 422, {key: form})
     anchor = action.anchor.format(**route_ids)
     # The page shows the confirmation in the section the page opens at (``notices``).
     flash(action.success, f"success{NOTICE_AT}{anchor}")
     return redirect(url_for("cases.detail", case_id=case_id, _anchor=anchor))
 
 
+def _shown_again(case: Case, status: int, submitted: dict):
+    """The case page again after a refused form or a preview: a read of the case like any
+    other, so it is access-logged. A 4xx answer commits nothing by itself (the refusal
+    rolled its change back), so the entry is committed here on its own."""
+    audit.log_access(current_user, "case.view", case=case)
+    db.session.commit()
+    return render_case_page(case, status, submitted)
+
+
 def _conflict(case: Case, opened_at: str | None):
-    """409: show the changes made by others since the form was opened."""
+    """409: show the changes made by others since the form was opened (a read of the case,
+    access-logged and committed like ``_shown_again``)."""
     case = get_case_or_404(case.id)
+    audit.log_access(current_user, "case.history", case=case)
+    db.session.commit()
     entries = history_queries.entries_for_case(case)
     try:
         since = datetime.fromisoformat(opened_at) if opened_at else None
@@ -259,6 +274,13 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
         verdicts={item.code: item.label for item in EFFECT_VERDICTS},
         methods={item.code: item.label for item in FEEDBACK_METHODS},
         no_feedback_reasons=NO_FEEDBACK_REASONS,
+        # Issue 19: an avvikelse's lagrum, händelsetyp and risk, and what blocks closing.
+        deviation=(
+            deviation_queries.classification(case) if case.kind_code == "deviation" else None
+        ),
+        closing_problem=(
+            deviation_queries.closing_problem(case) if can_handle and not is_closed else None
+        ),
         **lex_page.build(case, may[Permission.ESCALATION_RECORD]),
     )
     for view in context["tracks"]:

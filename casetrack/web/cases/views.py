@@ -32,7 +32,7 @@ from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
 from casetrack.queries import history as history_queries
 from casetrack.queries import lookups, pages, paging, start_pages
-from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE
+from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE, UNCLASSIFIED_DEVIATION
 from casetrack.services import cases as case_service
 from casetrack.services import new_information, saved_searches
 from casetrack.web.cases import list_filters
@@ -120,6 +120,7 @@ def report_row_choices() -> list[tuple[str, str]]:
     choices += [
         (MISSING_SOURCE, "Saknar uppgift om från vem"),
         (MISSING_CATEGORY, "Saknar kategori"),
+        (UNCLASSIFIED_DEVIATION, "Avvikelser utan lagrum eller händelsetyp"),
     ]
     return choices
 

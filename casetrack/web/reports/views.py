@@ -26,7 +26,13 @@ from casetrack.domain.tertials import tertial_bounds, tertial_of
 from casetrack.exports import report as export
 from casetrack.models import OrgUnit, utcnow
 from casetrack.queries import pages
-from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE, build_report
+from casetrack.queries.report import (
+    MISSING_CATEGORY,
+    MISSING_SOURCE,
+    QUALITY_KEYS,
+    UNCLASSIFIED_DEVIATION,
+    build_report,
+)
 from casetrack.services import reports as report_service
 from casetrack.web.common.rendered_options import tree_options
 from casetrack.web.common.submit import run
@@ -152,6 +158,7 @@ def show():
         rules=COUNTING_RULES,
         missing_source=MISSING_SOURCE,
         missing_category=MISSING_CATEGORY,
+        unclassified_deviation=UNCLASSIFIED_DEVIATION,
         may_write=may_write,
         may_unfreeze=may_unfreeze,
         summary_forms=summary_forms,
@@ -180,7 +187,7 @@ def _posted_period(form: PeriodForm, permission: Permission) -> tuple[OrgUnit, i
 
 def _row_anchor(row_key: str | None) -> str | None:
     """The report row's anchor on the page; only for rows the report has."""
-    if row_key not in ROW_KEYS and row_key not in (MISSING_SOURCE, MISSING_CATEGORY):
+    if row_key not in ROW_KEYS and row_key not in QUALITY_KEYS:
         return None
     return f"rad-{row_key.replace(':', '-')}"
 
