@@ -30,7 +30,7 @@ def closed_case(org, make):
     handling.assign_handler(handler, case, handler, now=NOW)
     handling.give_feedback(handler, case, given_on=date(2026, 3, 5), given_to="Anna",
                            method="telefon", summary="Vi har pratat.", now=NOW)  # fmt: skip
-    handling.close_case(handler, case, now=NOW)
+    handling.close_case(handler, case, source_code="narstaende", category_codes=["mat"], now=NOW)
     db.session.commit()
     return {"case": case, "handler": handler, "colleague": colleague, "manager": manager,
             "other": other}  # fmt: skip
