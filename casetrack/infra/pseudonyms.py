@@ -105,10 +105,14 @@ def normalise(text: str) -> str:
     """The 12 digits of a personnummer (ÅÅÅÅMMDDNNNN) from what was typed (with or
     without century, dash or plus); InvalidPersonnummer otherwise."""
     try:
-        formatted = personnummer.validate(text.strip())
+        compact = personnummer.validate(text.strip())
+        born = personnummer.get_birth_date(compact)
     except ValidationError as error:
         raise InvalidPersonnummer(str(error)) from None
-    return formatted.replace("-", "").replace("+", "")
+    # The century from the birth date (a "+" in the ten-digit form means 100 or older),
+    # so 420317-2392 and 19420317-2392 are the same person.
+    digits = compact.replace("-", "").replace("+", "")
+    return f"{born.year:04d}{digits[-8:]}"
 
 
 def pseudonym(text: str) -> str:

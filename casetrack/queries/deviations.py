@@ -127,13 +127,24 @@ _FIELD_NAMES = {
     "harm": "Skada",
     "probability": "Sannolikhet",
     "consequence_level": "Konsekvens",
+    "person": "Brukare",
     "consequence": "Konsekvens för brukaren",
 }
+
+
+def value_in_words(field: str, value) -> str:
+    """A classification value as the history shows it (the case's Historik tab too)."""
+    return _words(field, value)
 
 
 def _words(field: str, value) -> str:
     if value is None:
         return NOT_GIVEN
+    if field == "person":
+        return {
+            "(kopplad)": "kopplad",
+            "(kopplad till en annan brukare)": "kopplad till en annan brukare",
+        }.get(value, str(value))
     if field == "lagrum":
         return LAGRUM_BY_CODE[value].label if value in LAGRUM_BY_CODE else str(value)
     if field == "event_type_code":

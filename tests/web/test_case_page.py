@@ -5,10 +5,10 @@ answer to the person is kept apart from the handler's internal note."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import sqlalchemy as sa
 
+from casetrack.domain.dates import stockholm_today
 from casetrack.extensions import db
 from casetrack.models import AuditEntry, Case, CaseNote, Feedback, OutboxMessage
 from tests.web.test_handling_pages import _form_fields, _post
@@ -149,7 +149,8 @@ def _emailed_case(auth, org) -> tuple[Case, str, str]:
 
 def _feedback(case, **extra) -> dict:
     return {
-        "given_on": date.today().isoformat(), "given_to": "Eva Ek", "method": "e_post",
+        # Stockholm's today: the case was received on it (UTC's is a day behind before 01:00).
+        "given_on": stockholm_today().isoformat(), "given_to": "Eva Ek", "method": "e_post",
         "summary": ANSWER, "internal_note": INTERNAL, **extra,
     }  # fmt: skip
 

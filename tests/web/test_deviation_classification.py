@@ -455,3 +455,45 @@ def test_the_report_flags_avvikelser_without_lagrum_or_handelsetyp_and_lists_the
     assert "Avvikelser utan lagrum eller händelsetyp" in listing
     assert unclassified.reference in listing and half.reference in listing
     assert done.reference not in listing
+
+
+def test_the_ten_digit_personnummer_is_the_same_brukare(client, auth, org, people, make):
+    """Found by the fresh-eyes check: 420317-2392 linked to another pseudonym than
+    19420317-2392, and the fall warning was silently lost."""
+    first = make.case(org["a1"], by=people["staff"], kind_code="deviation")
+    second = make.case(org["a1"], by=people["staff"], kind_code="deviation")
+    db.session.commit()
+    auth.login("handler@test.example")
+    assert _classify(auth, first, event_type_code="fall", personnummer=PNR_FIRST).status_code == 302
+    assert (
+        _classify(auth, second, event_type_code="fall", personnummer="4203172392").status_code
+        == 302
+    )
+    rows = db.session.scalars(sa.select(DeviationClassification)).all()
+    assert len({row.person_key for row in rows}) == 1
+    assert first.reference in client.get(f"/avvikelser/{second.id}/klassificering").text
+
+
+def test_the_history_tab_and_the_staff_page_speak_swedish(client, auth, org, people, make):
+    case = make.case(org["a1"], by=people["staff"], kind_code="deviation",
+                     channel_code="avvikelseblankett")  # fmt: skip
+    db.session.commit()
+    auth.login("handler@test.example")
+    _classify(auth, case, lagrum="hsl", event_type_code="fall", harm="lindrig",
+              personnummer=PNR_FIRST)  # fmt: skip
+    history = client.get(f"/arenden/{case.id}/historik").text
+    assert "klassificerade avvikelsen" in history
+    assert "händelsetyp" in history and "Fall" in history and "Lindrig skada" in history
+    assert "event_type_code" not in history and "deviation.classified" not in history
+    # Its own history entry for the link alone is not empty.
+    _classify(auth, case, lagrum="hsl", event_type_code="fall", harm="lindrig",
+              personnummer=PNR_OTHER)  # fmt: skip
+    page = client.get(f"/avvikelser/{case.id}/klassificering").text
+    assert "Brukare: kopplad → kopplad till en annan brukare" in page
+    # The case page speaks of Mina avvikelser, where the medarbetare reads the answer.
+    assert "Svaret visas för hen i Mina avvikelser." in client.get(f"/arenden/{case.id}").text
+    auth.logout()
+    auth.login("staff@test.example")
+    own = client.get(f"/avvikelser/{case.id}").text
+    assert "None" not in own
+    assert "Händelsetyp</dt><dd>Fall" in own

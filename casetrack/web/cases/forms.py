@@ -277,14 +277,28 @@ class FeedbackForm(CaseChangeForm):
 
     @classmethod
     def initial(cls, case, item=None):
-        return {
-            "given_on": today(),
-            "given_to": "" if case.is_anonymous else (case.submitter_name or ""),
-        }
+        if filed_by_staff(case):  # the medarbetare who wrote the avvikelse
+            given_to = case.created_by.name if case.created_by else ""
+        else:
+            given_to = "" if case.is_anonymous else (case.submitter_name or "")
+        return {"given_on": today(), "given_to": given_to}
 
     def fill(self, case, item=None):
         self.method.choices = [(m.code, m.label) for m in FEEDBACK_METHODS]
         self.send_email.label.text = f"Skicka som e-post till {case.submitter_email}"
+        if filed_by_staff(case):
+            self.summary.label.text = (
+                "Svar till medarbetaren som skrev avvikelsen – visas i Mina avvikelser"
+            )
+
+
+def filed_by_staff(case) -> bool:
+    """An avvikelse a member of staff filed: its answer is read in Mina avvikelser."""
+    return (
+        case.kind_code == "deviation"
+        and case.channel_code == "avvikelseblankett"
+        and case.created_by_id is not None
+    )
 
 
 class ActionForm(CaseChangeForm):

@@ -8,6 +8,7 @@ from datetime import datetime
 from casetrack.domain.codes import NO_FEEDBACK_REASONS
 from casetrack.domain.escalation import TRACK_LABELS, step_label
 from casetrack.models import AuditEntry
+from casetrack.queries import deviations as deviation_queries
 from casetrack.queries import history as history_queries
 from casetrack.queries.lookups import labels
 from casetrack.services.cases import REDACTED
@@ -37,7 +38,19 @@ FIELD_LABELS = {
     "immediate_action": "vad som gjordes direkt",
     "ia_reported_on": "rapporterad i IA",
     "ia_reference": "referens i IA",
+    # An avvikelse's classification (issue 19).
+    "lagrum": "lagrum",
+    "event_type_code": "händelsetyp",
+    "harm": "skada",
+    "probability": "sannolikhet",
+    "consequence_level": "konsekvens (risk)",
+    "consequence": "konsekvens för brukaren",
+    "person": "koppling till brukare",
 }
+
+CLASSIFICATION_FIELDS = frozenset(
+    {"lagrum", "event_type_code", "harm", "probability", "consequence_level", "person"}
+)
 
 ACTION_VERBS = {
     "case.registered": "registrerade ärendet",
@@ -62,6 +75,7 @@ ACTION_VERBS = {
     "escalation.ivo_reported": "registrerade anmälan till IVO",
     "attachment.uploaded": "lade till en bilaga",
     "attachment.downloaded": "laddade ner en bilaga",
+    "deviation.classified": "klassificerade avvikelsen",
 }
 ACTION_FIELD_LABELS = {
     "done_on": "genomförd datum",
@@ -124,6 +138,8 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
             return NO_FEEDBACK_REASONS.get(value, value)
         if field == "categories":
             return ", ".join(label_maps["category"].get(code, code) for code in value)
+        if field in CLASSIFICATION_FIELDS:
+            return deviation_queries.value_in_words(field, value)
         mapping = {
             "kind_code": label_maps["kind"],
             "status_code": label_maps["status"],

@@ -252,6 +252,9 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
     )
     steps = case_steps.next_steps(state, can_handle=can_handle)
     steps = tuple(step for step in steps if step != case_steps.TAKE or "take" in sections["forms"])
+    closing_problem = (
+        deviation_queries.closing_problem(case) if can_handle and not is_closed else None
+    )
     context = dict(
         case=case,
         labels=lookups.labels(),
@@ -278,8 +281,10 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
         deviation=(
             deviation_queries.classification(case) if case.kind_code == "deviation" else None
         ),
-        closing_problem=(
-            deviation_queries.closing_problem(case) if can_handle and not is_closed else None
+        closing_problem=closing_problem,
+        closing_blockers=_closing_blockers(case, closing_problem) if can_handle else [],
+        analysis_done=(
+            deviation_queries.analysis_recorded(case) if case.kind_code == "deviation" else False
         ),
         **lex_page.build(case, may[Permission.ESCALATION_RECORD]),
     )
@@ -288,6 +293,25 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
     context["extra_forms"] = sections["extra_forms"]
     unique_field_ids(context)
     return render_template("cases/detail.html", **context), status
+
+
+def _closing_blockers(case: Case, closing_problem: str | None) -> list[str]:
+    """Everything that stands between an open case and its closing, named at once (the
+    closing service refuses them one at a time, field by field)."""
+    if case.status_code and case.closed_at is not None:
+        return []
+    blockers = []
+    if case.kind_code != "praise" and not case.feedback:
+        blockers.append(
+            "Återkoppling: ge återkoppling, eller ange i formuläret varför ingen lämnas."
+        )
+    if closing_problem:
+        blockers.append(closing_problem)
+    if case.kind_code != "praise" and not case.source_code:
+        blockers.append("Från vem ärendet kom (för redovisningen).")
+    if case.kind_code != "praise" and not case.categories:
+        blockers.append("Vad ärendet gällde, minst en kategori (för redovisningen).")
+    return blockers
 
 
 def _notices() -> dict:

@@ -107,7 +107,12 @@ def detail(case_id: int):
     if case is None:
         abort(404)
     audit.log_access(current_user, "case.view", case=case)
-    return render_template("deviations/detail.html", case=case, labels=lookups.labels())
+    return render_template(
+        "deviations/detail.html",
+        case=case,
+        labels=lookups.labels(),
+        classification=deviation_queries.classification(case),
+    )
 
 
 @bp.route("/<int:case_id>/klassificering", methods=["GET", "POST"])
