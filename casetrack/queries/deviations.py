@@ -128,7 +128,7 @@ _FIELD_NAMES = {
     "probability": "Sannolikhet",
     "consequence_level": "Konsekvens",
     "person": "Brukare",
-    "consequence": "Konsekvens för brukaren",
+    "consequence": "Följder för brukaren",
 }
 
 

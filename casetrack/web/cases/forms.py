@@ -384,7 +384,7 @@ class CloseForm(CaseChangeForm):
 
     def fill(self, case, item=None):
         self.no_feedback_reason.choices = [
-            ("", "Återkoppling är lämnad"),
+            ("", "Återkoppling är lämnad" if case.feedback else "Välj skäl"),
             *NO_FEEDBACK_REASONS.items(),
         ]
         self.source_code.choices = [("", "Välj från vem"), *lookups.options("source")]

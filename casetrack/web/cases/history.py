@@ -44,7 +44,7 @@ FIELD_LABELS = {
     "harm": "skada",
     "probability": "sannolikhet",
     "consequence_level": "konsekvens (risk)",
-    "consequence": "konsekvens för brukaren",
+    "consequence": "följder för brukaren",
     "person": "koppling till brukare",
 }
 

@@ -93,6 +93,6 @@ class ClassificationForm(VersionedForm):
     )
     unlink_person = BooleanField("Ta bort kopplingen till brukaren")
     consequence = TextAreaField(
-        "Konsekvens för brukaren",
+        "Följder för brukaren",
         validators=[Optional(), Length(max=2000, message="Texten får vara högst 2000 tecken.")],
     )

@@ -129,9 +129,17 @@ def classify(case_id: int):
     event_types = lookups.event_types(active_only=False)
     offered = [item for item in event_types if item.active or item.code == current.event_type_code]
     form.lagrum.choices = [("", NOT_GIVEN)] + [(item.code, item.label) for item in LAGRUM]
-    form.event_type_code.choices = [("", NOT_GIVEN)] + [
-        (item.code, ("– " if item.parent_code else "") + item.label) for item in offered
-    ]
+    # "Ej angivet", then one group per list, so HSL and SoL/LSS types are told apart in
+    # the list itself (WTForms makes every key of a dict a group, so the first is a group
+    # of its own only in the data; the template renders it as a plain option).
+    form.event_type_code.choices = {"": [("", NOT_GIVEN)]} | {
+        GROUP_LABELS[group]: [
+            (item.code, ("– " if item.parent_code else "") + item.label)
+            for item in offered
+            if item.group == group
+        ]
+        for group in GROUP_LABELS
+    }
     form.harm.choices = [("", NOT_GIVEN)] + [(item.code, item.label) for item in HARM_LEVELS]
     form.probability.choices = [("", "Inte bedömd")] + [
         (level.value, f"{level.value} {level.label} – {level.description}")
