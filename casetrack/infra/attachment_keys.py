@@ -22,6 +22,8 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
+from casetrack.infra.paths import instance_key
+
 KEY_FILE_NAME = "attachment_key"
 TOKEN_PREFIX = b"gAAAAA"
 
@@ -79,16 +81,7 @@ def _fernet(keys: list[str]) -> MultiFernet:
 
 
 def _development_key(instance_path: Path) -> str:
-    key_file = instance_path / KEY_FILE_NAME
-    if not key_file.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return key_file.read_text().strip()
-        with os.fdopen(fd, "w") as handle:
-            handle.write(Fernet.generate_key().decode())
-    return key_file.read_text().strip()
+    return instance_key(instance_path, KEY_FILE_NAME, lambda: Fernet.generate_key().decode())
 
 
 def fernet() -> MultiFernet:

@@ -26,6 +26,8 @@ from flask import current_app
 from stdnum.exceptions import ValidationError
 from stdnum.se import personnummer
 
+from casetrack.infra.paths import instance_key
+
 KEY_FILE_NAME = "pseudonym_key"
 MIN_KEY_LENGTH = 32
 # A version prefix, so that a different scheme later cannot collide with these.
@@ -70,16 +72,7 @@ def problem(settings: dict[str, Any]) -> str | None:
 
 
 def _development_key(instance_path: Path) -> str:
-    key_file = instance_path / KEY_FILE_NAME
-    if not key_file.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return key_file.read_text().strip()
-        with os.fdopen(fd, "w") as handle:
-            handle.write(os.urandom(32).hex())
-    return key_file.read_text().strip()
+    return instance_key(instance_path, KEY_FILE_NAME, lambda: os.urandom(32).hex())
 
 
 def _key() -> bytes:
