@@ -39,7 +39,15 @@ _PASSWORD_HASH = hash_password(PASSWORD)
 
 # Reference data the migrations seed; admin tests may change it, so on PostgreSQL it is
 # restored from a snapshot taken right after migrating. Every other table is emptied.
-REFERENCE_TABLES = ["case_kind", "source", "channel", "category", "status", "message_template"]
+REFERENCE_TABLES = [
+    "case_kind",
+    "source",
+    "channel",
+    "category",
+    "status",
+    "message_template",
+    "event_type",  # the händelsetyp tree (migration 1100)
+]
 DATA_TABLES = sorted(set(db.metadata.tables) - set(REFERENCE_TABLES))
 
 
@@ -67,7 +75,10 @@ def template_database(tmp_path_factory) -> str:
         with engine.connect() as connection:
             for table in REFERENCE_TABLES:
                 rows = connection.execute(sa.text(f"SELECT * FROM {table}"))
-                _reference_snapshot[table] = [dict(row._mapping) for row in rows]
+                snapshot = [dict(row._mapping) for row in rows]
+                if table == "event_type":  # parents before their subtypes (a foreign key)
+                    snapshot.sort(key=lambda row: row["parent_code"] is not None)
+                _reference_snapshot[table] = snapshot
         engine.dispose()
         return PG_URL
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
