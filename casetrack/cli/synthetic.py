@@ -22,6 +22,11 @@ import sqlalchemy as sa
 
 from casetrack.access import org_tree
 from casetrack.cli.demo import (
+    DEVIATION_CATEGORY,
+    DEVIATION_TEXTS,
+    DEVIATION_WEIGHTS,
+    HARM_WEIGHTS,
+    HSL_TYPES,
     KIND_WEIGHTS,
     PRAISE_TEXTS,
     PUBLIC_CHANNELS,
@@ -42,6 +47,7 @@ from casetrack.models import (
     AuditEntry,
     Case,
     CaseSearchDocument,
+    DeviationClassification,
     Escalation,
     EscalationStep,
     Feedback,
@@ -275,6 +281,7 @@ def generate(
 def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_codes, ids, counters):
     case_rows, link_rows, search_rows, audit_rows = [], [], [], []
     feedback_rows, action_rows, escalation_rows, step_rows = [], [], [], []
+    classification_rows = []
     for day in days:
         case_id = ids[Case]
         ids[Case] += 1
@@ -286,9 +293,19 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
         counters[key] = counters.get(key, 0) + 1
         reference = format_reference(prefix, day.year, counters[key])
         source = pick(rng, SOURCE_WEIGHTS[kind]) if rng.random() >= 0.04 else None
+        event_type = None
         if kind == "praise":
             categories = ["bemotande"] if rng.random() < 0.6 else []
             description = rng.choice(PRAISE_TEXTS)
+        elif kind == "deviation":
+            # An avvikelse reads like one: a fall, a missed dose, ... (issue 19), and is
+            # classified by lagrum and händelsetyp (below); the complaint categories are
+            # the handler's for the tertial table.
+            event_type = pick(rng, DEVIATION_WEIGHTS["FN" if prefix.startswith("FN") else "AO"])
+            description = rng.choice(DEVIATION_TEXTS[event_type])
+            categories = [DEVIATION_CATEGORY.get(event_type, "rutiner")]
+            if rng.random() < 0.04:
+                categories = []
         else:
             k = rng.choices((1, 2, 3), weights=(60, 30, 10))[0]
             categories = rng.sample(category_codes, k=k) if rng.random() >= 0.04 else []
@@ -328,6 +345,10 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             handler_id if age >= 2 else None, registered, filer or handler_id, registered,
             filer or handler_id, 1,
         )  # fmt: skip
+        if event_type is not None:
+            classification_rows.append(
+                _classification(rng, case_id, event_type, prefix, age, registered)
+            )
         action_done = False
         link_rows.extend((case_id, code) for code in categories)
         search_rows.append((case_id, f"{title}\n{description}"))
@@ -409,10 +430,32 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             "created_by_id", "is_confirmed", "is_risk", "is_serious", "completed_on",
             "assessment"),
          escalation_rows),
+        (DeviationClassification.__table__, (
+            "case_id", "lagrum", "event_type_code", "harm", "probability", "consequence_level",
+            "consequence", "updated_at"), classification_rows),
         (EscalationStep.__table__, (
             "id", "escalation_id", "step", "occurred_on", "text", "recorded_by_id",
             "recorded_at"), step_rows),
     ]  # fmt: skip
+
+
+def _classification(rng, case_id, event_type, prefix, age, registered) -> tuple:
+    """A deviation_classification row as the blankett and the handler leave it: the
+    händelsetyp chosen when filed (lagrum follows from it), harm and a risk assessment
+    once handled. About one in ten stays "ej angivet" (flagged on the report); risk
+    values stay below the händelseanalys threshold, since synthetic cases carry no
+    analysis (the closing rule would refuse them)."""
+    if rng.random() < 0.1:
+        return (case_id, None, None, None, None, None, None, registered)
+    law = "hsl" if event_type in HSL_TYPES else ("lss" if prefix.startswith("FN") else "sol")
+    if age < 3:
+        return (case_id, law, event_type, None, None, None, None, registered)
+    harm = pick(rng, HARM_WEIGHTS)
+    probability = rng.randint(1, 3)
+    consequence_level = rng.randint(1, 2)
+    consequence = None if harm == "ingen" else "Sjuksköterskan bedömde skadan och följde upp."
+    return (case_id, law, event_type, harm, probability, consequence_level, consequence,
+            registered + timedelta(hours=3))  # fmt: skip
 
 
 def _save_counters(counters: dict[tuple[str, int], int]) -> None:

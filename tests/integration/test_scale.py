@@ -18,7 +18,14 @@ from casetrack.access import org_tree
 from casetrack.cli import synthetic
 from casetrack.domain.case_numbers import REFERENCE_PATTERN
 from casetrack.extensions import db
-from casetrack.models import AuditEntry, Case, CaseSearchDocument, OrgUnit, ReferenceCounter
+from casetrack.models import (
+    AuditEntry,
+    Case,
+    CaseSearchDocument,
+    DeviationClassification,
+    OrgUnit,
+    ReferenceCounter,
+)
 from casetrack.queries.report import build_report
 
 pytestmark = pytest.mark.slow
@@ -56,6 +63,31 @@ def test_generated_data_is_consistent(generated):
     for counter in db.session.scalars(sa.select(ReferenceCounter)):
         highest = f"{counter.prefix}-{counter.year}-{counter.last_value:05d}"
         assert highest in set(references)
+
+
+def test_generated_avvikelser_read_like_avvikelser_and_are_classified(generated):
+    deviations = db.session.execute(
+        sa.select(Case.id, Case.description, DeviationClassification.event_type_code)
+        .outerjoin(DeviationClassification, DeviationClassification.case_id == Case.id)
+        .where(Case.kind_code == "deviation")
+    ).all()
+    assert len(deviations) > CASES // 5
+    # Every avvikelse has its classification row; about one in ten is "ej angivet".
+    rows = db.session.scalar(sa.select(sa.func.count()).select_from(DeviationClassification))
+    assert rows == len(deviations)
+    unclassified = sum(1 for _, _, code in deviations if code is None)
+    assert 0.05 < unclassified / len(deviations) < 0.15
+    falls = [text for _, text, code in deviations if code == "fall"]
+    assert falls and not any("fika" in text.casefold() for _, text, _ in deviations)
+    # Risk values stay below the händelseanalys threshold (synthetic cases have none).
+    highest = db.session.scalar(
+        sa.select(
+            sa.func.max(
+                DeviationClassification.probability * DeviationClassification.consequence_level
+            )
+        )
+    )
+    assert highest < 8
 
 
 def test_generated_cases_carry_the_report_facts_their_children_give(generated):
