@@ -19,6 +19,7 @@ from flask import current_app
 from casetrack.domain.codes import CATEGORIES, CHANNELS
 from casetrack.domain.dates import STOCKHOLM, local_date
 from casetrack.domain.deviations import EVENT_TYPES
+from casetrack.domain.escalation import ASSESSMENTS, SERIOUS_ASSESSMENTS
 from casetrack.domain.roles import ROLE_LABELS, Permission, Role
 from casetrack.extensions import db
 from casetrack.models import Case, DeviationClassification, OrgUnit, User, utcnow
@@ -282,11 +283,13 @@ def _demo_escalation(rng, case: Case, people: dict[str, User], handler_key: str)
                            occurred_on=day + timedelta(days=1), text="Utredningen påbörjad.",
                            now=moment(day + timedelta(days=1), rng))  # fmt: skip
     decided_on = day + timedelta(days=8)
-    serious = rng.random() < 0.3
+    # Mostly the middle of the scale; about one in four serious (anmäld to IVO).
+    levels = [code for code, _ in ASSESSMENTS[track_name]]
+    assessment = rng.choices(levels, weights=(2, 3, 4, 1, 2))[0]
+    serious = assessment in SERIOUS_ASSESSMENTS
     escalation.record_decision(
-        decider, track, decided_on=decided_on, is_confirmed=True, is_risk=False,
-        is_serious=serious, text="Bedömningen grundar sig på utredningen.",
-        now=moment(decided_on, rng),
+        decider, track, decided_on=decided_on, assessment=assessment,
+        text="Bedömningen grundar sig på utredningen.", now=moment(decided_on, rng),
     )  # fmt: skip
     if serious:
         escalation.record_ivo_report(

@@ -373,6 +373,7 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
                 ids[Escalation], case_id, track, day, "Rapportör Syntetisk", registered,
                 handler_id, True if done else None, False if done else None,
                 False if done else None, day + timedelta(days=40) if done else None,
+                ("missforhallande" if track == "lex_sarah" else "vardskada") if done else None,
             ))  # fmt: skip
             for step, after in TRACK_STEPS if done else ():
                 step_rows.append((
@@ -405,7 +406,8 @@ def _build_batch(rng, days, today, leaves, handler_for, staff_for, category_code
             "effect_evaluated_on", "effect_verdict", "created_at", "created_by_id"), action_rows),
         (Escalation.__table__, (
             "id", "case_id", "track", "reported_on", "reporter_name", "created_at",
-            "created_by_id", "is_confirmed", "is_risk", "is_serious", "completed_on"),
+            "created_by_id", "is_confirmed", "is_risk", "is_serious", "completed_on",
+            "assessment"),
          escalation_rows),
         (EscalationStep.__table__, (
             "id", "escalation_id", "step", "occurred_on", "text", "recorded_by_id",

@@ -152,18 +152,83 @@ PLAIN_STEPS = frozenset(
     }
 )
 
-DECISION_WORDS = {
-    LEX_SARAH: {
-        "is_confirmed": "Missförhållande",
-        "is_risk": "Påtaglig risk för missförhållande",
-        "is_serious": "Allvarligt",
-    },
-    LEX_MARIA: {
-        "is_confirmed": "Vårdskada",
-        "is_risk": "Risk för vårdskada",
-        "is_serious": "Allvarlig (allvarlig vårdskada eller risk för allvarlig vårdskada)",
-    },
+# The ställningstagande on the scale the regulations use, least serious first. Lex Sarah:
+# SOSFS 2011:5 (missförhållande, påtaglig risk för missförhållande, and the allvarliga
+# ones, which are anmälda to IVO). Lex Maria: patientsäkerhetslagen 3 kap. 5 § (a
+# händelse that has caused or could have caused an allvarlig vårdskada is anmäld to IVO).
+ASSESSMENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    LEX_SARAH: (
+        ("inget_missforhallande", "Inget missförhållande"),
+        ("risk_missforhallande", "Påtaglig risk för missförhållande"),
+        ("missforhallande", "Missförhållande"),
+        ("risk_allvarligt_missforhallande", "Påtaglig risk för ett allvarligt missförhållande"),
+        ("allvarligt_missforhallande", "Allvarligt missförhållande"),
+    ),
+    LEX_MARIA: (
+        ("ingen_vardskada", "Ingen vårdskada eller risk för vårdskada"),
+        ("risk_vardskada", "Risk för vårdskada"),
+        ("vardskada", "Vårdskada"),
+        ("risk_allvarlig_vardskada", "Risk för allvarlig vårdskada"),
+        ("allvarlig_vardskada", "Allvarlig vårdskada"),
+    ),
 }
+
+# The levels that make the anmälan to IVO required (and "ingen anmälan" impossible).
+SERIOUS_ASSESSMENTS = frozenset(
+    {
+        "risk_allvarligt_missforhallande",
+        "allvarligt_missforhallande",
+        "risk_allvarlig_vardskada",
+        "allvarlig_vardskada",
+    }
+)
+
+# What each level says in the three answers recorded before the scale (migration 1110
+# maps them the other way): (confirmed, påtaglig risk, allvarligt).
+ASSESSMENT_ANSWERS: dict[str, tuple[bool, bool, bool]] = {
+    "inget_missforhallande": (False, False, False),
+    "risk_missforhallande": (False, True, False),
+    "missforhallande": (True, False, False),
+    "risk_allvarligt_missforhallande": (False, True, True),
+    "allvarligt_missforhallande": (True, False, True),
+    "ingen_vardskada": (False, False, False),
+    "risk_vardskada": (False, True, False),
+    "vardskada": (True, False, False),
+    "risk_allvarlig_vardskada": (False, True, True),
+    "allvarlig_vardskada": (True, False, True),
+}
+
+# Short help at each choice (what the level means), for the person deciding.
+ASSESSMENT_HINTS = {
+    "inget_missforhallande": "Utredningen visar att det inte var ett missförhållande.",
+    "risk_missforhallande": "Det har inte hänt, men risken att det händer är konkret och verklig.",
+    "missforhallande": (
+        "Den enskilde fick inte god kvalitet i omsorgen, men det är inte allvarligt."
+    ),
+    "risk_allvarligt_missforhallande": (
+        "Risken för ett allvarligt missförhållande är konkret och verklig. Anmäls till IVO."
+    ),
+    "allvarligt_missforhallande": (
+        "Hot mot liv, hälsa eller säkerhet, eller allvarligt lidande. Anmäls till IVO."
+    ),
+    "ingen_vardskada": "Händelsen har inte orsakat och kunde inte ha orsakat vårdskada.",
+    "risk_vardskada": "Händelsen kunde ha orsakat en vårdskada som inte är allvarlig.",
+    "vardskada": "Patienten fick en vårdskada som inte är bestående eller livshotande.",
+    "risk_allvarlig_vardskada": (
+        "Händelsen kunde ha orsakat en bestående, betydande eller livshotande skada. "
+        "Anmäls till IVO."
+    ),
+    "allvarlig_vardskada": (
+        "Bestående och inte ringa skada, betydande vårdbehov eller dödsfall. Anmäls till IVO."
+    ),
+}
+
+
+def assessment_label(track: str, code: str | None) -> str:
+    """The level's words, or "Inget ställningstagande ännu" when none is recorded."""
+    if code is None:
+        return "Inget ställningstagande ännu"
+    return dict(ASSESSMENTS.get(track, ())).get(code, code)
 
 
 def step_label(track: str, code: str) -> str:
@@ -195,14 +260,21 @@ def refusal(track: str, code: str, recorded: list[str], is_serious: bool | None)
             return "Det är redan registrerat att ingen anmälan görs."
     if code == NO_IVO_REPORT and IVO_REPORT in done:
         return "En anmälan till IVO är redan registrerad."
+    if code == NO_IVO_REPORT and is_serious:
+        return (
+            "Ställningstagandet är att det är allvarligt: då ska det anmälas till IVO. "
+            "Registrera anmälan till IVO."
+        )
     if code in (PATIENT_INFORMED, PATIENT_NOT_INFORMED) and done.intersection(
         {PATIENT_INFORMED, PATIENT_NOT_INFORMED}
     ):
         return "Det är redan registrerat om patienten informerats."
     if code == COMPLETED and is_serious and not done.intersection({IVO_REPORT, NO_IVO_REPORT}):
+        # NO_IVO_REPORT only on tracks decided before the scale (migration 1110), when a
+        # reason for not reporting could still be given.
         return (
-            "Ställningstagandet är att det är allvarligt. Registrera anmälan till IVO, "
-            "eller skälet till att ingen anmälan görs, innan utredningen avslutas."
+            "Ställningstagandet är att det är allvarligt. Registrera anmälan till IVO "
+            "innan utredningen avslutas."
         )
     return None
 

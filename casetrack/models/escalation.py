@@ -44,6 +44,9 @@ class Escalation(Base):
     is_confirmed: Mapped[bool | None]
     is_risk: Mapped[bool | None]
     is_serious: Mapped[bool | None]
+    # The ställningstagande on the regulations' scale (domain.escalation.ASSESSMENTS);
+    # NULL until it is recorded. The three answers above are kept in step with it.
+    assessment: Mapped[str | None] = mapped_column(sa.String(40))
     # Anmälan to IVO (recorded here; IVO's own e-tjänst is used to send it).
     ivo_reported_on: Mapped[date | None]
     ivo_reference: Mapped[str | None] = mapped_column(sa.String(60))

@@ -270,17 +270,16 @@ def record_decision(
     track: Escalation,
     *,
     decided_on: date,
-    is_confirmed: bool,
-    is_risk: bool,
-    is_serious: bool,
+    assessment: str | None,
     text: str,
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> EscalationStep:
-    """Record the ställningstagande: missförhållande / vårdskada, påtaglig risk, allvarligt.
+    """Record the ställningstagande on the regulations' scale (``rules.ASSESSMENTS``).
 
-    Only the track's deciders (lex Sarah: manager, SAS; lex Maria: MAS). "Allvarligt"
-    needs a missförhållande or a risk. Audited with the three answers.
+    Only the track's deciders (lex Sarah: manager, SAS; lex Maria: MAS). The two serious
+    levels make the anmälan to IVO required before the utredning can be closed. Audited
+    with the level (the motivation stays in the step).
     """
     now = now or utcnow()
     case = track.case
@@ -289,18 +288,11 @@ def record_decision(
         raise NotPermitted("Du kan inte registrera ställningstagandet.")
     _refuse(track, rules.DECISION, None)
     _check_date(decided_on, "decided_on", now, _earliest(track, rules.DECISION))
-    if is_serious and not (is_confirmed or is_risk):
-        raise DomainError(
-            "Allvarligt kan bara anges om det är ett missförhållande eller en påtaglig risk."
-            if track.track == rules.LEX_SARAH
-            else "Allvarlig kan bara anges om det är en vårdskada eller en risk för vårdskada.",
-            "is_serious",
-        )
+    if assessment not in dict(rules.ASSESSMENTS[track.track]):
+        raise DomainError("Välj ställningstagandet.", "assessment")
     text = clean_text(text, "text", max_length=MAX_TEXT, required="Motivera ställningstagandet.")
-    before = {"is_confirmed": None, "is_risk": None, "is_serious": None}
-    track.is_confirmed = is_confirmed
-    track.is_risk = is_risk
-    track.is_serious = is_serious
+    track.assessment = assessment
+    track.is_confirmed, track.is_risk, track.is_serious = rules.ASSESSMENT_ANSWERS[assessment]
     touch(case, actor, now)
     step = _add_step(actor, track, rules.DECISION, decided_on, text, now)
     audit.record(
@@ -309,8 +301,11 @@ def record_decision(
         entity_id=track.id,
         case=case,
         actor=actor,
-        before=before,
-        after={"is_confirmed": is_confirmed, "is_risk": is_risk, "is_serious": is_serious},
+        after={
+            "track": track.track,
+            "level": assessment,
+            "ivo_required": assessment in rules.SERIOUS_ASSESSMENTS,
+        },
         occurred_at=now,
     )
     return step

@@ -110,8 +110,7 @@ def test_lex_sarah_rapport_is_taken_to_a_recorded_anmalan_till_ivo(new_context, 
     sas.get_by_text("Registrera ställningstagande", exact=True).click()
     decision = sas.locator("form[action$='/stallningstagande']")
     decision.get_by_label("Datum för ställningstagandet").fill(today)
-    decision.get_by_label("Missförhållande", exact=True).check()
-    decision.get_by_label("Allvarligt", exact=True).check()
+    decision.get_by_label("Allvarligt missförhållande", exact=True).check()
     decision.get_by_label("Motivering").fill(
         "Utebliven nattillsyn är ett allvarligt missförhållande för brukaren."
     )
@@ -121,9 +120,7 @@ def test_lex_sarah_rapport_is_taken_to_a_recorded_anmalan_till_ivo(new_context, 
     text = sas.locator("main").inner_text()
     assert "Ställningstagandet är registrerat." in text
     lines = sas_track.inner_text()
-    assert "Missförhållande: ja" in lines
-    assert "Påtaglig risk för missförhållande: nej" in lines
-    assert "Allvarligt: ja" in lines
+    assert "Allvarligt missförhållande (ska anmälas till IVO)" in lines
     assert_accessible(sas, visited)
 
     sas.get_by_text("Registrera anmälan till IVO", exact=True).click()

@@ -20,6 +20,7 @@ from casetrack.services import settings as setting_service
 from casetrack.web.cases.history import describe
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
+SERIOUS = {rules.LEX_SARAH: "allvarligt_missforhallande", rules.LEX_MARIA: "allvarlig_vardskada"}
 
 
 @pytest.fixture
@@ -146,14 +147,14 @@ def test_who_may_record_the_stallningstagande(people, case, track, role, may):
 
     def decide():
         return service.record_decision(
-            people[role], escalation, decided_on=date(2026, 3, 10), is_confirmed=True,
-            is_risk=False, is_serious=True, text="Allvarligt missförhållande.", now=NOW,
+            people[role], escalation, decided_on=date(2026, 3, 10), assessment=SERIOUS[track],
+            text="Allvarligt.", now=NOW,
         )  # fmt: skip
 
     if may:
         decide()
         (entry,) = _audit("escalation.decided")
-        assert entry.after == {"is_confirmed": True, "is_risk": False, "is_serious": True}
+        assert entry.after == {"track": track, "level": SERIOUS[track], "ivo_required": True}
         assert entry.actor_id == people[role].id
     else:
         with pytest.raises(NotPermitted):
@@ -180,14 +181,18 @@ def test_the_whole_lex_sarah_chain_with_anmalan_then_avslutad(people, case):
         )  # fmt: skip
     with pytest.raises(DomainError) as error:
         service.record_decision(
-            manager, escalation, decided_on=date(2026, 3, 3), is_confirmed=True,
-            is_risk=False, is_serious=True, text="För tidigt", now=NOW,
+            manager, escalation, decided_on=date(2026, 3, 3),
+            assessment="allvarligt_missforhallande", text="För tidigt", now=NOW,
         )  # fmt: skip
     assert error.value.field == "decided_on"  # before the utredning started
     service.record_decision(
-        manager, escalation, decided_on=date(2026, 3, 10), is_confirmed=True,
-        is_risk=False, is_serious=True, text="Allvarligt missförhållande.", now=NOW,
+        manager, escalation, decided_on=date(2026, 3, 10),
+        assessment="allvarligt_missforhallande", text="Allvarligt missförhållande.", now=NOW,
     )  # fmt: skip
+    with pytest.raises(DomainError, match="ska det anmälas till IVO"):
+        service.record_no_ivo_report(
+            sas, escalation, decided_on=date(2026, 3, 11), reason="Vill inte", now=NOW
+        )
     with pytest.raises(DomainError, match="innan utredningen avslutas"):
         service.record_step(
             manager, escalation, step=rules.COMPLETED, occurred_on=date(2026, 3, 11),
@@ -234,8 +239,8 @@ def test_the_whole_lex_sarah_chain_with_anmalan_then_avslutad(people, case):
 def test_no_anmalan_needs_a_reason_and_a_decider(people, case):
     escalation = _started(people, case)
     service.record_decision(
-        people["sas"], escalation, decided_on=date(2026, 3, 10), is_confirmed=False,
-        is_risk=True, is_serious=False, text="Påtaglig risk, inte allvarlig.", now=NOW,
+        people["sas"], escalation, decided_on=date(2026, 3, 10),
+        assessment="risk_missforhallande", text="Påtaglig risk, inte allvarlig.", now=NOW,
     )  # fmt: skip
     with pytest.raises(DomainError) as error:
         service.record_no_ivo_report(
@@ -249,14 +254,57 @@ def test_no_anmalan_needs_a_reason_and_a_decider(people, case):
     assert escalation.no_ivo_report_reason.startswith("Inte allvarligt")
 
 
-def test_serious_needs_a_missforhallande_or_a_risk(people, case):
+@pytest.mark.parametrize("track", rules.TRACKS)
+def test_the_stallningstagande_is_one_level_of_the_tracks_own_scale(people, case, track):
+    escalation = _started(people, case, track)
+    decider = people["sas" if track == rules.LEX_SARAH else "mas"]
+    other_scale = "vardskada" if track == rules.LEX_SARAH else "missforhallande"
+    for wrong in (None, "", "allvarligt", other_scale):
+        with pytest.raises(DomainError) as error:
+            service.record_decision(
+                decider, escalation, decided_on=date(2026, 3, 10), assessment=wrong,
+                text="Motivering.", now=NOW,
+            )  # fmt: skip
+        assert error.value.field == "assessment"
+    assert escalation.assessment is None and escalation.is_serious is None
+    assert not [s for s in escalation.steps if s.step == rules.DECISION]
+
+
+@pytest.mark.parametrize(
+    ("level", "serious"),
+    [(code, code in rules.SERIOUS_ASSESSMENTS) for code, _ in rules.ASSESSMENTS[rules.LEX_SARAH]],
+)
+def test_only_the_two_serious_lex_sarah_levels_require_the_ivo_step(people, case, level, serious):
     escalation = _started(people, case)
-    with pytest.raises(DomainError) as error:
-        service.record_decision(
-            people["manager"], escalation, decided_on=date(2026, 3, 10), is_confirmed=False,
-            is_risk=False, is_serious=True, text="?", now=NOW,
+    sas = people["sas"]
+    service.record_decision(
+        sas, escalation, decided_on=date(2026, 3, 10), assessment=level, text="Motiverat.",
+        now=NOW,
+    )  # fmt: skip
+    assert escalation.assessment == level
+    assert escalation.is_serious is serious
+    if serious:
+        # Neither "ingen anmälan" nor closing the utredning: the anmälan is required.
+        with pytest.raises(DomainError, match="ska det anmälas till IVO"):
+            service.record_no_ivo_report(
+                sas, escalation, decided_on=date(2026, 3, 11), reason="Nej", now=NOW
+            )
+        with pytest.raises(DomainError, match="Registrera anmälan till IVO innan"):
+            service.record_step(
+                sas, escalation, step=rules.COMPLETED, occurred_on=date(2026, 3, 11),
+                text="Klar", now=NOW,
+            )  # fmt: skip
+    else:
+        with pytest.raises(DomainError, match="när ställningstagandet är att det är allvarligt"):
+            service.record_ivo_report(
+                sas, escalation, reported_on=date(2026, 3, 11), ivo_reference="3.1-1/2026",
+                reported_by=sas, now=NOW,
+            )  # fmt: skip
+        service.record_step(
+            sas, escalation, step=rules.COMPLETED, occurred_on=date(2026, 3, 11), text="Klar",
+            now=NOW,
         )  # fmt: skip
-    assert error.value.field == "is_serious"
+        assert escalation.completed_on == date(2026, 3, 11)
 
 
 def test_lex_maria_records_handelseanalys_and_patient_information(people, case):
@@ -275,8 +323,8 @@ def test_lex_maria_records_handelseanalys_and_patient_information(people, case):
             text="Ja", now=NOW,
         )  # fmt: skip
     service.record_decision(
-        mas, escalation, decided_on=date(2026, 3, 12), is_confirmed=True, is_risk=False,
-        is_serious=True, text="Allvarlig vårdskada.", now=NOW,
+        mas, escalation, decided_on=date(2026, 3, 12), assessment="allvarlig_vardskada",
+        text="Allvarlig vårdskada.", now=NOW,
     )  # fmt: skip
     service.record_ivo_report(
         mas, escalation, reported_on=date(2026, 3, 13), ivo_reference="3.2-99/2026",
@@ -444,8 +492,8 @@ def test_step_deadlines_show_on_the_case_and_count_as_overdue(people, case):
 def test_anmalan_deadline_counts_from_a_serious_stallningstagande(people, case):
     escalation = _started(people, case)
     service.record_decision(
-        people["sas"], escalation, decided_on=date(2026, 3, 10), is_confirmed=True,
-        is_risk=False, is_serious=True, text="Allvarligt.", now=NOW,
+        people["sas"], escalation, decided_on=date(2026, 3, 10),
+        assessment="risk_allvarligt_missforhallande", text="Allvarligt.", now=NOW,
     )  # fmt: skip
     db.session.commit()
     labels = {d.label: d for d in deadlines_for(case, date(2026, 3, 25), False)}

@@ -44,6 +44,10 @@ DECIDED = [*STARTED, rules.DECISION]
         (MARIA, rules.PATIENT_INFORMED, [rules.REPORTED], None, True),
         (MARIA, rules.PATIENT_NOT_INFORMED, [rules.REPORTED, rules.PATIENT_INFORMED], None, False),
         (MARIA, rules.IVO_REPORT, DECIDED, True, True),
+        # A serious level makes the anmälan required: "ingen anmälan" is not a choice.
+        (SARAH, rules.NO_IVO_REPORT, DECIDED, True, False),
+        (MARIA, rules.NO_IVO_REPORT, DECIDED, True, False),
+        (SARAH, rules.NO_IVO_REPORT, DECIDED, False, True),
         (MARIA, rules.PERSON_INFORMED, DECIDED, True, False),  # lex Maria: the patient
     ],
 )
@@ -104,3 +108,18 @@ def test_file_names_lose_paths_and_control_characters():
     assert clean_filename("C:\\Users\\x\\brev\x00.pdf") == "brev.pdf"
     assert clean_filename("../../etc/passwd") == "passwd"
     assert clean_filename("  ") == ""
+
+
+def test_every_level_has_words_a_hint_and_the_answers_it_stands_for():
+    for track in rules.TRACKS:
+        codes = [code for code, _ in rules.ASSESSMENTS[track]]
+        assert len(codes) == 5
+        # The two most serious levels, and only those, require the anmälan.
+        assert [code in rules.SERIOUS_ASSESSMENTS for code in codes] == [
+            False, False, False, True, True,
+        ]  # fmt: skip
+        for code in codes:
+            assert rules.ASSESSMENT_HINTS[code]
+            assert rules.ASSESSMENT_ANSWERS[code][2] is (code in rules.SERIOUS_ASSESSMENTS)
+    assert rules.assessment_label(SARAH, None) == "Inget ställningstagande ännu"
+    assert rules.assessment_label(MARIA, "risk_vardskada") == "Risk för vårdskada"

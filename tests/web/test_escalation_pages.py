@@ -77,7 +77,7 @@ def test_lex_sarah_chain_through_the_case_page(client, auth, case, people):
     response = client.post(
         f"/arenden/{case.id}/lex/{track.id}/stallningstagande",
         data={"csrf_token": csrf_from(page), "version": str(case.version + 3),
-              "decided_on": "2026-03-10", "is_confirmed": "y", "is_serious": "y",
+              "decided_on": "2026-03-10", "assessment": "allvarligt_missforhallande",
               "text": "Allvarligt."},
     )  # fmt: skip
     assert response.status_code == 403
@@ -87,12 +87,38 @@ def test_lex_sarah_chain_through_the_case_page(client, auth, case, people):
     page = client.get(f"/arenden/{case.id}").text
     assert "Registrera ställningstagande" in page
     assert "Registrera anmälan till IVO" not in page  # not before an allvarligt decision
+    # The five levels of the regulations are offered, each with what it means.
+    for words in (
+        "Inget missförhållande",
+        "Påtaglig risk för missförhållande",
+        "Påtaglig risk för ett allvarligt missförhållande",
+        "Allvarligt missförhållande",
+        "Anmäls till IVO.",
+    ):
+        assert words in page
     response = _post(
         client, case, f"lex/{track.id}/stallningstagande",
-        {"decided_on": "2026-03-10", "is_confirmed": "y", "is_serious": "y",
+        {"decided_on": "2026-03-10", "text": "Allvarligt missförhållande."},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "Välj ställningstagandet." in response.text
+    assert track.assessment is None
+    response = _post(
+        client, case, f"lex/{track.id}/stallningstagande",
+        {"decided_on": "2026-03-10", "assessment": "vardskada",  # lex Maria's scale
+         "text": "Allvarligt missförhållande."},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "Välj ställningstagandet." in response.text
+    response = _post(
+        client, case, f"lex/{track.id}/stallningstagande",
+        {"decided_on": "2026-03-10", "assessment": "allvarligt_missforhallande",
          "text": "Allvarligt missförhållande."},
     )  # fmt: skip
     assert response.status_code == 302
+    page = client.get(f"/arenden/{case.id}").text
+    assert "Allvarligt missförhållande <strong>(ska anmälas till IVO)</strong>" in page
+    assert "Ingen anmälan till IVO" not in page.split('id="lex-')[1]  # not offered
     response = _post(
         client, case, f"lex/{track.id}/ivo",
         {"reported_on": "2026-03-11", "ivo_reference": "", "text": ""},

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from casetrack.domain.codes import NO_FEEDBACK_REASONS
-from casetrack.domain.escalation import TRACK_LABELS, step_label
+from casetrack.domain.escalation import TRACK_LABELS, assessment_label, step_label
 from casetrack.models import AuditEntry
 from casetrack.queries import deviations as deviation_queries
 from casetrack.queries import history as history_queries
@@ -173,6 +173,13 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
                     f"{TRACK_LABELS.get(track, track)}: {step_label(track, after.get('step', ''))}"
                     f", {after.get('occurred_on')}"
                 )
+        elif entry.action == "escalation.decided" and "level" in after:
+            track = after.get("track", "")
+            details.append(
+                f"{TRACK_LABELS.get(track, track)}: {assessment_label(track, after['level'])}"
+            )
+            if after.get("ivo_required"):
+                details.append("ska anmälas till IVO")
         elif entry.action in (
             "cause.added",
             "attachment.uploaded",

@@ -151,9 +151,7 @@ def decide(case, form, expected, track: Escalation):
         current_user,
         track,
         decided_on=form.decided_on.data,
-        is_confirmed=form.is_confirmed.data,
-        is_risk=form.is_risk.data,
-        is_serious=form.is_serious.data,
+        assessment=form.assessment.data,
         text=form.text.data,
         expected_version=expected,
     )

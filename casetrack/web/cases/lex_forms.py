@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from casetrack.domain import escalation as rules
@@ -104,9 +104,11 @@ class StepForm(CaseChangeForm):
 class DecisionForm(CaseChangeForm):
     decides = rules.DECISION
     decided_on = DateField("Datum för ställningstagandet", validators=[InputRequired(DATE_MESSAGE)])
-    is_confirmed = BooleanField("Missförhållande")
-    is_risk = BooleanField("Påtaglig risk för missförhållande")
-    is_serious = BooleanField("Allvarligt")
+    assessment = RadioField(
+        "Ställningstagande",
+        validate_choice=False,
+        validators=[InputRequired("Välj ställningstagandet.")],
+    )
     text = TextAreaField(
         "Motivering",
         validators=[DataRequired("Motivera ställningstagandet."), Length(max=MAX_TEXT)],
@@ -117,11 +119,8 @@ class DecisionForm(CaseChangeForm):
         return {"decided_on": today()}
 
     def fill(self, case, item=None):
-        if item is not None:
-            words = rules.DECISION_WORDS[item.track]
-            self.is_confirmed.label.text = words["is_confirmed"]
-            self.is_risk.label.text = words["is_risk"]
-            self.is_serious.label.text = words["is_serious"]
+        # An unknown code is refused by the service, at the field, with the same words.
+        self.assessment.choices = list(rules.ASSESSMENTS[item.track]) if item else []
 
 
 class IvoReportForm(CaseChangeForm):

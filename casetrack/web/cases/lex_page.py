@@ -25,7 +25,9 @@ class TrackView:
     label: str
     legal_reference: str
     ivo_reference_text: str
-    decision_words: dict
+    assessment: str
+    ivo_required: bool
+    assessment_hints: dict
     can_decide: bool
     steps: list = field(default_factory=list)
     forms: dict = field(default_factory=dict)
@@ -61,7 +63,9 @@ def build(case: Case, can_record: bool) -> dict:
                 label=rules.TRACK_LABELS[track.track],
                 legal_reference=settings[f"legal.{track.track}"],
                 ivo_reference_text=settings[f"legal.{track.track}.ivo"],
-                decision_words=rules.DECISION_WORDS[track.track],
+                assessment=rules.assessment_label(track.track, track.assessment),
+                ivo_required=track.assessment in rules.SERIOUS_ASSESSMENTS,
+                assessment_hints=rules.ASSESSMENT_HINTS,
                 can_decide=escalation_service.may_decide(current_user, case, track.track),
                 steps=[(s, rules.step_label(track.track, s.step)) for s in track.steps],
             )
