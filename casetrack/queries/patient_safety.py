@@ -26,11 +26,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from casetrack.domain.deviations import HARM_LEVELS, LAGRUM, LAGRUM_BY_CODE, RISK_LEVELS
-
-try:  # TEMPORARY until the lead's lex assessment commit is merged
-    from casetrack.domain.escalation import ASSESSMENTS
-except ImportError:  # pragma: no cover
-    ASSESSMENTS = {}
+from casetrack.domain.escalation import ASSESSMENTS, SERIOUS_ASSESSMENTS
 from casetrack.extensions import db
 from casetrack.models import (
     Action,
@@ -47,6 +43,7 @@ from casetrack.queries.report import _period_columns, report_segments, segments_
 
 ALL = "alla"
 NOT_GIVEN = "ej"
+SERIOUS = "allvarliga"  # the levels that require the anmälan to IVO
 TITLE = "Patientsäkerhetsberättelse"
 TRACKS = (("lex_maria", "Lex Maria"), ("lex_sarah", "Lex Sarah"))
 TRACK_LABELS = dict(TRACKS)
@@ -73,7 +70,9 @@ COUNTING_RULES = (
     "avvikelserna som åtgärderna hör till, så listan kan ha färre ärenden än åtgärder.",
     "Lex Sarah och lex Maria: ärenden från året med en rapport (lex Sarah) eller "
     "utredning (lex Maria), oavsett ärendetyp, efter ställningstagandet som är registrerat "
-    "i dag. Anmälda till IVO: ärenden där en anmälan till IVO är registrerad.",
+    "i dag (Socialstyrelsens skala, från den minst allvarliga nivån). Allvarlig nivå: de "
+    "två nivåer som kräver anmälan till IVO. Anmälda till IVO: ärenden där en anmälan "
+    "till IVO är registrerad, oavsett när den gjordes.",
     "Klagomål och synpunkter: ärenden av de typerna, som i tertialrapporten (beröm och "
     "avvikelser räknas inte här).",
     "Förändring: årets siffra minus föregående års. Pågår året visas siffrorna hittills.",
@@ -106,10 +105,6 @@ COMPLAINT_ROWS = (
     ("aterkoppling", "varav återkoppling lämnad"),
     ("atgardade", "varav minst en åtgärd genomförd"),
 )
-
-
-def _assessment():
-    return getattr(Escalation, "assessment", sa.null())  # TEMPORARY
 
 
 # --- the händelseanalys ------------------------------------------------------------------
@@ -272,10 +267,12 @@ def _lex_condition(track: str, code: str):
     conditions = [Escalation.case_id == Case.id, Escalation.track == track]
     if code == "ivo":
         conditions.append(Escalation.ivo_reported_on.is_not(None))
+    elif code == SERIOUS:
+        conditions.append(Escalation.assessment.in_(sorted(SERIOUS_ASSESSMENTS)))
     elif code == NOT_GIVEN:
-        conditions.append(_assessment().is_(None))
+        conditions.append(Escalation.assessment.is_(None))
     elif code != ALL:
-        conditions.append(_assessment() == code)
+        conditions.append(Escalation.assessment == code)
     return sa.exists().where(*conditions)
 
 
@@ -291,7 +288,7 @@ def _complaint_condition(code: str):
 
 
 def _lex_codes(track: str) -> set[str]:
-    return {code for code, _ in ASSESSMENTS.get(track, ())} | {ALL, NOT_GIVEN, "ivo"}
+    return {code for code, _ in ASSESSMENTS.get(track, ())} | {ALL, NOT_GIVEN, SERIOUS, "ivo"}
 
 
 def _valid(key: str, tree: EventTree) -> bool:
@@ -379,6 +376,8 @@ def figure_label(key: str) -> str:
             return name
         if code == "ivo":
             return f"{name}, anmäld till IVO"
+        if code == SERIOUS:
+            return f"{name}, allvarlig nivå (anmälan till IVO krävs)"
         if code == NOT_GIVEN:
             return f"{name}, inget ställningstagande ännu"
         return f"{name}, {dict(ASSESSMENTS[track])[code].lower()}"
@@ -490,7 +489,7 @@ def build_report(unit: OrgUnit, year: int) -> PatientSafetyReport:
     )
     # 3. Lex tracks (one per case and track).
     ivo = sa.case((Escalation.ivo_reported_on.is_not(None), 1), else_=0)
-    lex_columns = (year_col, Escalation.track, _assessment(), ivo)
+    lex_columns = (year_col, Escalation.track, Escalation.assessment, ivo)
     lex = _Counts(
         db.session.execute(
             sa.select(*lex_columns, sa.func.count())
@@ -629,6 +628,14 @@ def build_report(unit: OrgUnit, year: int) -> PatientSafetyReport:
                 lex,
                 lambda r, t=track: r[1] == t and r[2] is None,
                 1,
+            )
+        )
+        figures.append(
+            figure(
+                f"lex:{track}:{SERIOUS}",
+                "Allvarlig nivå, anmälan till IVO krävs",
+                lex,
+                lambda r, t=track: r[1] == t and r[2] in SERIOUS_ASSESSMENTS,
             )
         )
         figures.append(

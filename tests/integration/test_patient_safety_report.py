@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 import pytest
 from openpyxl import load_workbook
 
+from casetrack.domain.dates import stockholm_today
+from casetrack.domain.escalation import ASSESSMENTS
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import Action, DeviationClassification, Investigation, InvestigationCause
@@ -124,12 +126,19 @@ def demo(org, make):
     now = datetime(2025, 4, 3, 9, 0, tzinfo=UTC)
     handling.give_feedback(handler, c["k1"], given_on=date(2025, 4, 3), given_to="Brukaren",
                            method="telefon", summary="Svar", now=now)  # fmt: skip
-    # Lex: d3 lex Maria anmäld to IVO, d4 and k2 lex Sarah, p1 lex Maria 2024, x1 unit B.
-    lex_track(c["d3"], track="lex_maria").ivo_reported_on = date(2025, 6, 10)
-    lex_track(c["d4"], track="lex_sarah")
-    lex_track(c["k2"], track="lex_sarah")
-    lex_track(c["p1"], track="lex_maria")
-    lex_track(c["x1"], track="lex_maria").ivo_reported_on = date(2025, 4, 1)
+    # Lex Maria: d3 allvarlig vårdskada, anmäld to IVO; p1 (2024) risk för vårdskada.
+    # Lex Sarah: d4 missförhållande; d6 påtaglig risk för ett allvarligt missförhållande,
+    # not yet anmäld; k2 (a klagomål) without a ställningstagande. x1 is unit B's.
+    for key, track, assessment, ivo in (
+        ("d3", "lex_maria", "allvarlig_vardskada", date(2025, 6, 10)),
+        ("p1", "lex_maria", "risk_vardskada", None),
+        ("d4", "lex_sarah", "missforhallande", None),
+        ("d6", "lex_sarah", "risk_allvarligt_missforhallande", None),
+        ("k2", "lex_sarah", None, None),
+        ("x1", "lex_maria", "allvarlig_vardskada", date(2025, 4, 1)),
+    ):
+        escalation = lex_track(c[key], track=track)
+        escalation.assessment, escalation.ivo_reported_on = assessment, ivo
     db.session.commit()
     return c
 
@@ -196,11 +205,31 @@ def test_every_figure_matches_the_hand_count(org, demo):
         "atg:effekt_open": (1, 0),  # d4's
     }
     lex = {track: _by_key(figures) for track, _, figures in report.lex}
-    assert lex["lex_maria"]["lex:lex_maria:alla"] == (1, 1)  # d3 / p1
-    assert lex["lex_maria"]["lex:lex_maria:ivo"] == (1, 0)  # d3 (x1 is unit B)
-    assert lex["lex_sarah"]["lex:lex_sarah:alla"] == (2, 0)  # d4, k2
-    assert lex["lex_sarah"]["lex:lex_sarah:ivo"] == (0, 0)
-    assert lex["lex_sarah"]["lex:lex_sarah:ej"] == (2, 0)  # no ställningstagande yet
+    assert lex["lex_maria"] == {
+        "lex:lex_maria:alla": (1, 1),  # d3 / p1
+        "lex:lex_maria:ingen_vardskada": (0, 0),
+        "lex:lex_maria:risk_vardskada": (0, 1),  # p1
+        "lex:lex_maria:vardskada": (0, 0),
+        "lex:lex_maria:risk_allvarlig_vardskada": (0, 0),
+        "lex:lex_maria:allvarlig_vardskada": (1, 0),  # d3
+        "lex:lex_maria:ej": (0, 0),
+        "lex:lex_maria:allvarliga": (1, 0),  # d3
+        "lex:lex_maria:ivo": (1, 0),  # d3 (x1 is unit B's)
+    }
+    assert lex["lex_sarah"] == {
+        "lex:lex_sarah:alla": (3, 0),  # d4, d6, k2
+        "lex:lex_sarah:inget_missforhallande": (0, 0),
+        "lex:lex_sarah:risk_missforhallande": (0, 0),
+        "lex:lex_sarah:missforhallande": (1, 0),  # d4
+        "lex:lex_sarah:risk_allvarligt_missforhallande": (1, 0),  # d6
+        "lex:lex_sarah:allvarligt_missforhallande": (0, 0),
+        "lex:lex_sarah:ej": (1, 0),  # k2: no ställningstagande yet
+        "lex:lex_sarah:allvarliga": (1, 0),  # d6 …
+        "lex:lex_sarah:ivo": (0, 0),  # … not yet anmäld
+    }
+    # The levels are listed from the least serious, as the regulations order them.
+    sarah = next(figures for track, _, figures in report.lex if track == "lex_sarah")
+    assert [f.label for f in sarah[1:6]] == [label for _, label in ASSESSMENTS["lex_sarah"]]
     assert _by_key(report.complaints) == {
         "kom:complaint": (2, 1),  # k1, k2 / pk
         "kom:suggestion": (1, 0),  # s1
@@ -247,6 +276,8 @@ EXPECTED_CASES = {
     ("Ingen effektuppföljning (med skäl), 2025", "atg"): {"d3"},
     ("Lex Maria totalt, 2024", "lex"): {"p1"},
     ("Anmälda till IVO, 2025", "lex"): {"d3"},
+    ("Påtaglig risk för ett allvarligt missförhållande, 2025", "lex"): {"d6"},
+    ("Inget ställningstagande ännu, 2025", "lex"): {"k2"},
     ("Klagomål och synpunkter totalt, 2025", "kom"): {"k1", "k2", "s1"},
     ("Hälso- och sjukvård (HSL): Läkemedel, totalt, 2025", "avv"): {"d2", "d3"},
 }
@@ -287,6 +318,14 @@ def test_a_drill_down_list_names_the_figure_and_leads_back(client, auth, org, de
         html.unescape(back.group(2)) == "Tillbaka till patientsäkerhetsberättelsen: Enhet A, 2025"
     )
     assert html.unescape(back.group(1)).endswith("#psb-risk")
+
+
+def test_the_page_opens_without_choices_on_the_default_year(client, auth, org, demo):
+    auth.login("mas@test.example")
+    page = client.get("/rapport/patientsakerhet/")
+    assert page.status_code == 200
+    year = psb.default_year(stockholm_today())
+    assert f'<h2 class="report-heading">Äldreomsorg, {year}</h2>' in page.text
 
 
 def test_an_unknown_figure_in_the_list_is_a_message_not_an_error(client, auth, org, demo):
@@ -359,3 +398,21 @@ def test_a_bad_year_is_a_message_at_the_field(client, auth, org, demo):
 def test_the_default_year_is_last_year_until_1_march():
     assert psb.default_year(date(2026, 2, 28)) == 2025
     assert psb.default_year(date(2026, 3, 1)) == 2026
+
+
+def test_the_figures_cost_a_constant_number_of_queries(org, demo, make, count_queries):
+    psb.build_report(org["dept"], 2025)  # a running server has the tree's history cached
+    db.session.commit()
+    with count_queries() as statements:
+        psb.build_report(org["dept"], 2025)
+    few = len(statements)
+    for day in range(1, 21):
+        case = make.case(org["b"], kind_code="deviation", received_on=date(2025, 2, day))
+        _classify(case, "hsl", "fall", "ingen", (2, 2))
+        _action(case, date(2025, 3, day), "achieved")
+        lex_track(case, track="lex_maria")
+    db.session.commit()
+    with count_queries() as statements:
+        report = psb.build_report(org["dept"], 2025)
+    assert len(statements) == few
+    assert report.deviations.current == 28
