@@ -13,13 +13,20 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from casetrack.domain.dates import stockholm_today
 from casetrack.domain.escalation import ASSESSMENTS
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
-from casetrack.models import Action, DeviationClassification, Investigation, InvestigationCause
+from casetrack.models import (
+    AccessLogEntry,
+    Action,
+    DeviationClassification,
+    Investigation,
+    InvestigationCause,
+)
 from casetrack.queries import patient_safety as psb
 from casetrack.services import handling
 from tests.builders import lex_track
@@ -416,3 +423,36 @@ def test_the_figures_cost_a_constant_number_of_queries(org, demo, make, count_qu
         report = psb.build_report(org["dept"], 2025)
     assert len(statements) == few
     assert report.deviations.current == 28
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "psb=avv:alla:alla",
+        "psb=a%00b",
+        "psb=" + "x" * 5000,
+        "psb=lex:lex_sarah:vardskada",  # a lex Maria level under lex Sarah
+        "psb=avv:hsl:fall:alla&enhet=%C2%B2&fran=0001-01-01&till=9999-12-31",
+    ],
+)
+def test_a_strange_figure_in_the_list_is_never_a_server_error(client, auth, org, demo, query):
+    auth.login("mas@test.example")
+    assert client.get(f"/arenden/?{query}").status_code in (200, 422)
+
+
+@pytest.mark.parametrize(
+    "query", ["ar=9223372036854775808", "ar=%C2%B2", "enhet=%C2%B2", "enhet=99999&ar=2025"]
+)
+def test_a_strange_choice_on_the_page_is_never_a_server_error(client, auth, org, demo, query):
+    auth.login("mas@test.example")
+    for path in ("/rapport/patientsakerhet/", "/rapport/patientsakerhet/export.xlsx"):
+        assert client.get(f"{path}?{query}").status_code in (400, 404, 422), (path, query)
+
+
+def test_the_download_is_in_the_access_log(client, auth, org, demo):
+    auth.login("mas@test.example")
+    client.get(f"/rapport/patientsakerhet/export.xlsx?enhet={org['a'].id}&ar=2025")
+    entry = db.session.scalars(
+        sa.select(AccessLogEntry).where(AccessLogEntry.what == "psb.export")
+    ).one()
+    assert entry.detail == "xlsx A 2025"
