@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -427,7 +427,9 @@ class PatientSafetyReport:
     actions: list[Figure]
     lex: list[tuple[str, str, list[Figure]]]  # (track, label, figures)
     complaints: list[Figure]
-    sections: dict[str, list[Figure]] = field(default_factory=dict)
+    # Avvikelser of the year without lagrum or händelsetyp: flagged like the tertial
+    # table's, and drilled down with its row (``report.UNCLASSIFIED_DEVIATION``).
+    unclassified: int = 0
 
 
 def _year_column():
@@ -662,6 +664,7 @@ def build_report(unit: OrgUnit, year: int) -> PatientSafetyReport:
         for code, label in COMPLAINT_ROWS
     ]  # fmt: skip
 
+    unclassified = deviations.count(year, lambda row: row[1] is None or row[2] is None)
     return PatientSafetyReport(
         unit=unit,
         year=year,
@@ -673,6 +676,7 @@ def build_report(unit: OrgUnit, year: int) -> PatientSafetyReport:
         actions=action_figures,
         lex=lex_sections,
         complaints=complaints,
+        unclassified=unclassified,
     )
 
 

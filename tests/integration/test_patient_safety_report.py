@@ -180,6 +180,7 @@ def test_every_figure_matches_the_hand_count(org, demo):
     assert m["avv:sol:hot_vald:mattlig"] == (1, 0)
     assert m["avv:lss:ej:ej"] == (1, 0)  # d6: lagrum only
     assert m["avv:ej:ej:ej"] == (1, 0)  # d5: nothing
+    assert report.unclassified == 2  # d5, d6 (flagged above the tables)
     # No LSS or "ej" rows for types nobody reported; no trycksår row at all.
     assert "avv:hsl:trycksar:alla" not in m
     hsl = next(t for t in report.by_lagrum if t.code == "hsl")
@@ -309,6 +310,9 @@ def test_every_figure_links_to_exactly_its_cases(client, auth, org, demo):
         found[label] = listed
     for (label, _), cases in EXPECTED_CASES.items():
         assert found[label] == cases, label
+    # The flag of unclassified avvikelser opens the tertial table's list of exactly them.
+    flag = re.search(r'<a href="([^"]+)">2 avvikelser från 2025 saknar lagrum', page.text)
+    assert _listed(client, html.unescape(flag.group(1)), demo) == {"d5", "d6"}
     # Zero is not a link.
     assert not any(label.startswith("Effekt delvis uppnådd, 2024") for label in found)
 

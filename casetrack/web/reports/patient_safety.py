@@ -13,6 +13,7 @@ from casetrack.exports import patient_safety as export
 from casetrack.models import OrgUnit, utcnow
 from casetrack.queries import pages
 from casetrack.queries import patient_safety as psb
+from casetrack.queries.report import UNCLASSIFIED_DEVIATION
 from casetrack.web.reports.forms import PatientSafetyChoiceForm
 from casetrack.web.reports.views import _unit_or_404, _units_in_scope
 
@@ -67,6 +68,15 @@ def show():
     def drill(key: str, figure_year: int) -> str:
         return url_for("cases.list_cases", **drill_args(unit, year, key, figure_year))
 
+    # The tertial table's own row for avvikelser without lagrum or händelsetyp.
+    unclassified_url = url_for(
+        "cases.list_cases",
+        enhet=unit.id,
+        fran=date(year, 1, 1).isoformat(),
+        till=date(year, 12, 31).isoformat(),
+        rad=UNCLASSIFIED_DEVIATION,
+    )
+
     return render_template(
         "reports/patient_safety.html",
         form=form,
@@ -74,6 +84,7 @@ def show():
         unit=unit,
         year=year,
         drill=drill,
+        unclassified_url=unclassified_url,
         harm_columns=psb.HARM_COLUMNS,
         rules=[rule.format(threshold=report.threshold) for rule in psb.COUNTING_RULES],
         year_note=(
