@@ -74,21 +74,16 @@ def to_xlsx(report: PatientSafetyReport, exported_at: datetime) -> bytes:
         append_row(sheet, line)
     for column, width in zip("ABC", (30, 40, 18), strict=True):
         sheet.column_dimensions[column].width = width
-    for title in ("Risknivå", "Händelseanalys", "Åtgärder", "Klagomål och synpunkter"):
-        figures = {
-            "Risknivå": report.risk,
-            "Händelseanalys": report.analysis,
-            "Åtgärder": report.actions,
-            "Klagomål och synpunkter": report.complaints,
-        }[title]
-        _simple_sheet(book, report, title, figures)
+    _simple_sheet(book, report, "Risknivå", report.risk)
+    _simple_sheet(book, report, "Händelseanalys", report.analysis)
+    _simple_sheet(book, report, "Åtgärder", report.actions)
     lex = book.create_sheet("Lex Sarah och lex Maria")
-    _header(lex, report, "Lex Sarah och lex Maria", ["Lagrum", "Rad"])
+    _header(lex, report, "Lex Sarah och lex Maria", ["Lex", "Ställningstagande"])
     for line in rows["Lex Sarah och lex Maria"]:
         append_row(lex, line)
     lex.column_dimensions["A"].width = 14
     lex.column_dimensions["B"].width = 52
-    book.move_sheet("Klagomål och synpunkter", offset=1)
+    _simple_sheet(book, report, "Klagomål och synpunkter", report.complaints)
 
     rules = book.create_sheet("Så räknas siffrorna")
     append_row(rules, [f"{TITLE}: så räknas siffrorna"])

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 
 from casetrack.domain.deviations import HARM_LEVELS, LAGRUM, LAGRUM_BY_CODE, RISK_LEVELS
 from casetrack.domain.escalation import ASSESSMENTS, SERIOUS_ASSESSMENTS
@@ -157,6 +158,17 @@ class EventTree:
 
 
 def event_tree() -> EventTree:
+    """The händelsetyp tree, inactive types included (old avvikelser keep theirs); read
+    once per request."""
+    if has_request_context() and "_psb_event_tree" in g:
+        return g._psb_event_tree
+    tree = _read_event_tree()
+    if has_request_context():
+        g._psb_event_tree = tree
+    return tree
+
+
+def _read_event_tree() -> EventTree:
     rows = db.session.execute(
         sa.select(EventType.code, EventType.label, EventType.parent_code).order_by(
             EventType.lagrum_group, EventType.sort_order, EventType.code
