@@ -30,6 +30,7 @@ WHAT_TEXTS = {
     "attachment.download": "Laddade ner en bilaga",
     "cases.export": "Laddade ner ärendelistan som CSV",
     "report.export": "Laddade ner tertialrapporten",
+    "psb.export": "Laddade ner patientsäkerhetsberättelsens siffror",
     "registerutdrag": "Registerutdrag",
     "accesslog.export": "Laddade ner loggkontrollen som CSV",
     "deviation.classification": "Öppnade avvikelsens klassificering",

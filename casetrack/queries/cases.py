@@ -35,6 +35,7 @@ from casetrack.models import (
 )
 from casetrack.queries.escalation import late_step_case_ids, step_deadlines
 from casetrack.queries.lookups import open_status_codes
+from casetrack.queries.patient_safety import figure_condition
 from casetrack.queries.report import report_segments, row_condition, segments_condition
 
 SORTS = {
@@ -65,6 +66,8 @@ class CaseFilter:
     text: str | None = None
     # A row of the tertial report (drill-down), e.g. "source:brukare".
     report_row: str | None = None
+    # A figure of the patientsäkerhetsberättelse (drill-down), e.g. "risk:hog" (issue 19).
+    figure: str | None = None
     sort: str = "inkom_desc"
     extra: dict = field(default_factory=dict)
 
@@ -238,7 +241,8 @@ def _search_clause(user: User, text: str, dialect: str):
 def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
     """SELECT of the cases ``user`` may read that match ``flt``, sorted."""
     as_then = None
-    if flt.report_row and flt.unit_id is not None and flt.received_from and flt.received_to:
+    drill = flt.report_row or flt.figure
+    if drill and flt.unit_id is not None and flt.received_from and flt.received_to:
         # A report figure's list: the unit's subtree as it was on each case's received
         # date, as the report counts it (issue 18); access still follows today's tree.
         as_then = report_segments(flt.unit_id, flt.received_from, flt.received_to)
@@ -288,6 +292,8 @@ def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
             stmt = stmt.where(_search_clause(user, flt.text, db.session.get_bind().dialect.name))
     if flt.report_row:
         stmt = stmt.where(row_condition(flt.report_row))
+    if flt.figure:
+        stmt = stmt.where(figure_condition(flt.figure))
     return stmt.order_by(*SORTS.get(flt.sort, SORTS["inkom_desc"]))
 
 

@@ -179,6 +179,8 @@ EXPECTED: dict[str, list[tuple]] = {
     "reports.show": [("GET", "/rapport/", REPORT_READERS)],
     "reports.export_xlsx": [("GET", "/rapport/export.xlsx", REPORT_READERS)],
     "reports.export_csv": [("GET", "/rapport/export.csv", REPORT_READERS)],
+    "psb.show": [("GET", "/rapport/patientsakerhet/", REPORT_READERS)],
+    "psb.export_xlsx": [("GET", "/rapport/patientsakerhet/export.xlsx", REPORT_READERS)],
     "reports.save_summary": [
         (
             "POST",

@@ -25,7 +25,7 @@ from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS, NO_FEEDBAC
 from casetrack.domain.dates import local_date
 from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
-from casetrack.queries import lookups
+from casetrack.queries import lookups, patient_safety
 from casetrack.services import investigation as investigation_service
 from casetrack.services.cases import MAX_TEXT, MAX_TITLE
 from casetrack.web.common.forms import (
@@ -107,6 +107,8 @@ class CaseFilterForm(SwedishForm):
     frist_snart = BooleanField("Bara frist snart (inte försenade)")
     mina_enheter = BooleanField("Bara enheter som jag handlägger")
     rad = SelectField("Rad i tertialrapporten", validate_choice=True, default="")
+    # A figure of the patientsäkerhetsberättelse (drill-down, issue 19): codes only.
+    psb = StringField("Siffra i patientsäkerhetsberättelsen", default="")
     sortering = SelectField(
         "Sortering",
         choices=[
@@ -118,6 +120,10 @@ class CaseFilterForm(SwedishForm):
         default="inkom_desc",
         validate_choice=True,
     )
+
+    def validate_psb(self, field):
+        if field.data and not patient_safety.is_figure_key(field.data):
+            raise ValidationError("Siffran finns inte i patientsäkerhetsberättelsen.")
 
     def validate_till(self, field):
         if field.data and self.fran.data and field.data < self.fran.data:

@@ -21,7 +21,7 @@ from casetrack.domain.numbers import ascii_int
 from casetrack.domain.report_rows import GROUPS, ROW_KEYS, TERTIAL_NAMES, row_key
 from casetrack.domain.roles import Permission
 from casetrack.domain.tertials import tertial_bounds
-from casetrack.queries import pages
+from casetrack.queries import pages, patient_safety
 from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE, UNCLASSIFIED_DEVIATION
 
 # The report row a drill-down names: the row's own label, as in the table.
@@ -43,6 +43,7 @@ FILTER_NAMES = {
     "fran": "Inkom från och med",
     "till": "Inkom till och med",
     "rad": "Rad i tertialrapporten",
+    "psb": "Siffra i patientsäkerhetsberättelsen",
     "forsenade": "Bara försenade",
 }
 
@@ -90,6 +91,8 @@ def _value_label(name: str, field) -> str:
         return pages.unit(int(field.data)).name
     if name == "rad":
         return ROW_LABELS.get(field.data, field.data)
+    if name == "psb":
+        return patient_safety.figure_label(field.data)
     return dict((str(value), label) for value, label in field.choices).get(
         str(field.data), str(field.data)
     )
@@ -118,10 +121,17 @@ def drill_heading(form, pagination) -> str | None:
     """The heading of a drill-down list: "Brukare/patient, VB 2026: 22 ärenden"; None
     when the list is not filtered on a report row."""
     key = form.rad.data
-    if not key or key not in ROW_LABELS or pagination is None:
+    if key and key in ROW_LABELS:
+        label = ROW_LABELS[key]
+    elif form.psb.data and patient_safety.is_figure_key(form.psb.data):
+        label = patient_safety.figure_label(form.psb.data)
+    else:
         return None
-    parts = [ROW_LABELS[key]]
-    period = period_label(form.fran.data, form.till.data)
+    if pagination is None:
+        return None
+    parts = [label]
+    period = _psb_period(form.fran.data, form.till.data) if not key else None
+    period = period or period_label(form.fran.data, form.till.data)
     if period:
         parts.append(period)
     total = pagination.total
@@ -137,6 +147,8 @@ def report_link(value: str | None, row: str | None) -> ReportLink | None:
     unit-year-tertial); None for a value the viewer may not follow or never got."""
     if not value:
         return None
+    if value.startswith("psb-"):
+        return _psb_link(value.removeprefix("psb-"), row)
     parts = value.split("-")
     if len(parts) != 3:
         return None
@@ -153,3 +165,26 @@ def report_link(value: str | None, row: str | None) -> ReportLink | None:
     return ReportLink(
         url, f"Tillbaka till rapporten: {name}, {year} till och med {TERTIAL_NAMES[tertial]}"
     )
+
+
+def _psb_period(start: date | None, end: date | None) -> str | None:
+    """ "2025" for a whole calendar year (a patientsäkerhetsberättelse figure)."""
+    if start and end and start == date(start.year, 1, 1) and end == date(start.year, 12, 31):
+        return str(start.year)
+    return None
+
+
+def _psb_link(value: str, figure: str | None) -> ReportLink | None:
+    """The way back to the patientsäkerhetsberättelse (``rapport=psb-<unit id>-<year>``)."""
+    parts = value.split("-")
+    if len(parts) != 2:
+        return None
+    unit_id, year = (ascii_int(part) for part in parts)
+    if unit_id is None or year is None or not 2000 <= year <= 2100:
+        return None
+    if unit_id not in unit_ids_for(current_user, Permission.REPORT_READ):
+        return None
+    section = figure.split(":")[0] if figure and patient_safety.is_figure_key(figure) else None
+    url = url_for("psb.show", enhet=unit_id, ar=year, _anchor=section and f"psb-{section}")
+    name = pages.unit(unit_id).name
+    return ReportLink(url, f"Tillbaka till patientsäkerhetsberättelsen: {name}, {year}")

@@ -152,6 +152,7 @@ def _current_filter(form: CaseFilterForm) -> case_queries.CaseFilter | None:
         handled_units=bool(form.mina_enheter.data),
         text=_saved_search(request.args.get("sokning")),
         report_row=form.rad.data or None,
+        figure=form.psb.data or None,
         sort=form.sortering.data or "inkom_desc",
     )
 
@@ -195,7 +196,9 @@ def list_cases():
             "cases/list.html",
             chips=list_filters.chips(form, _query_args, flt.text) if flt is not None else [],
             drill_heading=list_filters.drill_heading(form, pagination) if flt is not None else None,
-            report_link=list_filters.report_link(request.args.get("rapport"), form.rad.data),
+            report_link=list_filters.report_link(
+                request.args.get("rapport"), form.rad.data or form.psb.data
+            ),
             form=form,
             search_form=search_form,
             search_key=search_key if _saved_search(search_key) else None,

@@ -58,3 +58,20 @@ class UnfreezeForm(PeriodForm):
         "Varför ska fastställandet hävas?",
         validators=[InputRequired("Ange varför fastställandet ska hävas."), Length(max=1000)],
     )
+
+
+class PatientSafetyChoiceForm(SwedishForm):
+    """Which unit and year the patientsäkerhetsberättelse's figures are for (GET)."""
+
+    class Meta:
+        csrf = False
+        locales = ("sv_SE", "sv")
+
+    enhet = SelectField("Enhet", validate_choice=True, default="", widget=LargeSelect())
+    ar = IntegerField(
+        "År",
+        validators=[
+            InputRequired("Ange ett år."),
+            NumberRange(min=2000, max=2100, message="Ange ett år mellan 2000 och 2100."),
+        ],
+    )
