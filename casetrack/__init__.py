@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from casetrack.web.cases import handling
     from casetrack.web.cases import lex as escalation
     from casetrack.web.cases import views as cases
+    from casetrack.web.deviations import analysis as event_analysis
     from casetrack.web.deviations import views as deviations
     from casetrack.web.home import views as main
     from casetrack.web.intake import views as intake
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(patient_safety.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(deviations.bp)
+    app.register_blueprint(event_analysis.bp)
     app.register_blueprint(escalation.bp)
     app.register_blueprint(escalation.new_bp)
     app.register_blueprint(scim.bp)

@@ -3,6 +3,8 @@ audit entry) and flushed for their ids; the caller commits."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import Action, Attachment, Case, Escalation, OrgUnit, User
@@ -53,3 +55,26 @@ def furnish(case: Case, by: User, png_padding: int = 64) -> tuple[Action, Escala
     track = lex_track(case)
     attachment = upload(by, case, filename="foto.png", content=PNG + b"\0" * png_padding)
     return action, track, attachment
+
+
+def furnish_analysis(case: Case) -> dict[str, int]:
+    """A händelseanalys with one entry, one cause without an area and one participant
+    (issue 19); their ids as the analysis routes name them."""
+    from casetrack.models import (
+        Investigation,
+        InvestigationCause,
+        InvestigationEvent,
+        InvestigationParticipant,
+    )
+
+    investigation = Investigation(case_id=case.id)
+    cause = InvestigationCause(investigation=investigation, description="Larmet var avstängt.")
+    event = InvestigationEvent(
+        investigation=investigation, occurred_on=date(2026, 3, 1), description="Brukaren föll."
+    )
+    participant = InvestigationParticipant(
+        investigation=investigation, name="Anna Ek", role="Undersköterska"
+    )
+    db.session.add_all([investigation, cause, event, participant])
+    db.session.flush()
+    return {"event_id": event.id, "cause_id": cause.id, "participant_id": participant.id}

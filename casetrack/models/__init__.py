@@ -26,7 +26,12 @@ from casetrack.models.identity import (
     SsoSession,
     UsedProtocolMessage,
 )
-from casetrack.models.investigation import Investigation, InvestigationCause
+from casetrack.models.investigation import (
+    Investigation,
+    InvestigationCause,
+    InvestigationEvent,
+    InvestigationParticipant,
+)
 from casetrack.models.mail import MessageTemplate, OutboxMessage
 from casetrack.models.organisation import OrgSetting, OrgTreeVersion, OrgUnit, OrgUnitPeriod
 from casetrack.models.reference import CaseKind, Category, Channel, Source, Status
@@ -57,6 +62,8 @@ __all__ = [
     "GroupRoleMapping",
     "Investigation",
     "InvestigationCause",
+    "InvestigationEvent",
+    "InvestigationParticipant",
     "JobOccurrence",
     "MessageTemplate",
     "OrgSetting",

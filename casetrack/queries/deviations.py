@@ -22,7 +22,8 @@ from casetrack.domain.deviations import (
 from casetrack.domain.escalation import ANALYSIS_THRESHOLD_KEY, FALL_WINDOW_KEY
 from casetrack.domain.roles import Permission
 from casetrack.extensions import db
-from casetrack.models import AuditEntry, Case, DeviationClassification, Investigation, User
+from casetrack.models import AuditEntry, Case, DeviationClassification, User
+from casetrack.queries import event_analysis
 from casetrack.queries import settings as org_settings
 from casetrack.queries.lookups import event_type_labels
 
@@ -85,32 +86,33 @@ def analysis_threshold() -> int:
     return org_settings.get_int(ANALYSIS_THRESHOLD_KEY)
 
 
+def analysis_missing(case: Case) -> list[str]:
+    """What the händelseanalys still lacks (empty: recorded): at least one entry in the
+    händelseförlopp, one cause with its cause area, one participant, and the utredning's
+    completion date (casetrack.domain.event_analysis.missing_for_analysis)."""
+    return event_analysis.missing(case)
+
+
 def analysis_recorded(case: Case) -> bool:
-    """The händelseanalys is recorded: the case's utredning says what happened, names at
-    least one cause and is completed (the utredning is where the analysis is written)."""
-    investigation = db.session.scalars(
-        sa.select(Investigation).where(Investigation.case_id == case.id)
-    ).first()
-    return bool(
-        investigation is not None
-        and investigation.what_happened
-        and investigation.causes
-        and investigation.completed_on is not None
-    )
+    """The structured händelseanalys is recorded (``analysis_missing`` is empty)."""
+    return not analysis_missing(case)
 
 
 def closing_problem(case: Case) -> str | None:
     """Why this avvikelse may not be closed yet, or None: above the threshold it needs its
-    händelseanalys first (issue 19)."""
+    händelseanalys first (issue 19), and the message names everything still missing."""
     if case.kind_code != "deviation":
         return None
     current = classification(case)
-    if not current.analysis_required() or analysis_recorded(case):
+    if not current.analysis_required():
+        return None
+    missing = analysis_missing(case)
+    if not missing:
         return None
     return (
         f"Riskvärdet är {current.risk} ({current.risk_label().lower()}), och från "
-        f"{analysis_threshold()} krävs en händelseanalys innan avvikelsen avslutas. Skriv "
-        "vad som hände och minst en orsak i utredningen och ange när den avslutades."
+        f"{analysis_threshold()} krävs en händelseanalys innan avvikelsen avslutas. "
+        f"Det saknas: {', '.join(missing)}."
     )
 
 

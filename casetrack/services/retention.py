@@ -4,10 +4,11 @@ A case is due when its status is of type "closed", it has not been anonymised ye
 its closing (``closed_at``; ``updated_at`` for a case closed before that column existed)
 lies more than the kind's ``retention_years`` ago. Anonymising removes names, contact
 details and free text from the case, its notes, återkoppling, åtgärder, search text and
-e-mails; it keeps kind, unit, dates, source,
-categories, status and the outcome flags, so every count in the tertial report stays the
-same. Audit entries hold no free text (see services.cases.case_snapshot), so the trail is
-left as it is. This module runs without a user (a CLI command, later a scheduled job).
+e-mails, and the utredning's and händelseanalys' texts and participants; it keeps kind,
+unit, dates, source, categories, status and the outcome flags, so every count in the
+tertial report stays the same. Audit entries hold no free text (see
+services.cases.case_snapshot), so the trail is left as it is. This module runs without a
+user (a CLI command, later a scheduled job).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from casetrack.models import (
     CaseKind,
     CaseSearchDocument,
     DeviationClassification,
+    Investigation,
     OutboxMessage,
     Status,
     utcnow,
@@ -98,6 +100,7 @@ def anonymise(case: Case, now: datetime) -> None:
     classified = db.session.get(DeviationClassification, case.id)
     if classified is not None and classified.consequence:
         classified.consequence = REMOVED
+    _anonymise_investigation(case)
     for action in case.actions:
         action.description = REMOVED
         action.responsible = REMOVED
@@ -112,6 +115,26 @@ def anonymise(case: Case, now: datetime) -> None:
         case=case,
         after={"anonymised": True},
     )
+
+
+def _anonymise_investigation(case: Case) -> None:
+    """The utredning and its händelseanalys (issue 19): the texts, the participants' names
+    and functions and how the result was reported back go; the rows, dates and cause areas
+    stay, so the case still counts as having a recorded händelseanalys."""
+    investigation = db.session.scalar(
+        sa.select(Investigation).where(Investigation.case_id == case.id)
+    )
+    if investigation is None:
+        return
+    for name in ("what_happened", "assessment", "conclusion", "reported_back_how"):
+        if getattr(investigation, name):
+            setattr(investigation, name, REMOVED)
+    for cause in investigation.causes:
+        cause.description = REMOVED
+    for event in investigation.events:
+        event.description = REMOVED
+    for participant in investigation.participants:
+        participant.name = participant.role = REMOVED
 
 
 def run(*, dry_run: bool, now: datetime | None = None) -> RetentionResult:

@@ -38,7 +38,7 @@ from casetrack import create_app
 from casetrack.domain.roles import Role
 from casetrack.extensions import db
 from casetrack.models import Case, GroupRoleMapping
-from tests.builders import furnish, one_account_per_role
+from tests.builders import furnish, furnish_analysis, one_account_per_role
 from tests.conftest import Auth, Factory, RequestClient
 from tests.security.pages import read_page
 
@@ -172,10 +172,12 @@ def _arrange(make: Factory) -> tuple[dict, dict]:
     same = make.case(unit_a, by=users["handler"])
     other = make.case(unit_b, by=handler_b)
     action, track, attachment = furnish(same, by=users["handler"])
+    analysis = furnish_analysis(own)
     mapping = GroupRoleMapping(group_ref="grp-b", role="staff", org_unit_id=unit_b.id)
     db.session.add(mapping)
     db.session.commit()
     ids = {
+        **analysis,
         "mapping_id": mapping.id,
         "case_id": same.id, "own": own.id, "other": other.id, "action_id": action.id,
         "escalation_id": track.id, "attachment_id": attachment.id, "user_id": target.id,
@@ -196,6 +198,8 @@ def _url(rule, ids: dict, **values) -> str:
             return "bemotande"
         if rule.endpoint == "deviations.detail" and name == "case_id":
             return ids["own"]
+        if rule.endpoint.startswith("analysis.") and name == "case_id":
+            return ids["own"]  # the händelseanalys is an avvikelse's
         return ids[name]
 
     return re.sub(

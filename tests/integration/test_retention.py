@@ -70,6 +70,10 @@ def cases(org, make):
             harm="lindrig", consequence="Karin fick ett blåmärke på höften.",
         )
     )  # fmt: skip
+    # Its händelseanalys: texts and participants about people (issue 19).
+    from tests.builders import furnish_analysis
+
+    furnish_analysis(made["old_deviation_long"][0])
     for case, years in made.values():
         _close(case, years)
     db.session.execute(
@@ -140,6 +144,19 @@ def test_anonymising_removes_personal_data_and_keeps_the_statistics(cases):
         "lindrig",
     )
     assert "Karin" not in classified.consequence
+    # The händelseanalys keeps its rows and dates, not its texts or who took part.
+    from casetrack.models import Investigation
+    from casetrack.queries.deviations import analysis_missing
+
+    deviation = db.session.get(Case, cases["old_deviation_long"])
+    investigation = db.session.scalar(
+        sa.select(Investigation).where(Investigation.case_id == deviation.id)
+    )
+    assert [e.description for e in investigation.events] == ["(gallrad)"]
+    assert [c.description for c in investigation.causes] == ["(gallrad)"]
+    assert [(p.name, p.role) for p in investigation.participants] == [("(gallrad)",) * 2]
+    assert investigation.events[0].occurred_on == date(2026, 3, 1)
+    assert "händelseförloppet (minst en händelse)" not in analysis_missing(deviation)
     # A second run finds nothing left to do.
     assert retention.run(dry_run=False, now=NOW).due == []
 

@@ -132,6 +132,31 @@ EXPECTED: dict[str, list[tuple]] = {
         ("GET", "/avvikelser/{same}/klassificering", row(*[404] * 7, 302)),
         ("POST", "/avvikelser/{own}/klassificering", HANDLERS_POST_UNVERSIONED),
     ],
+    # Händelseanalys of an avvikelse: read by those who read its unit (not by the staff
+    # member who filed it), written by those who record the utredning.
+    "analysis.page": [
+        ("GET", "/avvikelser/{own}/handelseanalys", row(404, 200, 200, 200, 200, 200, 404, 302))
+    ],
+    "analysis.add_event": [("POST", "/avvikelser/{own}/handelseanalys/handelser", RECORDERS_POST)],
+    "analysis.update_event": [
+        ("POST", "/avvikelser/{own}/handelseanalys/handelser/1", RECORDERS_POST)
+    ],
+    "analysis.remove_event": [
+        ("POST", "/avvikelser/{own}/handelseanalys/handelser/1/ta-bort", RECORDERS_POST)
+    ],
+    "analysis.add_cause": [("POST", "/avvikelser/{own}/handelseanalys/orsaker", RECORDERS_POST)],
+    "analysis.set_cause_area": [
+        ("POST", "/avvikelser/{own}/handelseanalys/orsaker/1", RECORDERS_POST)
+    ],
+    "analysis.add_participant": [
+        ("POST", "/avvikelser/{own}/handelseanalys/deltagare", RECORDERS_POST)
+    ],
+    "analysis.remove_participant": [
+        ("POST", "/avvikelser/{own}/handelseanalys/deltagare/1/ta-bort", RECORDERS_POST)
+    ],
+    "analysis.reported_back": [
+        ("POST", "/avvikelser/{own}/handelseanalys/aterrapportering", RECORDERS_POST)
+    ],
     "escalation.investigation": [("POST", "/arenden/{same}/utredning", RECORDERS_POST)],
     "escalation.add_cause": [("POST", "/arenden/{same}/utredning/orsaker", RECORDERS_POST)],
     "escalation.start_track": [("POST", "/arenden/{same}/lex", RECORDERS_POST)],

@@ -290,7 +290,12 @@ def test_above_the_threshold_an_avvikelse_needs_its_handelseanalys(app, org, peo
     """The rule the closing service applies (casetrack.queries.deviations.closing_problem)."""
     from datetime import date
 
-    from casetrack.models import Investigation, InvestigationCause
+    from casetrack.models import (
+        Investigation,
+        InvestigationCause,
+        InvestigationEvent,
+        InvestigationParticipant,
+    )
     from casetrack.queries.deviations import closing_problem
     from casetrack.services import deviations, settings
 
@@ -308,8 +313,27 @@ def test_above_the_threshold_an_avvikelse_needs_its_handelseanalys(app, org, peo
     db.session.add(investigation)
     db.session.flush()
     assert closing_problem(case) is not None  # no cause, not completed
-    db.session.add(InvestigationCause(investigation=investigation, description="Halt golv."))
+    cause = InvestigationCause(investigation=investigation, description="Halt golv.")
+    db.session.add(cause)
     investigation.completed_on = date(2026, 3, 10)
+    db.session.flush()
+    db.session.expire_all()
+    # The free-text utredning is no longer enough: the structured händelseanalys is
+    # (tests/web/test_event_analysis.py goes through the pages).
+    problem = closing_problem(case)
+    assert "Det saknas: händelseförloppet (minst en händelse), minst en orsak med " in problem
+    db.session.add(
+        InvestigationEvent(
+            investigation_id=investigation.id, occurred_on=date(2026, 3, 1),
+            description="Brukaren hittades på golvet.",
+        )
+    )  # fmt: skip
+    db.session.add(
+        InvestigationParticipant(
+            investigation_id=investigation.id, name="Anna", role="Undersköterska"
+        )
+    )
+    db.session.get(InvestigationCause, cause.id).area = "omgivning"
     db.session.flush()
     db.session.expire_all()
     assert closing_problem(case) is None

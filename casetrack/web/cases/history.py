@@ -7,6 +7,7 @@ from datetime import datetime
 
 from casetrack.domain.codes import NO_FEEDBACK_REASONS
 from casetrack.domain.escalation import TRACK_LABELS, assessment_label, step_label
+from casetrack.domain.event_analysis import area_label
 from casetrack.models import AuditEntry
 from casetrack.queries import deviations as deviation_queries
 from casetrack.queries import history as history_queries
@@ -69,6 +70,13 @@ ACTION_VERBS = {
     "investigation.created": "påbörjade utredningen",
     "investigation.updated": "ändrade utredningen",
     "cause.added": "lade till en orsak i utredningen",
+    "cause.area_set": "angav orsaksområde för en orsak",
+    "analysis.event_added": "lade till en händelse i händelseförloppet",
+    "analysis.event_updated": "ändrade en händelse i händelseförloppet",
+    "analysis.event_removed": "tog bort en händelse ur händelseförloppet",
+    "analysis.participant_added": "lade till en deltagare i händelseanalysen",
+    "analysis.participant_removed": "tog bort en deltagare ur händelseanalysen",
+    "analysis.reported_back": "registrerade återrapporteringen till personalen",
     "escalation.started": "startade en utredning enligt",
     "escalation.step_recorded": "registrerade ett steg",
     "escalation.decided": "registrerade ställningstagandet",
@@ -96,6 +104,12 @@ ACTION_FIELD_LABELS = {
     "ivo_reported_on": "anmäld till IVO",
     "ivo_reference": "IVO:s diarienummer",
     "ivo_reported_by_id": "anmäld av",
+    "area": "orsaksområde",
+    "occurred_on": "datum",
+    "occurred_time": "klockslag",
+    "description": "beskrivning",
+    "reported_back_on": "återrapporterad",
+    "reported_back_how": "hur",
 }
 
 
@@ -138,6 +152,8 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
             return NO_FEEDBACK_REASONS.get(value, value)
         if field == "categories":
             return ", ".join(label_maps["category"].get(code, code) for code in value)
+        if field == "area":
+            return area_label(value)
         if field in CLASSIFICATION_FIELDS:
             return deviation_queries.value_in_words(field, value)
         mapping = {
@@ -182,6 +198,10 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
                 details.append("ska anmälas till IVO")
         elif entry.action in (
             "cause.added",
+            "analysis.event_added",
+            "analysis.event_removed",
+            "analysis.participant_added",
+            "analysis.participant_removed",
             "attachment.uploaded",
             "attachment.downloaded",
         ):

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from casetrack.access import unit_ids_for
 from casetrack.domain import escalation as rules
+from casetrack.domain.event_analysis import area_label
 from casetrack.domain.roles import Permission
 from casetrack.models import Case, Escalation
 from casetrack.queries import accounts
@@ -46,6 +47,7 @@ def build(case: Case, can_record: bool) -> dict:
         "investigation": investigation,
         "causes": causes,
         "cause_texts": {c.id: c.description for c in causes},
+        "cause_areas": area_label,
         "can_record": can_record,
         "tracks": [],
         "attachments": attachment_service.attachments_of(case) if can_read_all else [],
