@@ -23,8 +23,17 @@ from casetrack.domain.escalation import ASSESSMENTS, SERIOUS_ASSESSMENTS
 from casetrack.domain.roles import ROLE_LABELS, Permission, Role
 from casetrack.extensions import db
 from casetrack.models import Case, DeviationClassification, OrgUnit, User, utcnow
+from casetrack.queries import action_plans as action_plan_queries
+from casetrack.services import (
+    action_plans,
+    classification,
+    deviations,
+    escalation,
+    handling,
+    mfa,
+    users,
+)
 from casetrack.services import cases as case_service
-from casetrack.services import classification, deviations, escalation, handling, mfa, users
 
 DEMO_PASSWORD = "demo-casetrack-2026"  # noqa: S105  # pragma: allowlist secret (printed demo login, demo data only)
 DEMO_DOMAIN = "demo.example"
@@ -73,6 +82,10 @@ USERS = [
     ("handlaggare.dv", "Nils Wikström", [(Role.HANDLER, "FN-DV")]),
     ("handlaggare.ufa", "Hanna Lund", [(Role.HANDLER, "FA-UFA")]),
     ("medarbetare.gsb", "Ali Hassan", [(Role.STAFF, "FN-GSB-MK")]),
+    # Every unit that handles avvikelser has an enhetschef to approve its åtgärd plans.
+    ("enhetschef.sol", "Ingrid Sandberg", [(Role.MANAGER, "AO-SOL")]),
+    ("enhetschef.dv", "Karl Nyberg", [(Role.MANAGER, "FN-DV")]),
+    ("enhetschef.ufa", "Leila Rahimi", [(Role.MANAGER, "FA-UFA")]),
 ]
 
 # The handler who answers cases for each leaf unit.
@@ -405,9 +418,20 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
                 else None,
                 now=moment(effect_day if evaluated else due, rng),
             )
+        if kind == "deviation":
+            _demo_action_plan(
+                rng, case, handler, people, moment(min(day + timedelta(days=2), today), rng)
+            )
     # A case lacking its source or category cannot be closed (the closing asks for them):
-    # the incomplete ones stay open, as the report's data-quality warning shows them.
-    if age > 45 and (gave_feedback or anonymous) and source is not None and categories:
+    # the incomplete ones stay open, as the report's data-quality warning shows them; so
+    # does an avvikelse whose åtgärd plan no enhetschef has approved.
+    if (
+        age > 45
+        and (gave_feedback or anonymous)
+        and source is not None
+        and categories
+        and action_plan_queries.closing_problem(case) is None
+    ):
         handling.close_case(
             handler,
             case,
@@ -422,6 +446,40 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
             now=moment(day + timedelta(days=3), rng),
         )
     return case
+
+
+def _demo_action_plan(
+    rng, case: Case, handler: User, people: dict[str, User], at: datetime
+) -> None:
+    """The handler sends the avvikelse's åtgärd plan for approval; the enhetschef over the
+    unit (where the demo has one) approves it, after sending one in ten back first."""
+    action_plans.submit_plan(handler, case, now=at)
+    approver = next(
+        (
+            user
+            for user in people.values()
+            if user.id != handler.id and action_plan_queries.may_review(user, case)
+        ),
+        None,
+    )
+    if approver is None:
+        return  # no enhetschef over this unit in the demo: the plan waits
+    if rng.random() < 0.1:
+        action_plans.review_plan(
+            approver,
+            case,
+            approve=False,
+            motivation="Beskriv hur vi följer upp att rutinen fungerar.",
+            now=at + timedelta(hours=20),
+        )
+        action_plans.submit_plan(handler, case, now=at + timedelta(hours=26))
+    action_plans.review_plan(
+        approver,
+        case,
+        approve=True,
+        motivation="Åtgärden svarar mot det som hände och följs upp på arbetsplatsträffen.",
+        now=at + timedelta(hours=44),
+    )
 
 
 def _demo_classification(rng, case, event_type, unit_code, filer, handler, age, at) -> None:

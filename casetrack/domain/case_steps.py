@@ -10,12 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from casetrack.domain import action_plans as plans
 from casetrack.domain.workdays import is_working_day
 
 TAKE = "take"
 ACKNOWLEDGE = "acknowledge"
 FEEDBACK = "feedback"
 CLOSE = "close"
+# Issue 19, åtgärd plans that need approval.
+APPROVE_PLAN = "approve_plan"  # the approver: "Godkänn åtgärdsplanen"
+REWORK_PLAN = "rework_plan"  # sent back: "Arbeta om åtgärdsplanen"
+SUBMIT_PLAN = "submit_plan"  # "Skicka åtgärdsplanen för godkännande"
+PLAN_WAITING = "plan_waiting"  # the handler: the plan waits for the approver
 
 # The order in which a case goes through its first steps (DESIGN §4).
 ORDER = (TAKE, ACKNOWLEDGE, FEEDBACK, CLOSE)
@@ -37,6 +43,10 @@ class CaseState:
     acknowledged: bool
     wants_feedback: bool
     has_feedback: bool
+    # The åtgärd plan's state (casetrack.domain.action_plans; not_required when no
+    # approval applies), and whether this user may approve it.
+    plan: str = plans.NOT_REQUIRED
+    may_review_plan: bool = False
 
 
 def next_steps(state: CaseState, *, can_handle: bool, limit: int = 2) -> tuple[str, ...]:
@@ -46,16 +56,30 @@ def next_steps(state: CaseState, *, can_handle: bool, limit: int = 2) -> tuple[s
     no handler is taken first; a mottagningsbekräftelse comes before the återkoppling;
     the case is closed once its återkoppling is given (or none is wanted, or it is beröm,
     which needs none). Closing stays a separate decision: it is offered, never forced.
+
+    An åtgärd plan that needs approval comes first for its approver; for the handler it is
+    sent (or reworked and sent again) before closing, which waits while the plan does.
     """
     if not can_handle or state.is_closed:
         return ()
     steps = []
+    if state.plan == plans.AWAITING and state.may_review_plan:
+        steps.append(APPROVE_PLAN)
     if not state.has_handler:
         steps.append(TAKE)
     if state.acknowledgement_due and not state.acknowledged:
         steps.append(ACKNOWLEDGE)
+    if state.plan == plans.RETURNED_FOR_REWORK:
+        steps.append(REWORK_PLAN)
+    elif state.plan in (plans.NOT_SUBMITTED, plans.CHANGED):
+        steps.append(SUBMIT_PLAN)
+    elif state.plan == plans.AWAITING and not state.may_review_plan:
+        steps.append(PLAN_WAITING)
     needs_feedback = state.kind != "praise" and state.wants_feedback and not state.has_feedback
-    steps.append(FEEDBACK if needs_feedback else CLOSE)
+    if needs_feedback:
+        steps.append(FEEDBACK)
+    elif state.plan not in plans.BLOCKING:
+        steps.append(CLOSE)
     return tuple(steps[:limit])
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from casetrack.domain.action_plans import APPROVAL_ROLE_KEY, DEFAULT_APPROVAL_ROLE
 from casetrack.domain.deviations import DEFAULT_ANALYSIS_THRESHOLD, DEFAULT_FALL_WINDOW_DAYS
 
 LEX_SARAH = "lex_sarah"
@@ -339,4 +340,6 @@ def default_settings() -> dict[str, str]:
     values["organisation.name"] = ""
     values[ANALYSIS_THRESHOLD_KEY] = str(DEFAULT_ANALYSIS_THRESHOLD)
     values[FALL_WINDOW_KEY] = str(DEFAULT_FALL_WINDOW_DAYS)
+    # Issue 19: the role that approves an avvikelse's åtgärd plan ("none": no approval).
+    values[APPROVAL_ROLE_KEY] = DEFAULT_APPROVAL_ROLE
     return values

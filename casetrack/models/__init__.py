@@ -1,6 +1,7 @@
 """All models, importable from one place (DESIGN §7): one module per aggregate."""
 
 from casetrack.models.access_log import AccessLogEntry
+from casetrack.models.action_plan import ActionPlanReview
 from casetrack.models.audit import AuditEntry
 from casetrack.models.base import Base, UTCDateTime, utcnow
 from casetrack.models.case import (
@@ -43,6 +44,7 @@ __all__ = [
     "AccessLogEntry",
     "AccountLink",
     "Action",
+    "ActionPlanReview",
     "Attachment",
     "AuditEntry",
     "Base",

@@ -23,6 +23,7 @@ from casetrack.domain.roles import Permission, Role
 from casetrack.domain.workdays import add_working_days, is_working_day
 from casetrack.extensions import db
 from casetrack.models import Action, AuditEntry, Case, CaseNote, Escalation, RoleAssignment, User
+from casetrack.queries import action_plans
 from casetrack.queries.cases import CaseFilter, deadline_days, filtered, open_action
 from casetrack.queries.escalation import step_deadline_settings, track_step_dues
 from casetrack.queries.lookups import open_status_codes
@@ -32,6 +33,8 @@ from casetrack.queries.lookups import open_status_codes
 INFORMATION_READ = "case.information_read"
 INFORMATION_SEEN_ACTIONS = (INFORMATION_READ, "case.reopened")
 NEW_INFORMATION = "Ny information från den som lämnade ärendet"
+PLAN_REVIEW = "Åtgärdsplan att godkänna"
+PLAN_REWORK = "Arbeta om åtgärdsplanen"
 # Working days a handler has to follow up an åtgärd's effect once its reminder is due
 # (the same as the reminder's "senast" date, casetrack/jobs/reminders.py).
 EFFECT_FOLLOWUP_WORKING_DAYS = 10
@@ -55,7 +58,8 @@ class Todo:
     what: str
     when: date | None
     overdue: bool
-    kind: str  # acknowledgement, feedback, action, effect, lex, information
+    # acknowledgement, feedback, action, effect, lex, information, plan_review, plan_rework
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,17 @@ def todos(user: User, today: date) -> list[Todo]:
                             step_settings, today)  # fmt: skip
     for case, latest in unread_information(user):
         rows.append(Todo(case, NEW_INFORMATION, local_date(latest), False, "information"))
+    # Issue 19: åtgärd plans sent back to be reworked (my own and unassigned avvikelser),
+    # and the plans that wait for my decision as holder of the approving role.
+    returned = action_plans.returned_plans(
+        [case.id for case in cases if case.status_code in open_codes]
+    )
+    for case in cases:
+        if case.id in returned:
+            when = local_date(returned[case.id].occurred_at)
+            rows.append(Todo(case, PLAN_REWORK, when, False, "plan_rework"))
+    for case, submitted_at in action_plans.awaiting_review(user):
+        rows.append(Todo(case, PLAN_REVIEW, local_date(submitted_at), False, "plan_review"))
     rows.sort(key=lambda row: (row.when is None, row.when or today, row.case.id, row.what))
     return rows
 

@@ -25,6 +25,7 @@ from casetrack.models import (
     User,
     utcnow,
 )
+from casetrack.queries import action_plans as action_plan_queries
 from casetrack.queries import deviations as deviation_queries
 from casetrack.services.cases import case_snapshot
 from casetrack.services.checks import BEFORE_RECEIVED, check_date, check_version, clean_text, touch
@@ -412,7 +413,9 @@ def close_case(
     (anonym, avböjt, ej nåbar); beröm needs neither. Audited.
 
     An avvikelse whose assessed risk is at or above the organisation's threshold needs its
-    händelseanalys recorded first (casetrack.queries.deviations.closing_problem).
+    händelseanalys recorded first (casetrack.queries.deviations.closing_problem), and
+    an åtgärd plan that needs approval must be approved as it stands
+    (casetrack.queries.action_plans.closing_problem).
 
     A klagomål, synpunkt or avvikelse also needs what the tertial report counts it by:
     från vem and at least one category. When the case lacks them, they are given here
@@ -440,6 +443,10 @@ def close_case(
     # Issue 19: above the organisation's risk threshold an avvikelse needs its
     # händelseanalys first.
     problem = deviation_queries.closing_problem(case)
+    if problem is not None:
+        raise DomainError(problem)
+    # Issue 19: an åtgärd plan that needs approval is approved as it stands.
+    problem = action_plan_queries.closing_problem(case)
     if problem is not None:
         raise DomainError(problem)
     source, categories, other_note = _report_facts_at_closing(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from casetrack import audit
 from casetrack.extensions import db
 from casetrack.models import (
+    ActionPlanReview,
     Case,
     CaseKind,
     CaseSearchDocument,
@@ -105,6 +106,12 @@ def anonymise(case: Case, now: datetime) -> None:
         action.description = REMOVED
         action.responsible = REMOVED
         action.effect_waived_reason = REMOVED if action.effect_waived_reason else None
+    # The åtgärd plan's reviews keep who, when and the decision; the motivation is text.
+    db.session.execute(
+        sa.update(ActionPlanReview)
+        .where(ActionPlanReview.case_id == case.id, ActionPlanReview.motivation.is_not(None))
+        .values(motivation=REMOVED)
+    )
     case.anonymised_at = now
     audit.record(
         "case.anonymised",

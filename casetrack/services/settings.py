@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from casetrack import audit
+from casetrack.domain import action_plans as plan_rules
 from casetrack.domain.errors import DomainError
 from casetrack.domain.escalation import default_settings
 from casetrack.domain.numbers import ascii_int
@@ -32,6 +33,10 @@ def set_setting(actor: User, key: str, value: str, *, now: datetime | None = Non
         raise DomainError(
             f"Skriv namnet på en rad, högst {settings.ORGANISATION_NAME_MAX} tecken.", "value"
         )
+    if key == plan_rules.APPROVAL_ROLE_KEY:
+        refusal = plan_rules.setting_refusal(value)
+        if refusal:
+            raise DomainError(refusal, "value")
     limits = settings.bounds(key)
     if limits is not None:
         number = ascii_int(value, maximum=100_000_000_000)

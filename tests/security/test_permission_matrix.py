@@ -115,6 +115,17 @@ EXPECTED: dict[str, list[tuple]] = {
         ("POST", "/arenden/{same}/atgarder/{action}", HANDLERS_POST),
         ("POST", "/arenden/{other}/atgarder/{action}", row(*[404] * 7, 302)),
     ],
+    # Åtgärd plans that need approval (issue 19): the handlers send the plan; the decision
+    # is the approving role's (enhetschef by default): 403 for other readers of the case.
+    "handling.submit_plan": [("POST", "/arenden/{same}/atgardsplan/skicka", HANDLERS_POST)],
+    "handling.review_plan": [
+        (
+            "POST",
+            "/arenden/{same}/atgardsplan/beslut",
+            row(404, 403, 409, 403, 403, 403, 404, 302),
+        ),
+        ("POST", "/arenden/{other}/atgardsplan/beslut", row(*[404] * 7, 302)),
+    ],
     "handling.note": [("POST", "/arenden/{same}/anteckningar", HANDLERS_POST_UNVERSIONED)],
     "handling.acknowledge": [("POST", "/arenden/{same}/mottagningsbekraftelse", HANDLERS_POST)],
     "handling.close": [("POST", "/arenden/{same}/avsluta", HANDLERS_POST)],

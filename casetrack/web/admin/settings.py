@@ -9,6 +9,7 @@ from flask_login import current_user
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from casetrack.domain import action_plans as plan_rules
 from casetrack.domain import escalation as rules
 from casetrack.domain.codes import LEGAL_LABELS
 from casetrack.domain.escalation import default_settings
@@ -32,6 +33,11 @@ def describe(key: str) -> str:
     if key == rules.FALL_WINDOW_KEY:
         return (
             "Avvikelser: dagar inom vilka ett tredje fall för samma brukare ger fallriskbedömning"
+        )
+    if key == plan_rules.APPROVAL_ROLE_KEY:
+        return (
+            "Avvikelser: roll som godkänner åtgärdsplaner "
+            "(manager = enhetschef, handler = biträdande enhetschef, none = inget godkännande)"
         )
     for track, deadlines in rules.DEFAULT_STEP_DEADLINES.items():
         for step, _start, _days in deadlines:

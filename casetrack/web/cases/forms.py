@@ -21,6 +21,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from casetrack.domain import action_plans as plan_rules
 from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS, NO_FEEDBACK_REASONS
 from casetrack.domain.dates import local_date
 from casetrack.models import Case, utcnow
@@ -356,6 +357,33 @@ class CompleteActionForm(CaseChangeForm):
             ("", "Inte bedömd ännu"),
             *[(v.code, v.label) for v in EFFECT_VERDICTS],
         ]
+
+
+class SubmitPlanForm(CaseChangeForm):
+    """ "Skicka åtgärdsplanen för godkännande": the handler sends the åtgärder as they are
+    (issue 19)."""
+
+
+class ReviewPlanForm(CaseChangeForm):
+    """The approver's decision on a waiting åtgärd plan: a motivation and one of two
+    buttons (the service says what the motivation must hold)."""
+
+    motivation = TextAreaField(
+        "Motivering",
+        validators=[
+            Optional(),
+            Length(
+                max=plan_rules.MAX_MOTIVATION,
+                message=f"Motiveringen får vara högst {plan_rules.MAX_MOTIVATION} tecken.",
+            ),
+        ],
+    )
+    approve = SubmitField("Godkänn")
+    send_back = SubmitField("Skicka tillbaka för omarbetning")
+
+    def validate_motivation(self, field):
+        if not self.approve.data and not self.send_back.data:
+            raise ValidationError("Välj Godkänn eller Skicka tillbaka för omarbetning.")
 
 
 class NoteForm(CasePageForm):

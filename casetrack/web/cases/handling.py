@@ -9,8 +9,10 @@ from flask import Blueprint, abort
 from flask_login import current_user
 
 from casetrack.domain.numbers import ascii_int
+from casetrack.domain.roles import Permission
 from casetrack.queries import accounts, pages
-from casetrack.services import handling
+from casetrack.queries import action_plans as action_plan_queries
+from casetrack.services import action_plans, handling
 from casetrack.services.messages import send_feedback_letter
 from casetrack.web.cases import forms
 from casetrack.web.cases.page import case_action
@@ -110,6 +112,40 @@ def complete_action(case, form, expected, action_id: int):
         effect_evaluated_on=form.effect_evaluated_on.data,
         effect_verdict=form.effect_verdict.data or None,
         effect_waived_reason=form.effect_waived_reason.data,
+        expected_version=expected,
+    )
+
+
+@bp.route("/atgardsplan/skicka", methods=["POST"])
+@case_action(
+    "submit_plan", forms.SubmitPlanForm, anchor="atgardsplan",
+    success="Åtgärdsplanen är skickad för godkännande.",
+)  # fmt: skip
+def submit_plan(case, form, expected):
+    action_plans.submit_plan(current_user, case, expected_version=expected)
+
+
+def _plan_approver(case) -> str:
+    """The approving role, for a POST of the plan's decision: 403 for a reader of the case
+    who does not hold that role on its unit (they can see that the case exists, so 404
+    would hide nothing; the refusal is logged like every 403). The service checks again."""
+    if not action_plan_queries.may_review(current_user, case):
+        abort(403)
+    return action_plan_queries.approval_role()
+
+
+@bp.route("/atgardsplan/beslut", methods=["POST"])
+@case_action(
+    "review_plan", forms.ReviewPlanForm, anchor="atgardsplan",
+    success="Beslutet om åtgärdsplanen är sparat.", permission=Permission.CASE_READ,
+    item=_plan_approver,
+)  # fmt: skip
+def review_plan(case, form, expected, role):
+    action_plans.review_plan(
+        current_user,
+        case,
+        approve=bool(form.approve.data),
+        motivation=form.motivation.data,
         expected_version=expected,
     )
 

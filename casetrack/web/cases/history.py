@@ -8,6 +8,7 @@ from datetime import datetime
 from casetrack.domain.codes import NO_FEEDBACK_REASONS
 from casetrack.domain.escalation import TRACK_LABELS, assessment_label, step_label
 from casetrack.domain.event_analysis import area_label
+from casetrack.domain.roles import ROLE_LABELS, Role
 from casetrack.models import AuditEntry
 from casetrack.queries import deviations as deviation_queries
 from casetrack.queries import history as history_queries
@@ -84,6 +85,9 @@ ACTION_VERBS = {
     "attachment.uploaded": "lade till en bilaga",
     "attachment.downloaded": "laddade ner en bilaga",
     "deviation.classified": "klassificerade avvikelsen",
+    "action_plan.submitted": "skickade åtgärdsplanen för godkännande",
+    "action_plan.approved": "godkände åtgärdsplanen",
+    "action_plan.returned": "skickade tillbaka åtgärdsplanen för omarbetning",
 }
 ACTION_FIELD_LABELS = {
     "done_on": "genomförd datum",
@@ -196,6 +200,16 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
             )
             if after.get("ivo_required"):
                 details.append("ska anmälas till IVO")
+        elif entry.action.startswith("action_plan."):
+            count = after.get("action_count")
+            if count is not None:
+                details.append(f"{count} {'åtgärd' if count == 1 else 'åtgärder'}")
+            if after.get("role") in ROLE_LABELS:
+                details.append(f"som {ROLE_LABELS[Role(after['role'])].lower()}")
+            if after.get("motivation"):
+                details.append("med motivering")
+            if after.get("own_plan"):
+                details.append("hade själv skickat planen")
         elif entry.action in (
             "cause.added",
             "analysis.event_added",

@@ -32,14 +32,16 @@ from sqlalchemy.orm import selectinload
 
 from casetrack import audit
 from casetrack.access import get_case_or_404, may_handle
+from casetrack.domain import action_plans as plan_rules
 from casetrack.domain import case_steps
 from casetrack.domain import escalation as rules
 from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS, NO_FEEDBACK_REASONS
 from casetrack.domain.dates import local_date
 from casetrack.domain.numbers import ascii_int
-from casetrack.domain.roles import Permission
+from casetrack.domain.roles import ROLE_LABELS, Permission
 from casetrack.extensions import db
 from casetrack.models import Case, utcnow
+from casetrack.queries import action_plans as action_plan_queries
 from casetrack.queries import cases as case_queries
 from casetrack.queries import deviations as deviation_queries
 from casetrack.queries import history as history_queries
@@ -219,6 +221,8 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
     may = {
         Permission.CASE_HANDLE: can_handle,
         Permission.ESCALATION_RECORD: escalation_service.may_record(current_user, case),
+        # Forms any reader reaches (the åtgärd plan's decision, shown to its approver).
+        Permission.CASE_READ: True,
     }
     sections: dict[str, dict] = {"forms": {}, "extra_forms": {}}
     action_forms: dict = {}
@@ -237,6 +241,7 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
     notes = [note for note in case.notes if can_handle or note.kind == "submitter"]
     is_closed = lookups.status_types().get(case.status_code) == "closed"
     deadlines = case_queries.deadlines_for(case, today, is_closed)
+    plan = action_plan_queries.plan_view(case, current_user, is_closed)
     state = case_steps.CaseState(
         kind=case.kind_code,
         is_closed=is_closed,
@@ -249,6 +254,8 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
         acknowledged=case.acknowledged_on is not None,
         wants_feedback=case.wants_feedback,
         has_feedback=bool(case.feedback),
+        plan=plan.state,
+        may_review_plan=plan.can_review,
     )
     steps = case_steps.next_steps(state, can_handle=can_handle)
     steps = tuple(step for step in steps if step != case_steps.TAKE or "take" in sections["forms"])
@@ -282,7 +289,17 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
             deviation_queries.classification(case) if case.kind_code == "deviation" else None
         ),
         closing_problem=closing_problem,
-        closing_blockers=_closing_blockers(case, closing_problem) if can_handle else [],
+        closing_blockers=(
+            _closing_blockers(
+                case, closing_problem, plan_rules.closing_problem(plan.state, plan.role)
+            )
+            if can_handle
+            else []
+        ),
+        # Issue 19: the åtgärd plan's approval (state, history, who may send or decide).
+        plan=plan,
+        plan_events=plan_rules.EVENT_LABELS,
+        role_labels=ROLE_LABELS,
         analysis_done=(
             deviation_queries.analysis_recorded(case) if case.kind_code == "deviation" else False
         ),
@@ -295,7 +312,9 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
     return render_template("cases/detail.html", **context), status
 
 
-def _closing_blockers(case: Case, closing_problem: str | None) -> list[str]:
+def _closing_blockers(
+    case: Case, closing_problem: str | None, plan_problem: str | None = None
+) -> list[str]:
     """Everything that stands between an open case and its closing, named at once (the
     closing service refuses them one at a time, field by field)."""
     if case.status_code and case.closed_at is not None:
@@ -307,6 +326,8 @@ def _closing_blockers(case: Case, closing_problem: str | None) -> list[str]:
         )
     if closing_problem:
         blockers.append(closing_problem)
+    if plan_problem:
+        blockers.append(plan_problem)
     if case.kind_code != "praise" and not case.source_code:
         blockers.append("Från vem ärendet kom (för redovisningen).")
     if case.kind_code != "praise" and not case.categories:
