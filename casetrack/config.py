@@ -105,7 +105,8 @@ DEFAULTS: dict[str, Any] = {
     "EFFECT_FOLLOWUP_DAYS": 30,
     "TERTIAL_CLOSE_DAYS_BEFORE": 5,
     # Behörighetsgranskning (K3-18): days between reviews of a role assignment, privileged
-    # roles (admin, manager, quality, mas, sas) and the others; due this many days before.
+    # roles (admin, manager, quality, mas, sas, investigator) and the others; due this
+    # many days before.
     "ROLE_REVIEW_PRIVILEGED_DAYS": 30,
     "ROLE_REVIEW_OTHER_DAYS": 91,
     "ROLE_REVIEW_NOTICE_DAYS": 7,

@@ -19,7 +19,7 @@ from casetrack.access import org_tree
 from casetrack.access.org_tree import UnitIds
 from casetrack.domain.roles import Permission, Role, roles_with
 from casetrack.extensions import db
-from casetrack.models import Case, RoleAssignment, User
+from casetrack.models import Case, EscalationInvestigator, RoleAssignment, User
 
 
 def subtree_ids(root_ids: set[int]) -> UnitIds:
@@ -150,7 +150,55 @@ def case_scope(
                 clause,
                 sa.and_(Case.created_by_id == user.id, in_units(Case.org_unit_id, own_units)),
             )
+    if permission in INVESTIGATOR_REACHES:
+        assigned = investigated_cases(user, within)
+        if assigned is not None:
+            clause = sa.or_(clause, assigned)
     return clause
+
+
+# What an independent lex Sarah-utredare does on the cases they are assigned (issue 19):
+# read them, and record the utredning and the lex Sarah steps.
+INVESTIGATOR_REACHES = frozenset({Permission.CASE_READ, Permission.ESCALATION_RECORD})
+
+
+def investigated_cases(
+    user: User | None, within: frozenset[int] | set[int] | None = None
+) -> sa.ColumnElement[bool] | None:
+    """The cases whose lex Sarah utredning ``user`` is the current independent utredare of,
+    in the units where they hold the role (issue 19); None for everyone without the role,
+    whose scope then stays exactly as it was."""
+    if user is None or not _root_units(user, Permission.LEX_SARAH_INVESTIGATE):
+        return None
+    units = unit_ids_for(user, Permission.LEX_SARAH_INVESTIGATE)
+    if within is not None:
+        units = units & frozenset(within)
+    return sa.and_(
+        in_units(Case.org_unit_id, units),
+        Case.id.in_(
+            sa.select(EscalationInvestigator.case_id).where(
+                EscalationInvestigator.investigator_id == user.id,
+                EscalationInvestigator.ended_at.is_(None),
+            )
+        ),
+    )
+
+
+def is_assigned_investigator(user: User | None, case: Case) -> bool:
+    """True when ``user`` is the current independent lex Sarah-utredare of ``case`` and
+    holds the role on its unit (a role removed or moved ends the reach at once)."""
+    if user is None or case.org_unit_id not in unit_ids_for(user, Permission.LEX_SARAH_INVESTIGATE):
+        return False
+    return (
+        db.session.scalar(
+            sa.select(EscalationInvestigator.id).where(
+                EscalationInvestigator.case_id == case.id,
+                EscalationInvestigator.investigator_id == user.id,
+                EscalationInvestigator.ended_at.is_(None),
+            )
+        )
+        is not None
+    )
 
 
 def get_case_or_404(

@@ -105,7 +105,7 @@ def _mfa(settings: dict[str, Any]) -> str | None:
         return (
             f"CASETRACK_MFA_ROLES innehåller okända roller: {', '.join(sorted(unknown))}. "
             "Använd all (standard i produktion) eller rollkoderna admin, manager, quality, "
-            "mas, sas, handler och staff."
+            "mas, sas, investigator, handler och staff."
         )
     missing = mfa.roles_without_second_factor(str(value))
     if missing:

@@ -21,6 +21,7 @@ PLACEHOLDERS = {
     "text": "återkopplingens text (bara i återkopplingsbrevet)",
     "tertial": "tertialets sista dag",
     "steg": "steget i lex Sarah / lex Maria (t.ex. Utredningen påbörjad)",
+    "utredare": "den utsedda lex Sarah-utredarens namn",
 }
 
 
@@ -43,6 +44,7 @@ TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "unassigned_alarm": _CASE_VALUES | {"mottagare"},
     "tertial_close": frozenset({"mottagare", "tertial", "lank"}),
     "role_review_due": frozenset({"mottagare", "antal", "lank"}),
+    "investigator_assigned": frozenset({"diarienummer", "enhet", "mottagare", "utredare", "lank"}),
 }
 
 
@@ -192,5 +194,12 @@ DEFAULT_TEMPLATES = {
         "Behörigheter att granska: {antal}",
         "Hej {mottagare}!\n\n{antal} behörigheter som du ansvarar för ska granskas nu. "
         "Bekräfta att de fortfarande behövs eller ta bort dem.\n\n{lank}\n",
+    ),
+    "investigator_assigned": (
+        "Lex Sarah: utredare utsedd",
+        "Lex Sarah-utredning i {diarienummer}: utredare utsedd",
+        "Hej {mottagare}!\n\nUtredningen enligt lex Sarah i ärendet {diarienummer} ({enhet}) "
+        "görs av {utredare}, lex Sarah-utredare. Du informeras om att utredningen pågår, men "
+        "läser inte utredningen och fattar inte beslut i den.\n\n{lank}\n",
     ),
 }

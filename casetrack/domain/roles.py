@@ -17,6 +17,9 @@ class Role(StrEnum):
     QUALITY = "quality"
     MAS = "mas"
     SAS = "sas"
+    # Issue 19: a lex Sarah-utredare outside the unit (e.g. a central one on the
+    # förvaltning); reaches only the cases whose lex Sarah utredning they are assigned.
+    INVESTIGATOR = "investigator"
     ADMIN = "admin"
 
 
@@ -27,6 +30,7 @@ ROLE_LABELS = {
     Role.QUALITY: "Kvalitetsansvarig",
     Role.MAS: "MAS (medicinskt ansvarig sjuksköterska)",
     Role.SAS: "SAS (socialt ansvarig samordnare)",
+    Role.INVESTIGATOR: "Lex Sarah-utredare",
     Role.ADMIN: "Systemadministratör",
 }
 
@@ -57,6 +61,12 @@ class Permission(StrEnum):
     ESCALATION_RECORD = "escalation.record"
     # ställningstagande and anmälan to IVO in a lex Sarah track (manager, SAS)
     LEX_SARAH_DECIDE = "lex_sarah.decide"
+    # be named the independent utredare of a lex Sarah track in the unit; reaches only the
+    # cases one is named for (casetrack.access.case_scope), never the unit's other cases
+    LEX_SARAH_INVESTIGATE = "lex_sarah.investigate"
+    # read the utredning and decide a lex Sarah track even while an independent utredare
+    # does it (SAS); the enhetschef's LEX_SARAH_DECIDE then no longer reaches it
+    LEX_SARAH_SUPERVISE = "lex_sarah.supervise"
     # ställningstagande and anmälan to IVO in a lex Maria track (MAS only)
     LEX_MARIA_DECIDE = "lex_maria.decide"
     # behörighetsgranskning: review and remove the role assignments of others (K3-18)
@@ -114,8 +124,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REPORT_READ,
             Permission.ESCALATION_RECORD,
             Permission.LEX_SARAH_DECIDE,
+            Permission.LEX_SARAH_SUPERVISE,
         }
     ),
+    Role.INVESTIGATOR: frozenset({Permission.LEX_SARAH_INVESTIGATE}),
     Role.ADMIN: frozenset({Permission.ADMINISTER, Permission.ROLE_REVIEW}),
 }
 
@@ -132,6 +144,9 @@ PRIVILEGED_PERMISSIONS = frozenset(
         Permission.REPORT_UNFREEZE,
         Permission.LEX_SARAH_DECIDE,
         Permission.LEX_MARIA_DECIDE,
+        # reads utredningar of missförhållanden in units one does not work in (issue 19)
+        Permission.LEX_SARAH_INVESTIGATE,
+        Permission.LEX_SARAH_SUPERVISE,
     }
 )
 
@@ -146,5 +161,5 @@ def is_privileged(role: Role | str) -> bool:
     return bool(ROLE_PERMISSIONS[Role(role)] & PRIVILEGED_PERMISSIONS)
 
 
-# admin, manager, quality, mas, sas; staff and handler are not privileged.
+# admin, manager, quality, mas, sas, investigator; staff and handler are not privileged.
 PRIVILEGED_ROLES = frozenset(role for role in Role if is_privileged(role))

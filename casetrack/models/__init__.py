@@ -17,7 +17,7 @@ from casetrack.models.case import (
     case_category,
 )
 from casetrack.models.deviation import DeviationClassification, EventType
-from casetrack.models.escalation import Escalation, EscalationStep
+from casetrack.models.escalation import Escalation, EscalationInvestigator, EscalationStep
 from casetrack.models.identity import (
     ExternalIdentity,
     GroupRoleMapping,
@@ -56,6 +56,7 @@ __all__ = [
     "Channel",
     "DeviationClassification",
     "Escalation",
+    "EscalationInvestigator",
     "EscalationStep",
     "EventType",
     "ExternalIdentity",

@@ -81,3 +81,39 @@ class EscalationStep(Base):
 
     escalation: Mapped[Escalation] = relationship(back_populates="steps")
     recorded_by: Mapped[User | None] = relationship()
+
+
+class EscalationInvestigator(Base):
+    """Who does a lex Sarah track's utredning as an independent lex Sarah-utredare (issue 19).
+
+    One row per assignment; the current one has ``ended_at`` NULL (at most one per track).
+    Changing the utredare ends the current row and adds a new one, and removing the
+    independent utredare only ends it, so the history of who investigated stays. The
+    case id is kept beside the track's so that ``access.case_scope`` reaches the cases a
+    utredare is assigned with one indexed look-up.
+    """
+
+    __tablename__ = "escalation_investigator"
+    __table_args__ = (
+        sa.Index(
+            "ux_escalation_investigator_current",
+            "escalation_id",
+            unique=True,
+            postgresql_where=sa.text("ended_at IS NULL"),
+            sqlite_where=sa.text("ended_at IS NULL"),
+        ),
+        sa.Index("ix_escalation_investigator_user", "investigator_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(sa.ForeignKey("escalation.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case_record.id", ondelete="CASCADE"))
+    investigator_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    assigned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    escalation: Mapped[Escalation] = relationship()
+    investigator: Mapped[User] = relationship(foreign_keys=[investigator_id])
+    assigned_by: Mapped[User | None] = relationship(foreign_keys=[assigned_by_id])

@@ -109,8 +109,12 @@ def flag_rows(rows: list[Row]) -> None:
             continue
         if entry.user_id not in reach:
             user = entry.user
-            reach[entry.user_id] = unit_ids_for(user, Permission.CASE_READ) | unit_ids_for(
-                user, Permission.CASE_READ_OWN
+            # A lex Sarah-utredare reaches the cases they are assigned in their units
+            # (issue 19): reading one is not a read outside their reach.
+            reach[entry.user_id] = (
+                unit_ids_for(user, Permission.CASE_READ)
+                | unit_ids_for(user, Permission.CASE_READ_OWN)
+                | unit_ids_for(user, Permission.LEX_SARAH_INVESTIGATE)
             )
         if entry.org_unit_id not in reach[entry.user_id]:
             row.flags.append(FLAG_OUTSIDE)

@@ -12,16 +12,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask import current_app
 
 from casetrack import audit
-from casetrack.access import unit_ids_for
+from casetrack.access import is_assigned_investigator, unit_ids_for
 from casetrack.domain import escalation as rules
 from casetrack.domain.errors import DomainError, NotPermitted
-from casetrack.domain.roles import Permission, roles_with
+from casetrack.domain.roles import Permission, Role, roles_with
 from casetrack.extensions import db
 from casetrack.models import (
     Case,
     Escalation,
+    EscalationInvestigator,
     EscalationStep,
     OrgUnit,
     RoleAssignment,
@@ -30,6 +32,8 @@ from casetrack.models import (
 )
 from casetrack.services import cases as case_service
 from casetrack.services.checks import check_date, check_version, clean_text, touch
+from casetrack.services.mail import queue_mail
+from casetrack.services.messages import compose
 
 MAX_TEXT = 20_000
 DECIDE_PERMISSION = {
@@ -38,18 +42,74 @@ DECIDE_PERMISSION = {
 }
 
 
-def may_record(user: User, case: Case) -> bool:
-    """True when ``user`` may start a track and record its ordinary steps on ``case``."""
+def current_investigator(case: Case) -> EscalationInvestigator | None:
+    """The independent lex Sarah-utredare now assigned to ``case``'s lex Sarah track, if
+    any (issue 19). While there is one, the utredning is closed to the unit: see
+    ``may_read_investigation``."""
+    return db.session.scalars(
+        sa.select(EscalationInvestigator).where(
+            EscalationInvestigator.case_id == case.id,
+            EscalationInvestigator.ended_at.is_(None),
+        )
+    ).first()
+
+
+def supervises(user: User, case: Case) -> bool:
+    """True when ``user`` holds LEX_SARAH_SUPERVISE (SAS) on ``case``'s unit."""
+    return case.org_unit_id in unit_ids_for(user, Permission.LEX_SARAH_SUPERVISE)
+
+
+def may_read_investigation(user: User, case: Case) -> bool:
+    """True when ``user`` may read ``case``'s utredning: its texts, causes, the lex steps'
+    texts and the attachments. With an independent utredare assigned only that utredare
+    and SAS may (the enhetschef and the unit's handlers see that the track exists, its
+    dates, its steps' names and who investigates); otherwise the unit's case readers."""
+    if current_investigator(case) is not None:
+        return is_assigned_investigator(user, case) or supervises(user, case)
+    return case.org_unit_id in unit_ids_for(user, Permission.CASE_READ)
+
+
+def may_record(user: User, case: Case, track: str | None = None) -> bool:
+    """True when ``user`` may record the utredning, causes and attachments of ``case``
+    (``track`` None) or the ordinary steps of its ``track``; ``may_start`` for a new one.
+
+    While an independent lex Sarah-utredare is assigned, the utredning and the lex Sarah
+    steps are recorded by that utredare and SAS only (issue 19)."""
+    if track in (None, rules.LEX_SARAH) and current_investigator(case) is not None:
+        return is_assigned_investigator(user, case) or supervises(user, case)
+    return case.org_unit_id in unit_ids_for(user, Permission.ESCALATION_RECORD)
+
+
+def may_start(user: User, case: Case) -> bool:
+    """True when ``user`` may start a lex Sarah or lex Maria track on ``case``: those who
+    record in its unit (an independent utredare reaches only the track they are given)."""
     return case.org_unit_id in unit_ids_for(user, Permission.ESCALATION_RECORD)
 
 
 def may_decide(user: User, case: Case, track: str) -> bool:
-    """True when ``user`` may record the ställningstagande and the anmälan of ``track``."""
+    """True when ``user`` may record the ställningstagande and the anmälan of ``track``.
+
+    With an independent utredare on the lex Sarah track, SAS decides (LEX_SARAH_SUPERVISE):
+    the utredare proposes in the utredning, the enhetschef is informed (issue 19)."""
+    if track == rules.LEX_SARAH and current_investigator(case) is not None:
+        return supervises(user, case)
     return case.org_unit_id in unit_ids_for(user, DECIDE_PERMISSION[track])
 
 
-def _check(actor: User, case: Case, expected_version: int | None) -> None:
-    if not may_record(actor, case):
+def may_assign_investigator(user: User, case: Case, track: Escalation) -> bool:
+    """True when ``user`` may name, change or remove the independent utredare of ``track``:
+    a lex Sarah track, by those who decide it in the unit (enhetschef, SAS). Once one is
+    assigned only SAS may change it: an enhetschef who could remove the utredare could
+    read the utredning again."""
+    if track.track != rules.LEX_SARAH:
+        return False
+    if current_investigator(case) is not None:
+        return supervises(user, case)
+    return case.org_unit_id in unit_ids_for(user, Permission.LEX_SARAH_DECIDE)
+
+
+def _check(actor: User, case: Case, expected_version: int | None, track: str | None = None) -> None:
+    if not may_record(actor, case, track):
         raise NotPermitted("Du kan inte registrera lex Sarah eller lex Maria för ärendet.")
     check_version(case, expected_version)
 
@@ -117,7 +177,9 @@ def start_track(
     anonymous. A case has at most one track of each kind. Audited.
     """
     now = now or utcnow()
-    _check(actor, case, expected_version)
+    if not may_start(actor, case):
+        raise NotPermitted("Du kan inte starta lex Sarah eller lex Maria för ärendet.")
+    check_version(case, expected_version)
     if track not in rules.TRACKS:
         raise DomainError("Välj lex Sarah eller lex Maria.", "track")
     if any(existing.track == track for existing in tracks_of(case)):
@@ -247,7 +309,7 @@ def record_step(
     åtgärder, utredning avslutad, den enskilde / patienten informerad). Audited."""
     now = now or utcnow()
     case = track.case
-    _check(actor, case, expected_version)
+    _check(actor, case, expected_version, track.track)
     if step not in rules.PLAIN_STEPS or step not in rules.STEPS[track.track]:
         raise DomainError("Välj ett steg i listan.", "step")
     _refuse(track, step)
@@ -283,7 +345,7 @@ def record_decision(
     """
     now = now or utcnow()
     case = track.case
-    _check(actor, case, expected_version)
+    _check(actor, case, expected_version, track.track)
     if not may_decide(actor, case, track.track):
         raise NotPermitted("Du kan inte registrera ställningstagandet.")
     _refuse(track, rules.DECISION, None)
@@ -326,7 +388,7 @@ def record_ivo_report(
     diarienummer and who sent it. Needs a ställningstagande that says allvarligt."""
     now = now or utcnow()
     case = track.case
-    _check(actor, case, expected_version)
+    _check(actor, case, expected_version, track.track)
     if not may_decide(actor, case, track.track):
         raise NotPermitted("Du kan inte registrera anmälan till IVO.")
     _refuse(track, rules.IVO_REPORT, None)
@@ -370,7 +432,7 @@ def record_no_ivo_report(
     """Record that no anmälan is made to IVO, and why. Deciders only. Audited."""
     now = now or utcnow()
     case = track.case
-    _check(actor, case, expected_version)
+    _check(actor, case, expected_version, track.track)
     if not may_decide(actor, case, track.track):
         raise NotPermitted("Du kan inte registrera beslut om anmälan till IVO.")
     _refuse(track, rules.NO_IVO_REPORT, None)
@@ -383,14 +445,17 @@ def record_no_ivo_report(
     return _add_step(actor, track, rules.NO_IVO_REPORT, decided_on, reason, now)
 
 
-def deciders_for(case: Case, track: str) -> list[User]:
-    """Active users who may decide ``track`` for ``case`` (the "who sent it" choices)."""
+def _unit_and_above(case: Case) -> list[int]:
+    """``case``'s unit and every unit above it, nearest first."""
     unit_ids = []
     unit = db.session.get(OrgUnit, case.org_unit_id)
     while unit is not None:
         unit_ids.append(unit.id)
         unit = db.session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
-    roles = [role.value for role in roles_with(DECIDE_PERMISSION[track])]
+    return unit_ids
+
+
+def _holders(unit_ids: list[int], roles: list[str]) -> list[User]:
     return list(
         db.session.scalars(
             sa.select(User)
@@ -402,5 +467,127 @@ def deciders_for(case: Case, track: str) -> list[User]:
             )
             .distinct()
             .order_by(User.name)
+        )
+    )
+
+
+def deciders_for(case: Case, track: str) -> list[User]:
+    """Active users who may decide ``track`` for ``case`` (the "who sent it" choices)."""
+    permission = DECIDE_PERMISSION[track]
+    if track == rules.LEX_SARAH and current_investigator(case) is not None:
+        permission = Permission.LEX_SARAH_SUPERVISE
+    roles = [role.value for role in roles_with(permission)]
+    return _holders(_unit_and_above(case), roles)
+
+
+def investigator_choices(case: Case) -> list[User]:
+    """Active lex Sarah-utredare whose role covers ``case``'s unit: those who may be
+    named its independent utredare."""
+    roles = [role.value for role in roles_with(Permission.LEX_SARAH_INVESTIGATE)]
+    return _holders(_unit_and_above(case), roles)
+
+
+def _managers_of(case: Case) -> list[User]:
+    """The enhetschef(er) of ``case``'s unit: active managers on the nearest unit at or
+    above it that has any."""
+    for unit_id in _unit_and_above(case):
+        managers = _holders([unit_id], [Role.MANAGER.value])
+        if managers:
+            return managers
+    return []
+
+
+def assign_investigator(
+    actor: User,
+    track: Escalation,
+    investigator: User | None,
+    *,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> EscalationInvestigator | None:
+    """Name (or change) the independent lex Sarah-utredare of ``track``; None removes the
+    independent utredare, and the utredning is the unit's again (issue 19).
+
+    The earlier assignment is ended, not deleted: the page lists who investigated when.
+    The enhetschef(er) of the case's unit are told by e-mail who investigates (no case
+    text, a link). Audited; bumps the case version.
+    """
+    now = now or utcnow()
+    case = track.case
+    if not may_assign_investigator(actor, case, track):
+        raise NotPermitted("Du kan inte utse utredare för ärendet.")
+    check_version(case, expected_version)
+    current = current_investigator(case)
+    if investigator is None and current is None:
+        raise DomainError("Välj en lex Sarah-utredare.", "investigator_id")
+    if investigator is not None:
+        if investigator.id not in {user.id for user in investigator_choices(case)}:
+            raise DomainError(
+                "Välj en lex Sarah-utredare vars behörighet omfattar ärendets enhet.",
+                "investigator_id",
+            )
+        if current is not None and current.investigator_id == investigator.id:
+            raise DomainError(f"{investigator.name} är redan utredare.", "investigator_id")
+    before = {"investigator_id": current.investigator_id if current else None}
+    if current is not None:
+        current.ended_at = now
+        current.ended_by_id = actor.id
+        db.session.flush()  # one current row per track (a partial unique index)
+    assignment = None
+    if investigator is not None:
+        assignment = EscalationInvestigator(
+            escalation_id=track.id,
+            case_id=case.id,
+            investigator_id=investigator.id,
+            assigned_by_id=actor.id,
+            assigned_at=now,
+        )
+        db.session.add(assignment)
+    touch(case, actor, now)
+    db.session.flush()
+    audit.record(
+        "escalation.investigator_assigned"
+        if investigator is not None
+        else "escalation.investigator_removed",
+        entity_type="escalation",
+        entity_id=track.id,
+        case=case,
+        actor=actor,
+        before=before,
+        after={"investigator_id": investigator.id if investigator else None},
+        occurred_at=now,
+    )
+    if investigator is not None:
+        _inform_managers(case, investigator)
+    return assignment
+
+
+def _inform_managers(case: Case, investigator: User) -> None:
+    """Tell the enhetschef(er) that an independent utredare does the utredning: the
+    reference, the unit, the utredare's name and a link; never case text."""
+    link = current_app.config["CASETRACK"]["BASE_URL"].rstrip("/") + f"/arenden/{case.id}"
+    for manager in _managers_of(case):
+        if not manager.email or manager.id == investigator.id:
+            continue
+        subject, body = compose(
+            "investigator_assigned",
+            {
+                "diarienummer": case.reference,
+                "enhet": case.org_unit.name,
+                "mottagare": manager.name,
+                "utredare": investigator.name,
+                "lank": link,
+            },
+        )
+        queue_mail(manager.email, subject, body, purpose="investigator_assigned", case=case)
+
+
+def investigator_history(case: Case) -> list[EscalationInvestigator]:
+    """Every independent utredare ``case`` has had, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(EscalationInvestigator)
+            .where(EscalationInvestigator.case_id == case.id)
+            .order_by(EscalationInvestigator.assigned_at, EscalationInvestigator.id)
         )
     )

@@ -3,7 +3,8 @@
 Who reviews what:
 
 - systemadministratörer review every assignment, and are the only ones who review the
-  *privileged* ones (``roles.PRIVILEGED_ROLES``: admin, manager, quality, mas, sas);
+  *privileged* ones (``roles.PRIVILEGED_ROLES``: admin, manager, quality, mas, sas,
+  investigator);
 - an enhetschef reviews the other assignments (staff, handler) held on the units where
   they hold ``Permission.ROLE_REVIEW`` (their unit and the units below it, through
   ``access.unit_ids_for``).

@@ -190,6 +190,15 @@ EXPECTED: dict[str, list[tuple]] = {
             row(404, 403, 409, 404, 403, 409, 404, 302),
         ),
     ],
+    # "Utse utredare" (issue 19): those who decide lex Sarah in unit A (manager, SAS);
+    # those who record but do not decide get 403; the rest 404 for the case.
+    "escalation.assign_investigator": [
+        (
+            "POST",
+            "/arenden/{same}/lex/{track}/utredare",
+            row(404, 403, 409, 404, 403, 409, 404, 302),
+        ),
+    ],
     "escalation.mark_ia": [("POST", "/arenden/{same}/ia", HANDLERS_POST)],
     "escalation.unmark_ia": [("POST", "/arenden/{same}/ia/ta-bort", HANDLERS_POST)],
     "escalation.change_kind": [("POST", "/arenden/{same}/arendetyp", HANDLERS_POST)],
@@ -318,6 +327,39 @@ EXPECTED: dict[str, list[tuple]] = {
 }
 
 
+# Issue 19: a lex Sarah-utredare (role on unit A) who is assigned no case reaches no case:
+# every route answers as below, or 404 when the endpoint is not listed here.
+INVESTIGATOR_EXPECTED: dict[str, list[int]] = {
+    "static": [200],
+    "main.index": [302],  # to the case list
+    "main.health": [200],
+    "main.accessibility_statement": [200],
+    "auth.login": [302],
+    "auth.second_factor": [302],
+    "auth.enrol_second_factor": [302],
+    "auth.security_key_login": [302],
+    "auth.keep_alive": [204],
+    "passwords.change_password": [200, 422],
+    "passwords.choose_password": [410],
+    "passwords.confirm_mfa_reset": [410],
+    "cases.list_cases": [200],  # lists the cases assigned (none here)
+    "cases.register": [302],
+    "cases.my_work": [302],
+    "cases.search": [302],
+    "cases.export_csv": [200],
+    "deviations.new": [302],
+    "deviations.mine": [302],
+    "intake.submit": [200],
+    "intake.receipt": [302],
+    "intake.follow": [200],
+    "intake.followed_case": [302],
+    "intake.stop_following": [302],
+    "sso.logged_out": [302],
+    "scim.endpoint": [401, 401],
+    "auth.logout": [302],
+}
+
+
 def test_every_route_has_an_entry_in_the_matrix(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     missing = endpoints - EXPECTED.keys()
@@ -429,3 +471,99 @@ def test_staff_cannot_register_or_reclassify_through_the_handler_form(client, au
         "registrerad",
         org["a"].id,
     )
+
+
+@pytest.fixture
+def investigators(world, make, org):
+    """Ulla, a lex Sarah-utredare on unit A, and Ivar, one on the root; neither assigned."""
+    ulla = make.user([(Role.INVESTIGATOR, org["a"])], email="ulla@test.example")
+    ivar = make.user([(Role.INVESTIGATOR, org["root"])], email="ivar@test.example")
+    db.session.commit()
+    return ulla, ivar
+
+
+def _statuses(client, ids, token, checks):
+    for method, template, _expected, *data in checks:
+        url = template.format(**ids)
+        form = {k: v.format(**ids) for k, v in (data[0] if data else {}).items()}
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": token, **form})
+        response.close()
+        yield method, url, response.status_code
+
+
+def test_an_unassigned_lex_sarah_utredare_reaches_no_case(client, world, investigators):
+    """Issue 19: the role alone reaches nothing: every case route is 404."""
+    _, ids = world
+    auth = Auth(client)
+    assert auth.login("ulla@test.example").status_code == 302
+    token = csrf_from(client.get("/", follow_redirects=True).text)
+    failures = []
+    for endpoint, checks in EXPECTED.items():
+        expected = INVESTIGATOR_EXPECTED.get(endpoint, [404] * len(checks))
+        for (method, url, status), want in zip(
+            _statuses(client, ids, token, checks), expected, strict=True
+        ):
+            if status != want:
+                failures.append(f"{method} {url} ({endpoint}): {status}, expected {want}")
+    assert not failures, failures
+
+
+# The case routes of `same` (unit A) once Ivar (a lex Sarah-utredare on the root) is the
+# assigned utredare of its lex Sarah track: (method, url, ivar, manager, handler, ulla, sas).
+# Ivar reads the case and records the utredning and the steps (an empty form: 409), but
+# does not decide nor start a track (403) nor handle (404); the enhetschef and the
+# handler still read the case but may not record, decide or download the utredning's
+# attachments (403 / 404);
+# Ulla, an utredare of unit A who is not assigned, gets 404; SAS keeps everything.
+ASSIGNED = [
+    ("GET", "/arenden/{same}", 200, 200, 200, 404, 200),
+    ("GET", "/arenden/{same}/historik", 200, 200, 200, 404, 200),
+    ("POST", "/arenden/{same}/utredning", 409, 403, 403, 404, 409),
+    ("POST", "/arenden/{same}/utredning/orsaker", 409, 403, 403, 404, 409),
+    ("POST", "/arenden/{same}/bilagor", 409, 403, 403, 404, 409),
+    ("POST", "/arenden/{same}/lex/{track}/steg", 409, 403, 403, 404, 409),
+    ("POST", "/arenden/{same}/lex/{track}/stallningstagande", 403, 403, 403, 404, 409),
+    ("POST", "/arenden/{same}/lex/{track}/ivo", 403, 403, 403, 404, 409),
+    ("POST", "/arenden/{same}/lex/{track}/ingen-anmalan", 403, 403, 403, 404, 409),
+    ("POST", "/arenden/{same}/lex/{track}/utredare", 403, 403, 403, 404, 409),
+    ("POST", "/arenden/{same}/lex", 403, 409, 409, 404, 409),
+    ("GET", "/arenden/{same}/bilagor/{attachment}", 200, 404, 404, 404, 200),
+    ("POST", "/arenden/{same}/tilldela", 404, 409, 409, 404, 404),
+    ("GET", "/arenden/{other}", 404, 404, 404, 404, 404),
+]
+
+
+@pytest.mark.parametrize("who", ["ivar", "manager", "handler", "ulla", "sas"])
+def test_with_an_assigned_utredare_the_unit_no_longer_reaches_the_utredning(
+    client, world, investigators, who
+):
+    from casetrack.models import EscalationInvestigator
+
+    users, ids = world
+    ulla, ivar = investigators
+    db.session.add(
+        EscalationInvestigator(
+            escalation_id=ids["track"],
+            case_id=ids["same"],
+            investigator_id=ivar.id,
+            assigned_by_id=users["sas"].id,
+        )
+    )
+    db.session.commit()
+    email = {"ivar": ivar.email, "ulla": ulla.email}.get(who) or users[who].email
+    auth = Auth(client)
+    assert auth.login(email).status_code == 302
+    token = csrf_from(client.get("/", follow_redirects=True).text)
+    column = ["ivar", "manager", "handler", "ulla", "sas"].index(who)
+    checks = [(method, url, None) for method, url, *_ in ASSIGNED]
+    failures = [
+        f"{method} {url}: {status}, expected {row[2 + column]}"
+        for (method, url, status), row in zip(
+            _statuses(client, ids, token, checks), ASSIGNED, strict=True
+        )
+        if status != row[2 + column]
+    ]
+    assert not failures, f"{who}: {failures}"

@@ -83,7 +83,7 @@ def test_production_needs_a_second_factor_for_every_role(monkeypatch):
     # Unset is the production default ("all"); so is "all" said explicitly.
     assert "OK   Tvåstegsverifiering" in _run(GOOD, monkeypatch).output
     assert _run({**GOOD, "CASETRACK_MFA_ROLES": "all"}, monkeypatch).exit_code == 0
-    every_role = "admin,manager,quality,mas,sas,handler,staff"
+    every_role = "admin,manager,quality,mas,sas,investigator,handler,staff"
     assert _run({**GOOD, "CASETRACK_MFA_ROLES": every_role}, monkeypatch).exit_code == 0
     # The old default, and an empty value, leave the case roles with a password only.
     for value in ("admin", "", "admin,manager"):

@@ -18,7 +18,14 @@ from casetrack.domain.roles import PRIVILEGED_ROLES, Role, is_privileged
 
 
 def test_roles_that_reach_beyond_their_own_work_are_privileged():
-    assert {Role.ADMIN, Role.MANAGER, Role.QUALITY, Role.MAS, Role.SAS} == PRIVILEGED_ROLES
+    assert {
+        Role.ADMIN,
+        Role.MANAGER,
+        Role.QUALITY,
+        Role.MAS,
+        Role.SAS,
+        Role.INVESTIGATOR,
+    } == PRIVILEGED_ROLES
     assert not is_privileged("staff") and not is_privileged(Role.HANDLER)
 
 

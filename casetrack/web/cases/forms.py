@@ -27,6 +27,7 @@ from casetrack.domain.dates import local_date
 from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
 from casetrack.queries import lookups, patient_safety
+from casetrack.services import escalation as escalation_service
 from casetrack.services import investigation as investigation_service
 from casetrack.services.cases import MAX_TEXT, MAX_TITLE
 from casetrack.web.common.forms import (
@@ -326,9 +327,16 @@ class ActionForm(CaseChangeForm):
         return {"responsible": current_user.name}
 
     def fill(self, case, item=None):
+        # The causes are the utredning's: not offered to those who may not read it (the
+        # enhetschef while an independent lex Sarah-utredare works, issue 19).
+        causes = (
+            investigation_service.causes_of(case)
+            if escalation_service.may_read_investigation(current_user, case)
+            else []
+        )
         self.cause_id.choices = [
             ("", "Ingen särskild orsak"),
-            *[(str(c.id), short(c.description)) for c in investigation_service.causes_of(case)],
+            *[(str(c.id), short(c.description)) for c in causes],
         ]
 
 

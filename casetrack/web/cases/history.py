@@ -82,6 +82,8 @@ ACTION_VERBS = {
     "escalation.step_recorded": "registrerade ett steg",
     "escalation.decided": "registrerade ställningstagandet",
     "escalation.ivo_reported": "registrerade anmälan till IVO",
+    "escalation.investigator_assigned": "utsåg lex Sarah-utredare",
+    "escalation.investigator_removed": "tog bort den oberoende lex Sarah-utredaren",
     "attachment.uploaded": "lade till en bilaga",
     "attachment.downloaded": "laddade ner en bilaga",
     "deviation.classified": "klassificerade avvikelsen",
@@ -114,6 +116,7 @@ ACTION_FIELD_LABELS = {
     "description": "beskrivning",
     "reported_back_on": "återrapporterad",
     "reported_back_how": "hur",
+    "investigator_id": "lex Sarah-utredare",
 }
 
 
@@ -136,6 +139,8 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
                 user_ids.add(values["assigned_handler_id"])
             if isinstance(values.get("ivo_reported_by_id"), int):
                 user_ids.add(values["ivo_reported_by_id"])
+            if isinstance(values.get("investigator_id"), int):
+                user_ids.add(values["investigator_id"])
             if isinstance(values.get("org_unit_id"), int):
                 unit_ids.add(values["org_unit_id"])
     names = history_queries.user_names(user_ids)
@@ -167,6 +172,7 @@ def describe(entries: list[AuditEntry]) -> list[HistoryLine]:
             "channel_code": label_maps["channel"],
             "assigned_handler_id": names,
             "ivo_reported_by_id": names,
+            "investigator_id": names,
             "org_unit_id": units,
         }.get(field)
         if mapping is not None:

@@ -49,6 +49,16 @@ def _track(case, escalation_id: int) -> Escalation:
     return track
 
 
+def _recorded_track(case, escalation_id: int) -> Escalation:
+    """The track of a step POST: 404 for a foreign one, 403 for someone who may read the
+    case but not record the track's steps (issue 19: the enhetschef while an independent
+    lex Sarah-utredare does the utredning)."""
+    track = _track(case, escalation_id)
+    if not escalation_service.may_record(current_user, case, track.track):
+        abort(403)
+    return track
+
+
 def _decided_track(case, escalation_id: int) -> Escalation:
     """The track of a decision POST: 404 for a foreign one, and 403 for someone who may
     read the case but not decide (they can see that the case exists, so 404 would hide
@@ -59,12 +69,20 @@ def _decided_track(case, escalation_id: int) -> Escalation:
     return track
 
 
+def _open_utredning(case) -> None:
+    """Guard of the utredning's POSTs: 403 for someone who may read the case but not the
+    utredning (the enhetschef while an independent lex Sarah-utredare does it, issue 19)."""
+    if not escalation_service.may_record(current_user, case):
+        abort(403)
+
+
 @bp.route("/utredning", methods=["POST"])
 @case_action(
     "investigation", forms.InvestigationForm, anchor="utredning",
     success="Utredningen är sparad.", permission=RECORD, section=EXTRA,
+    item=_open_utredning,
 )  # fmt: skip
-def investigation(case, form, expected):
+def investigation(case, form, expected, _item=None):
     investigation_service.save_investigation(
         current_user,
         case,
@@ -80,9 +98,9 @@ def investigation(case, form, expected):
 @bp.route("/utredning/orsaker", methods=["POST"])
 @case_action(
     "cause", forms.CauseForm, anchor="utredning", success="Orsaken är tillagd.",
-    permission=RECORD, section=EXTRA,
+    permission=RECORD, section=EXTRA, item=_open_utredning,
 )  # fmt: skip
-def add_cause(case, form, expected):
+def add_cause(case, form, expected, _item=None):
     investigation_service.add_cause(
         current_user, case, form.description.data, expected_version=expected
     )
@@ -91,9 +109,9 @@ def add_cause(case, form, expected):
 @bp.route("/bilagor", methods=["POST"])
 @case_action(
     "attachment", forms.AttachmentForm, anchor="bilagor", success="Bilagan är sparad.",
-    permission=RECORD, section=EXTRA,
+    permission=RECORD, section=EXTRA, item=_open_utredning,
 )  # fmt: skip
-def upload(case, form, expected):
+def upload(case, form, expected, _item=None):
     """Attach a file. The size setting is checked by the service; a body larger than
     CASETRACK_MAX_CONTENT_LENGTH is refused before this view with the Swedish 413 page."""
     upload = form.file.data
@@ -106,13 +124,20 @@ def upload(case, form, expected):
     )
 
 
+def _may_start(case) -> None:
+    """Guard of "Starta lex Sarah eller lex Maria": 403 for an independent utredare, who
+    reaches the case for its lex Sarah utredning only (issue 19)."""
+    if not escalation_service.may_start(current_user, case):
+        abort(403)
+
+
 @bp.route("/lex", methods=["POST"])
 @case_action(
     "start_track", forms.StartTrackForm, anchor="lex",
     success="Utredningen enligt lex Sarah eller lex Maria är startad.",
-    permission=RECORD, section=EXTRA,
+    permission=RECORD, section=EXTRA, item=_may_start,
 )  # fmt: skip
-def start_track(case, form, expected):
+def start_track(case, form, expected, _item=None):
     escalation_service.start_track(
         current_user,
         case,
@@ -127,7 +152,7 @@ def start_track(case, form, expected):
 @bp.route("/lex/<int:escalation_id>/steg", methods=["POST"])
 @case_action(
     "step", forms.StepForm, anchor="lex-{escalation_id}", success="Steget är registrerat.",
-    permission=RECORD, section=EXTRA, per="track", item=_track,
+    permission=RECORD, section=EXTRA, per="track", item=_recorded_track,
 )  # fmt: skip
 def record_step(case, form, expected, track: Escalation):
     escalation_service.record_step(
@@ -153,6 +178,31 @@ def decide(case, form, expected, track: Escalation):
         decided_on=form.decided_on.data,
         assessment=form.assessment.data,
         text=form.text.data,
+        expected_version=expected,
+    )
+
+
+def _assignable_track(case, escalation_id: int) -> Escalation:
+    """The track of an "Utse utredare" POST: 404 for a foreign one, 403 for someone who
+    may read the case but not name its utredare."""
+    track = _track(case, escalation_id)
+    if not escalation_service.may_assign_investigator(current_user, case, track):
+        abort(403)
+    return track
+
+
+@bp.route("/lex/<int:escalation_id>/utredare", methods=["POST"])
+@case_action(
+    "investigator", forms.InvestigatorForm, anchor="lex-{escalation_id}",
+    success="Utredaren är utsedd.", permission=RECORD, section=EXTRA, per="track",
+    item=_assignable_track,
+)  # fmt: skip
+def assign_investigator(case, form, expected, track: Escalation):
+    chosen = form.investigator_id.data
+    escalation_service.assign_investigator(
+        current_user,
+        track,
+        accounts.user(int(chosen)) if chosen else None,
         expected_version=expected,
     )
 
@@ -228,8 +278,10 @@ def change_kind(case, form, expected):
 def download(case_id: int, attachment_id: int):
     """Stream an attachment as a download, within the reader's unit scope (404 else)."""
     case = get_case_or_404(case_id)
-    if case.org_unit_id not in unit_ids_for(current_user, Permission.CASE_READ):
-        abort(404)  # staff who filed the case do not read its attachments
+    if not escalation_service.may_read_investigation(current_user, case):
+        # Staff who filed the case do not read its attachments, nor does the unit while
+        # an independent lex Sarah-utredare does the utredning (issue 19).
+        abort(404)
     attachment = pages.attachment_of(case, attachment_id)
     if attachment is None:
         abort(404)

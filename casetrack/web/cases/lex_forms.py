@@ -61,6 +61,9 @@ class StartTrackForm(CaseChangeForm):
         return {"reported_on": today()}
 
     def fill(self, case, item=None):
+        if not escalation_service.may_start(current_user, case):
+            self.track.choices = []  # an independent utredare reaches only their track
+            return
         existing = {t.track for t in escalation_service.tracks_of(case)}
         self.track.choices = [
             (code, label) for code, label in rules.TRACK_LABELS.items() if code not in existing
@@ -82,6 +85,9 @@ class StepForm(CaseChangeForm):
         return {"occurred_on": today()}
 
     def fill(self, case, item=None):
+        if item is not None and not escalation_service.may_record(current_user, case, item.track):
+            self.step.choices = []  # e.g. the lex Maria track, for a lex Sarah-utredare
+            return
         recorded = [s.step for s in item.steps] if item else []
         serious = item.is_serious if item else None
         steps = rules.STEPS[item.track] if item else {}
@@ -153,6 +159,31 @@ class NoIvoReportForm(CaseChangeForm):
     @classmethod
     def initial(cls, case, item=None):
         return {"decided_on": today()}
+
+
+class InvestigatorForm(CaseChangeForm):
+    """ "Utse utredare": the independent lex Sarah-utredare of a track (``item``)."""
+
+    investigator_id = SelectField("Lex Sarah-utredare", validate_choice=True)
+
+    @classmethod
+    def initial(cls, case, item=None):
+        current = escalation_service.current_investigator(case)
+        return {"investigator_id": str(current.investigator_id) if current else ""}
+
+    def fill(self, case, item=None):
+        self.may_assign = item is not None and escalation_service.may_assign_investigator(
+            current_user, case, item
+        )
+        current = escalation_service.current_investigator(case)
+        choices = [(str(u.id), u.name) for u in escalation_service.investigator_choices(case)]
+        if current is not None:
+            choices.insert(0, ("", "Ingen oberoende utredare (utredningen görs i enheten)"))
+        self.investigator_id.choices = choices
+        self.has_current = current is not None
+
+    def offered(self) -> bool:
+        return self.may_assign and bool(self.investigator_id.choices)
 
 
 class IaForm(CaseChangeForm):

@@ -59,8 +59,12 @@ def _handles(user) -> bool:
 
 
 def _reads_cases(user) -> bool:
-    return has_permission(user, Permission.CASE_READ) or has_permission(
-        user, Permission.CASE_READ_OWN
+    """Case readers, staff (what they filed) and lex Sarah-utredare (what they are assigned:
+    ``access.case_scope`` lists exactly those)."""
+    return (
+        has_permission(user, Permission.CASE_READ)
+        or has_permission(user, Permission.CASE_READ_OWN)
+        or has_permission(user, Permission.LEX_SARAH_INVESTIGATE)
     )
 
 

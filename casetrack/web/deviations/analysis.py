@@ -19,7 +19,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from casetrack import audit
-from casetrack.access import get_case_or_404, unit_ids_for
+from casetrack.access import get_case_or_404
 from casetrack.domain.errors import StaleRecord
 from casetrack.domain.event_analysis import CAUSE_AREAS, NO_ACTION, NO_AREA
 from casetrack.domain.numbers import ascii_int
@@ -29,7 +29,7 @@ from casetrack.models import Case
 from casetrack.queries import deviations as deviation_queries
 from casetrack.queries import event_analysis as analysis_queries
 from casetrack.services import event_analysis as analysis_service
-from casetrack.services.escalation import may_record
+from casetrack.services.escalation import may_read_investigation, may_record
 from casetrack.web.cases.page import unique_field_ids
 from casetrack.web.common.submit import form_status, save
 from casetrack.web.deviations import analysis_forms as forms
@@ -40,12 +40,18 @@ RECORD = Permission.ESCALATION_RECORD
 
 
 def _case(case_id: int, permission: Permission) -> Case:
-    """The avvikelse, for a reader of its unit (as the case page's Utredning section: the
-    staff member who filed it follows it on "Mina avvikelser", without the analysis)."""
+    """The avvikelse, for those who may read its utredning (as the case page's Utredning
+    section: the staff member who filed it follows it on "Mina avvikelser", without the
+    analysis; with an independent lex Sarah-utredare, only the utredare and SAS), or, for
+    a change, record it."""
     case = get_case_or_404(case_id, permission)
-    if case.kind_code != "deviation" or case.org_unit_id not in unit_ids_for(
-        current_user, permission
-    ):
+    if case.kind_code != "deviation":
+        abort(404)
+    if permission == Permission.CASE_READ:
+        allowed = may_read_investigation(current_user, case)
+    else:
+        allowed = may_record(current_user, case)
+    if not allowed:
         abort(404)
     return case
 

@@ -20,6 +20,9 @@ def index():
         return redirect(url_for("reports.show"))
     if has_permission(current_user, Permission.CASE_READ):
         return redirect(url_for("cases.list_cases"))
+    # A lex Sarah-utredare: the cases whose utredning they are assigned (issue 19).
+    if has_permission(current_user, Permission.LEX_SARAH_INVESTIGATE):
+        return redirect(url_for("cases.list_cases"))
     # Medarbetare: the avvikelser they filed and "Ny avvikelse", made for a phone.
     if has_permission(current_user, Permission.CASE_FILE_DEVIATION):
         return redirect(url_for("deviations.mine"))
