@@ -18,7 +18,7 @@ from flask import current_app
 
 from casetrack.domain.codes import CATEGORIES, CHANNELS
 from casetrack.domain.dates import STOCKHOLM, local_date
-from casetrack.domain.deviations import EVENT_TYPES
+from casetrack.domain.deviations import DEFAULT_ANALYSIS_THRESHOLD, EVENT_TYPES
 from casetrack.domain.escalation import ASSESSMENTS, SERIOUS_ASSESSMENTS
 from casetrack.domain.roles import ROLE_LABELS, Permission, Role
 from casetrack.extensions import db
@@ -29,7 +29,9 @@ from casetrack.services import (
     classification,
     deviations,
     escalation,
+    event_analysis,
     handling,
+    investigation,
     mfa,
     users,
 )
@@ -70,6 +72,8 @@ USERS = [
     ("kvalitet", "Karin Holm", [(Role.QUALITY, "HAS")]),
     ("mas", "Eva Sjöberg", [(Role.MAS, "HAS")]),
     ("sas", "Anders Nyström", [(Role.SAS, "HAS")]),
+    # A central lex Sarah-utredare: reaches only the tracks she is named for.
+    ("utredare", "Tove Ek", [(Role.INVESTIGATOR, "HAS")]),
     ("admin", "Per Ström", [(Role.ADMIN, "HAS")]),
     (
         "handlaggare.gsb",
@@ -185,6 +189,64 @@ DEVIATION_CATEGORY = {
 }  # the rest: "rutiner" (brister i rutiner/utförande)
 HSL_TYPES = {item.code for item in EVENT_TYPES if item.group == "hsl"}
 LEX_SARAH_PRONE = {"overgrepp_krankning", "bemotande", "brister_omvardnad", "insats_utebliven"}
+HARM_CONSEQUENCE = {"ingen": 1, "lindrig": 2, "mattlig": 3, "allvarlig": 4, "dodsfall": 4}
+# A händelseanalys as the demo tells it, by the händelsetyp's first word: the
+# händelseförlopp (day relative to the avvikelse's date, time, what happened), the causes
+# (area, text) and the conclusion.
+ANALYSIS_STORIES = {
+    "fall": {
+        "events": [
+            (
+                -1,
+                time(21, 30),
+                "Kvällspersonalen hjälpte brukaren i säng och satte larmet på bordet.",
+            ),
+            (0, time(2, 10), "Brukaren gick upp för att gå på toaletten utan att larma."),
+            (
+                0,
+                time(2, 15),
+                "Brukaren föll i badrummet och hittades av nattpatrullen vid tillsyn.",
+            ),
+        ],
+        "causes": [
+            ("teknik", "Trygghetslarmet låg utom räckhåll på bordet."),
+            ("rutiner", "Fallriskbedömningen var inte uppdaterad efter sjukhusvistelsen."),
+        ],
+        "conclusion": "Larmet bärs på armen nattetid och fallriskbedömningen uppdateras.",
+    },
+    "lakemedel": {
+        "events": [
+            (0, time(7, 45), "Morgonpasset hade två vikarier och en ordinarie undersköterska."),
+            (0, time(8, 30), "Dosen i dosetten gavs inte; signeringslistan fylldes inte i."),
+            (
+                0,
+                time(16, 0),
+                "Kvällspersonalen såg att morgondosen låg kvar och ringde sjuksköterskan.",
+            ),
+        ],
+        "causes": [
+            ("kunskap", "Vikarien saknade delegering för läkemedelsöverlämning."),
+            ("kommunikation", "Överrapporteringen nämnde inte att brukaren fått nya läkemedel."),
+            ("organisation", "Två vikarier på samma pass utan ordinarie att fråga."),
+        ],
+        "conclusion": "Bara delegerad personal ger läkemedel; överrapporteringen får checklista.",
+    },
+    "annat": {
+        "events": [
+            (0, time(9, 0), "Besöket var planerat enligt genomförandeplanen."),
+            (
+                0,
+                time(11, 30),
+                "Det som skulle göras blev inte gjort; ingen märkte det förrän senare.",
+            ),
+        ],
+        "causes": [
+            ("rutiner", "Rutinen för vad som ska göras vid besöket var otydlig."),
+            ("kommunikation", "Ändringen i genomförandeplanen hade inte nått alla."),
+        ],
+        "conclusion": "Rutinen skrivs om och gås igenom på arbetsplatsträffen.",
+    },
+}
 HARM_WEIGHTS = [("ingen", 60), ("lindrig", 28), ("mattlig", 9), ("allvarlig", 3)]
 KIND_WEIGHTS = [("complaint", 35), ("suggestion", 20), ("praise", 15), ("deviation", 30)]
 SOURCE_WEIGHTS = {
@@ -292,6 +354,11 @@ def _demo_escalation(rng, case: Case, people: dict[str, User], handler_key: str)
     )  # fmt: skip
     escalation.record_step(handler, track, step="dokumenterad", occurred_on=day,
                            text="Dokumenterad i ärendet.", now=at)  # fmt: skip
+    if track_name == "lex_sarah" and rng.random() < 0.4:
+        # SAS names the central utredare; she investigates, SAS decides, the enhetschef
+        # is informed and no longer reads the utredning.
+        escalation.assign_investigator(people["sas"], track, people["utredare"], now=at)
+        handler = people["utredare"]
     escalation.record_step(handler, track, step="utredning_paborjad",
                            occurred_on=day + timedelta(days=1), text="Utredningen påbörjad.",
                            now=moment(day + timedelta(days=1), rng))  # fmt: skip
@@ -373,11 +440,16 @@ def _demo_case(rng, day, today, units, unit_code, people, handler_key) -> Case:
         now=registered_at,
     )
     age = (today - day).days
+    risk = 0
     if event_type is not None:
-        _demo_classification(rng, case, event_type, unit_code, filer, handler, age, registered_at)
+        risk = _demo_classification(
+            rng, case, event_type, unit_code, filer, handler, age, registered_at
+        )
     if age < 2:
         return case
     handling.assign_handler(handler, case, handler, now=registered_at + timedelta(hours=2))
+    if risk >= DEFAULT_ANALYSIS_THRESHOLD:
+        _demo_event_analysis(rng, case, handler, event_type, age)
     if kind == "praise":
         if age > 14:
             handling.close_case(handler, case, now=registered_at + timedelta(days=3))
@@ -482,27 +554,72 @@ def _demo_action_plan(
     )
 
 
-def _demo_classification(rng, case, event_type, unit_code, filer, handler, age, at) -> None:
+def _demo_classification(rng, case, event_type, unit_code, filer, handler, age, at) -> int:
     """Staff choose the händelsetyp on the blankett (most do, some skip it); the handler
-    completes lagrum, harm and consequence for most older avvikelser. A few stay "ej
-    angivet", as in real life."""
+    completes lagrum, harm, consequence and the risk assessment for most older avvikelser.
+    A few stay "ej angivet", as in real life. Returns the risk value (0: not assessed)."""
     group = "hsl" if event_type in HSL_TYPES else "sol_lss"
     law = "hsl" if group == "hsl" else ("lss" if unit_code.startswith("FN") else "sol")
     chosen = event_type if rng.random() < 0.85 else None
     lagrum, code = deviations.checked_choice(None, chosen)
     deviations.classify_when_filed(case, lagrum=lagrum, event_type_code=code)
     if age < 3 or rng.random() < 0.1:
-        return
+        return 0
     harm = pick(rng, HARM_WEIGHTS)
+    # Konsekvens follows the harm done (or that could have been done); sannolikhet that
+    # it happens again. About one in ten lands at or above the händelseanalys threshold.
+    consequence_level = min(4, HARM_CONSEQUENCE[harm] + (rng.random() < 0.25))
+    probability = rng.choices((1, 2, 3, 4), weights=(30, 40, 22, 8))[0]
     deviations.classify(
         handler,
         case,
         lagrum=law,
         event_type_code=event_type,
         harm=harm,
+        probability=probability,
+        consequence_level=consequence_level,
         consequence=None if harm == "ingen" else "Sjuksköterskan bedömde skadan och följde upp.",
         now=at + timedelta(hours=3),
     )
+    return probability * consequence_level
+
+
+def _demo_event_analysis(rng, case: Case, handler: User, event_type: str, age: int) -> None:
+    """A händelseanalys for an avvikelse above the threshold: the händelseförlopp, causes
+    by cause area, who took part; completed and reported back once it is three weeks old
+    (younger ones are still being analysed, so they stay open)."""
+    day = case.received_on
+    steps = ANALYSIS_STORIES.get(event_type.split("_")[0], ANALYSIS_STORIES["annat"])
+    at = moment(day + timedelta(days=2), rng)
+    investigation.save_investigation(
+        handler, case, started_on=day + timedelta(days=2),
+        what_happened=DEVIATION_TEXTS[event_type][0], assessment=None, conclusion=None,
+        completed_on=None, now=at,
+    )  # fmt: skip
+    for days, clock, text in steps["events"]:
+        event_analysis.add_event(
+            handler, case, occurred_on=day + timedelta(days=days), occurred_time=clock,
+            description=text, now=at,
+        )  # fmt: skip
+    for area, text in steps["causes"]:
+        event_analysis.add_cause(handler, case, description=text, area=area, now=at)
+    for name, role in ((handler.name, "Biträdande enhetschef"),
+                       ("Fatima Ali", "Undersköterska som var i tjänst"),
+                       ("Sara Lindqvist", "Sjuksköterska")):  # fmt: skip
+        event_analysis.add_participant(handler, case, name=name, role=role, now=at)
+    if age < 21:
+        return
+    done = day + timedelta(days=14)
+    investigation.save_investigation(
+        handler, case, started_on=day + timedelta(days=2),
+        what_happened=DEVIATION_TEXTS[event_type][0],
+        assessment="Flera samverkande orsaker; ingen enskild person bär skulden.",
+        conclusion=steps["conclusion"], completed_on=done, now=moment(done, rng),
+    )  # fmt: skip
+    event_analysis.save_reported_back(
+        handler, case, reported_back_on=done + timedelta(days=3),
+        reported_back_how="Arbetsplatsträff", now=moment(done + timedelta(days=3), rng),
+    )  # fmt: skip
 
 
 @dataclass

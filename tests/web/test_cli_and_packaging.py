@@ -14,9 +14,20 @@ import pytest
 import sqlalchemy as sa
 
 from casetrack.cli.demo import DEMO_PASSWORD, load_demo
+from casetrack.domain.deviations import DEFAULT_ANALYSIS_THRESHOLD
+from casetrack.domain.escalation import SERIOUS_ASSESSMENTS
 from casetrack.extensions import db
 from casetrack.infra.passwords import verify_password
-from casetrack.models import AuditEntry, Case, OrgUnit, OutboxMessage, RoleAssignment, User
+from casetrack.models import (
+    AuditEntry,
+    Case,
+    DeviationClassification,
+    OrgUnit,
+    OutboxMessage,
+    RoleAssignment,
+    User,
+)
+from casetrack.queries import deviations as deviation_queries
 from casetrack.services import users
 from tests.conftest import repo_root
 
@@ -187,7 +198,9 @@ def test_demo_data_is_shaped_like_the_seeds_and_deterministic(app):
         "Enheten för utveckling och förebyggande arbete",
     } <= names
     roles = set(db.session.scalars(sa.select(RoleAssignment.role)))
-    assert roles == {"staff", "handler", "manager", "quality", "mas", "sas", "admin"}
+    assert roles == {
+        "staff", "handler", "manager", "quality", "mas", "sas", "investigator", "admin",
+    }  # fmt: skip
     # K3-16 holds for the demo too: its administrator has no case role (no exception).
     admin_ids = set(
         db.session.scalars(sa.select(RoleAssignment.user_id).where(RoleAssignment.role == "admin"))
@@ -226,6 +239,33 @@ def test_demo_data_is_shaped_like_the_seeds_and_deterministic(app):
     assert with_actions > summary.cases / 5
     tracks = set(db.session.scalars(sa.text("SELECT DISTINCT track FROM escalation")))
     assert tracks == {"lex_sarah", "lex_maria"}
+    # Issue 19: every ställningstagande on the scale, some of them serious and anmälda;
+    # a central utredare investigates some lex Sarah tracks.
+    levels = db.session.execute(
+        sa.text("SELECT assessment, ivo_reported_on FROM escalation WHERE is_serious IS NOT NULL")
+    ).all()
+    assert levels and all(level for level, _ in levels)
+    assert all(reported for level, reported in levels if level in SERIOUS_ASSESSMENTS)
+    assert db.session.scalar(sa.text("SELECT count(*) FROM escalation_investigator"))
+    # Avvikelser are risk-assessed; those at or above the threshold have a händelseanalys,
+    # complete (events, a cause with its area, participants, completed) when closed.
+    risky = db.session.scalars(
+        sa.select(Case)
+        .join(DeviationClassification, DeviationClassification.case_id == Case.id)
+        .where(
+            DeviationClassification.probability * DeviationClassification.consequence_level
+            >= DEFAULT_ANALYSIS_THRESHOLD
+        )
+    ).all()
+    assert len(risky) >= 5
+    closed = [case for case in risky if case.status_code == "avslutad"]
+    assert closed and all(deviation_queries.analysis_recorded(case) for case in closed)
+    assert (
+        db.session.scalar(
+            sa.text("SELECT count(*) FROM deviation_classification WHERE probability IS NOT NULL")
+        )
+        > kinds["deviation"] / 2
+    )
     assert db.session.scalar(
         sa.text("SELECT count(*) FROM case_record WHERE ia_reported_on IS NOT NULL")
     )
