@@ -37,6 +37,8 @@ from casetrack.models import (
     EventType,
     Investigation,
     InvestigationCause,
+    InvestigationEvent,
+    InvestigationParticipant,
     OrgUnit,
 )
 from casetrack.queries.deviations import analysis_threshold
@@ -63,8 +65,8 @@ COUNTING_RULES = (
     "Risknivå: sannolikhet × konsekvens. Låg risk 1–3, måttlig 4–6, hög 8–9, mycket hög "
     "12–16. Ej riskbedömd: avvikelser utan sannolikhet och konsekvens.",
     "Händelseanalys krävs: avvikelser med ett riskvärde på minst organisationens gräns "
-    "(i dag {threshold}). Händelseanalys gjord: utredningen beskriver vad som hände, anger "
-    "minst en orsak och är avslutad.",
+    "(i dag {threshold}). Händelseanalys gjord: händelseanalysen har ett händelseförlopp, "
+    "minst en orsak med orsaksområde och minst en deltagare, och utredningen är avslutad.",
     "Åtgärder: åtgärder som registrerats på årets avvikelser. Genomförda: åtgärder med ett "
     "genomfört-datum. Effekten räknas för genomförda åtgärder: uppnådd, delvis, inte "
     "uppnådd, ingen uppföljning (med skäl) eller inte följd upp ännu. En länk visar "
@@ -114,16 +116,20 @@ COMPLAINT_ROWS = (
 def has_event_analysis() -> sa.ColumnElement[bool]:
     """The case's händelseanalys is recorded, as a WHERE clause on ``Case``.
 
-    The one place this report asks "got a händelseanalys": the same rule as
-    ``casetrack.queries.deviations.analysis_recorded`` (the utredning says what happened,
-    names at least one cause and is completed). When the händelseanalys becomes its own
-    record, re-point this function and both the counts and the drill-down follow."""
+    The one place this report asks "got a händelseanalys": the rule of
+    ``casetrack.queries.deviations.analysis_recorded`` (``domain.event_analysis``
+    ``missing_for_analysis``) in SQL: a completed utredning with at least one
+    händelseförlopp entry, one cause with its cause area and one participant. The counts
+    and the drill-down both use it."""
     return sa.exists().where(
         Investigation.case_id == Case.id,
-        Investigation.what_happened.is_not(None),
-        Investigation.what_happened != "",
         Investigation.completed_on.is_not(None),
-        sa.exists().where(InvestigationCause.investigation_id == Investigation.id),
+        sa.exists().where(InvestigationEvent.investigation_id == Investigation.id),
+        sa.exists().where(
+            InvestigationCause.investigation_id == Investigation.id,
+            InvestigationCause.area.is_not(None),
+        ),
+        sa.exists().where(InvestigationParticipant.investigation_id == Investigation.id),
     )
 
 

@@ -26,6 +26,8 @@ from casetrack.models import (
     DeviationClassification,
     Investigation,
     InvestigationCause,
+    InvestigationEvent,
+    InvestigationParticipant,
 )
 from casetrack.queries import patient_safety as psb
 from casetrack.services import handling
@@ -45,7 +47,10 @@ def _classify(case, lagrum=None, event_type=None, harm=None, risk=(None, None)):
     )
 
 
-def _investigation(case, *, completed: bool):
+def _investigation(case, *, completed: bool, structured: bool = True):
+    """An utredning; ``structured``: with the händelseanalys's parts (a händelseförlopp
+    entry, a cause with its area, a participant), else only what the utredning had
+    before issue 19 (what happened and a cause without an area)."""
     investigation = Investigation(
         case_id=case.id,
         started_on=case.received_on,
@@ -54,7 +59,20 @@ def _investigation(case, *, completed: bool):
     )
     db.session.add(investigation)
     db.session.flush()
-    db.session.add(InvestigationCause(investigation_id=investigation.id, description="Rutin"))
+    db.session.add(
+        InvestigationCause(
+            investigation_id=investigation.id,
+            description="Rutin",
+            area="rutiner" if structured else None,
+        )
+    )
+    if structured:
+        db.session.add_all([
+            InvestigationEvent(investigation_id=investigation.id, occurred_on=case.received_on,
+                               description="Dosen gavs till fel brukare."),
+            InvestigationParticipant(investigation_id=investigation.id, name="Anna Ek",
+                                     role="Undersköterska"),
+        ])  # fmt: skip
 
 
 def _action(case, done=None, verdict=None, waived=None):
@@ -118,6 +136,9 @@ def demo(org, make):
     _classify(c["x1"], "hsl", "fall", "lindrig", (4, 4))
     _investigation(c["d3"], completed=True)
     _investigation(c["d4"], completed=False)  # begun, not completed: no händelseanalys
+    # An utredning completed the way it was before the händelseanalys had its parts (no
+    # händelseförlopp, no deltagare, a cause without an area): not a händelseanalys.
+    _investigation(c["p1"], completed=True, structured=False)
     _investigation(c["d7"], completed=True)
     _investigation(c["x1"], completed=True)
     # Åtgärder 2025: six on avvikelser, five done.
