@@ -132,3 +132,29 @@ def late_step_case_ids(today: date, units: frozenset[int] | None = None) -> list
 def steps_overdue(today: date):
     """A WHERE clause: cases with a lex Sarah / lex Maria step past its deadline."""
     return Case.id.in_(late_step_case_ids(today))
+
+
+def ivo_closing_problem(case: Case) -> str | None:
+    """Why ``case`` may not be closed yet because of its lex tracks, or None (issue 19): a
+    ställningstagande on one of the serious levels makes the anmälan to IVO required, and
+    the case stays open until it is registered. A track decided before the scale with a
+    recorded "ingen anmälan" (and its reason) is not held back."""
+    tracks = db.session.scalars(
+        sa.select(Escalation)
+        .where(
+            Escalation.case_id == case.id,
+            Escalation.assessment.in_(sorted(rules.SERIOUS_ASSESSMENTS)),
+            Escalation.ivo_reported_on.is_(None),
+        )
+        .order_by(Escalation.id)
+    ).all()
+    for track in tracks:
+        if any(step.step == rules.NO_IVO_REPORT for step in track.steps):
+            continue
+        who = "enhetschef eller SAS" if track.track == rules.LEX_SARAH else "MAS"
+        return (
+            f"{rules.TRACK_LABELS[track.track]}: ställningstagandet är "
+            f"”{rules.assessment_label(track.track, track.assessment)}”, så anmälan till IVO "
+            f"ska registreras ({who}) innan ärendet avslutas."
+        )
+    return None

@@ -15,14 +15,23 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 
-from casetrack.access import case_scope, roles_of, unit_ids_for
+from casetrack.access import case_scope, in_units, roles_of, unit_ids_for
 from casetrack.domain import escalation as rules
 from casetrack.domain.dates import local_date
 from casetrack.domain.deadlines import due_date
 from casetrack.domain.roles import Permission, Role
 from casetrack.domain.workdays import add_working_days, is_working_day
 from casetrack.extensions import db
-from casetrack.models import Action, AuditEntry, Case, CaseNote, Escalation, RoleAssignment, User
+from casetrack.models import (
+    Action,
+    AuditEntry,
+    Case,
+    CaseNote,
+    Escalation,
+    EscalationInvestigator,
+    RoleAssignment,
+    User,
+)
 from casetrack.queries import action_plans
 from casetrack.queries.cases import CaseFilter, deadline_days, filtered, open_action
 from casetrack.queries.escalation import step_deadline_settings, track_step_dues
@@ -35,6 +44,13 @@ INFORMATION_SEEN_ACTIONS = (INFORMATION_READ, "case.reopened")
 NEW_INFORMATION = "Ny information från den som lämnade ärendet"
 PLAN_REVIEW = "Åtgärdsplan att godkänna"
 PLAN_REWORK = "Arbeta om åtgärdsplanen"
+# Who records a track's decision steps (ställningstagande, anmälan to IVO), in the words
+# a handler who cannot record them is shown; the permission that records them.
+DECIDERS = {rules.LEX_SARAH: "enhetschef eller SAS", rules.LEX_MARIA: "MAS"}
+DECIDE_PERMISSION = {
+    rules.LEX_SARAH: Permission.LEX_SARAH_DECIDE,
+    rules.LEX_MARIA: Permission.LEX_MARIA_DECIDE,
+}
 # Working days a handler has to follow up an åtgärd's effect once its reminder is due
 # (the same as the reminder's "senast" date, casetrack/jobs/reminders.py).
 EFFECT_FOLLOWUP_WORKING_DAYS = 10
@@ -134,10 +150,19 @@ def todos(user: User, today: date) -> list[Todo]:
 
     Closed cases come only with what is still open on them: an åtgärd not done, or one
     whose effect is not yet followed up (or waived), and a lex step still running.
+
+    The decision steps of a lex track (ställningstagande, anmälan to IVO) are shown to
+    those who record them: an enhetschef sees them on every lex Sarah track of the units
+    she handles, whoever handles the case (unless an independent utredare works on it:
+    then SAS decides); a handler who cannot record them sees who does.
     """
     handled = unit_ids_for(user, Permission.CASE_HANDLE)
     if not handled:
         return []
+    decide_units = {
+        track: unit_ids_for(user, permission) & handled
+        for track, permission in DECIDE_PERMISSION.items()
+    }
     in_my_units = case_scope(user, Permission.CASE_READ, handled)
     mine_or_free = sa.or_(Case.assigned_handler_id == user.id, Case.assigned_handler_id.is_(None))
     open_codes = open_status_codes()
@@ -151,6 +176,19 @@ def todos(user: User, today: date) -> list[Todo]:
         sa.select(Escalation.case_id)
         .join(Case, Case.id == Escalation.case_id)
         .where(*mine, Escalation.completed_on.is_(None)),
+        *(
+            sa.select(Escalation.case_id)
+            .join(Case, Case.id == Escalation.case_id)
+            .where(
+                in_my_units,
+                Escalation.track == track,
+                Escalation.completed_on.is_(None),
+                in_units(Case.org_unit_id, units),
+                ~_has_independent_investigator(track),
+            )
+            for track, units in decide_units.items()
+            if units
+        ),
     )
     cases = (
         db.session.scalars(
@@ -179,9 +217,24 @@ def todos(user: User, today: date) -> list[Todo]:
             tracks.setdefault(track.case_id, []).append(track)
     step_settings = list(step_deadline_settings()) if tracks else []
     rows: list[Todo] = []
+    investigated = _independently_investigated([case.id for case in cases]) if tracks else set()
     for case in cases:
-        rows += _case_todos(case, case.status_code in open_codes, tracks.get(case.id, ()),
-                            step_settings, today)  # fmt: skip
+        decides = {
+            track
+            for track, units in decide_units.items()
+            if case.org_unit_id in units and (track, case.id) not in investigated
+        }
+        if case.assigned_handler_id in (None, user.id):
+            rows += _case_todos(case, case.status_code in open_codes, tracks.get(case.id, ()),
+                                step_settings, today, decides)  # fmt: skip
+        else:  # another handler's case: only the decisions that are mine to record
+            rows += [
+                row
+                for row in _case_todos(
+                    case, False, tracks.get(case.id, ()), step_settings, today, decides
+                )
+                if row.kind == "lex_decision"
+            ]
     for case, latest in unread_information(user):
         rows.append(Todo(case, NEW_INFORMATION, local_date(latest), False, "information"))
     # Issue 19: åtgärd plans sent back to be reworked (my own and unassigned avvikelser),
@@ -199,7 +252,34 @@ def todos(user: User, today: date) -> list[Todo]:
     return rows
 
 
-def _case_todos(case: Case, is_open: bool, tracks, step_settings, today: date) -> list[Todo]:
+def _has_independent_investigator(track: str) -> sa.ColumnElement[bool]:
+    """The lex Sarah track has an independent utredare now (SAS decides it, not the
+    unit's enhetschef); never true for lex Maria."""
+    if track != rules.LEX_SARAH:
+        return sa.false()
+    return sa.exists().where(
+        EscalationInvestigator.escalation_id == Escalation.id,
+        EscalationInvestigator.ended_at.is_(None),
+    )
+
+
+def _independently_investigated(case_ids: list[int]) -> set[tuple[str, int]]:
+    """(track, case id) of the tracks of ``case_ids`` with an independent utredare now."""
+    if not case_ids:
+        return set()
+    rows = db.session.execute(
+        sa.select(Escalation.track, Escalation.case_id).where(
+            Escalation.case_id.in_(case_ids), _has_independent_investigator(rules.LEX_SARAH)
+        )
+    ).all()
+    return {(track, case_id) for track, case_id in rows}
+
+
+def _case_todos(
+    case: Case, is_open: bool, tracks, step_settings, today: date, decides=frozenset()
+) -> list[Todo]:
+    """The rows of one case; ``decides``: the tracks whose decision steps the user records
+    (the others name who records them)."""
     rows = []
 
     def add(what: str, when: date | None, kind: str) -> None:
@@ -220,7 +300,13 @@ def _case_todos(case: Case, is_open: bool, tracks, step_settings, today: date) -
     for track in tracks:
         label = rules.TRACK_LABELS[track.track]
         for step, due, met in track_step_dues(track, step_settings):
-            if met is None:
+            if met is None and rules.STEPS[track.track][step].decision:
+                what = f"{label}: {rules.step_label(track.track, step)}"
+                if track.track in decides:
+                    add(what, due, "lex_decision")
+                else:
+                    add(f"{what} (registreras av {DECIDERS[track.track]})", due, "lex")
+            elif met is None:
                 add(f"{label}: {rules.step_label(track.track, step)}", due, "lex")
     return rows
 

@@ -163,7 +163,7 @@ def _person_key(personnummer: str | None) -> str | None:
     except pseudonyms.InvalidPersonnummer:
         raise DomainError(
             "Det är inte ett giltigt personnummer. Skriv ÅÅÅÅMMDD-NNNN, till exempel "
-            "19420317-1234; kontrollsiffran måste stämma.",
+            "19420317-2392; kontrollsiffran måste stämma.",
             "personnummer",
         ) from None
     except pseudonyms.PseudonymKeyMissing:

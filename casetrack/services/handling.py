@@ -27,6 +27,7 @@ from casetrack.models import (
 )
 from casetrack.queries import action_plans as action_plan_queries
 from casetrack.queries import deviations as deviation_queries
+from casetrack.queries import escalation as escalation_queries
 from casetrack.services.cases import case_snapshot
 from casetrack.services.checks import BEFORE_RECEIVED, check_date, check_version, clean_text, touch
 from casetrack.services.mail import record_scheduled_mail
@@ -415,7 +416,8 @@ def close_case(
     An avvikelse whose assessed risk is at or above the organisation's threshold needs its
     händelseanalys recorded first (casetrack.queries.deviations.closing_problem), and
     an åtgärd plan that needs approval must be approved as it stands
-    (casetrack.queries.action_plans.closing_problem).
+    (casetrack.queries.action_plans.closing_problem); a lex track whose ställningstagande
+    is serious needs its anmälan to IVO (casetrack.queries.escalation.ivo_closing_problem).
 
     A klagomål, synpunkt or avvikelse also needs what the tertial report counts it by:
     från vem and at least one category. When the case lacks them, they are given here
@@ -447,6 +449,10 @@ def close_case(
         raise DomainError(problem)
     # Issue 19: an åtgärd plan that needs approval is approved as it stands.
     problem = action_plan_queries.closing_problem(case)
+    if problem is not None:
+        raise DomainError(problem)
+    # Issue 19: a serious ställningstagande holds the case open until IVO has its anmälan.
+    problem = escalation_queries.ivo_closing_problem(case)
     if problem is not None:
         raise DomainError(problem)
     source, categories, other_note = _report_facts_at_closing(

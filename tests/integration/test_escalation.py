@@ -499,3 +499,44 @@ def test_anmalan_deadline_counts_from_a_serious_stallningstagande(people, case):
     labels = {d.label: d for d in deadlines_for(case, date(2026, 3, 25), False)}
     assert labels["Lex Sarah: Anmälan till IVO"].due == date(2026, 3, 24)
     assert labels["Lex Sarah: Anmälan till IVO"].overdue
+
+
+@pytest.mark.parametrize("track", rules.TRACKS)
+def test_a_serious_stallningstagande_keeps_the_case_open_until_ivo_has_its_anmalan(
+    people, case, track
+):
+    escalation = _started(people, case, track)
+    decider = people["sas" if track == rules.LEX_SARAH else "mas"]
+    service.record_decision(
+        decider, escalation, decided_on=date(2026, 3, 10), assessment=SERIOUS[track],
+        text="Allvarligt.", now=NOW,
+    )  # fmt: skip
+
+    def close():
+        handling.close_case(
+            people["handler"], case, no_feedback_reason="anonym", source_code="brukare",
+            category_codes=["bemotande"], now=NOW,
+        )  # fmt: skip
+
+    with pytest.raises(DomainError, match="anmälan till IVO ska registreras"):
+        close()
+    assert case.closed_at is None
+    service.record_ivo_report(
+        decider, escalation, reported_on=date(2026, 3, 11), ivo_reference="3.1-77/2026",
+        reported_by=decider, now=NOW,
+    )  # fmt: skip
+    close()
+    assert case.closed_at is not None
+
+
+def test_a_lower_level_does_not_hold_the_case_open(people, case):
+    escalation = _started(people, case)
+    service.record_decision(
+        people["sas"], escalation, decided_on=date(2026, 3, 10), assessment="missforhallande",
+        text="Missförhållande, inte allvarligt.", now=NOW,
+    )  # fmt: skip
+    handling.close_case(
+        people["handler"], case, no_feedback_reason="anonym", source_code="brukare",
+        category_codes=["bemotande"], now=NOW,
+    )  # fmt: skip
+    assert case.closed_at is not None

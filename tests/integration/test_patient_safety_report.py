@@ -279,7 +279,9 @@ def test_another_units_cases_are_never_counted(org, demo):
 
 # --- the page, its links, the export, access ---------------------------------------------
 
-LINK = re.compile(r'<a href="(/arenden/\?[^"]+)" aria-label="([^"]+): (\d+) (ärenden|åtgärder)"')
+LINK = re.compile(
+    r'<a href="(/arenden/\?[^"]+)" aria-label="([^"]+): (\d+) (ärenden?|åtgärd(?:er)?)"'
+)
 
 
 def _links(page: str) -> list[tuple[str, str, int, str]]:
@@ -324,7 +326,7 @@ def test_every_figure_links_to_exactly_its_cases(client, auth, org, demo):
         listed = _listed(client, url, demo)
         # Never a case from unit B, another year or a beröm.
         assert not listed & {"x1", "x2", "n1", "b1"}, label
-        if unit == "ärenden":
+        if unit.startswith("ärende"):
             assert len(listed) == n, (label, listed)
         else:  # åtgärder: the avvikelser they belong to, at most one per åtgärd
             assert 0 < len(listed) <= n, (label, listed)
@@ -334,6 +336,11 @@ def test_every_figure_links_to_exactly_its_cases(client, auth, org, demo):
     # The flag of unclassified avvikelser opens the tertial table's list of exactly them.
     flag = re.search(r'<a href="([^"]+)">2 avvikelser från 2025 saknar lagrum', page.text)
     assert _listed(client, html.unescape(flag.group(1)), demo) == {"d5", "d6"}
+    # ...named in the report's words, with the way back to the patientsäkerhetsberättelse.
+    listing = html.unescape(client.get(html.unescape(flag.group(1))).text)
+    assert "<h1>Avvikelser utan lagrum eller händelsetyp, 2025: 2 ärenden</h1>" in listing
+    assert "Rad i tertialrapporten: " not in listing  # a warning, not a table row
+    assert "Tillbaka till patientsäkerhetsberättelsen: Enhet A, 2025" in listing
     # Zero is not a link.
     assert not any(label.startswith("Effekt delvis uppnådd, 2024") for label in found)
 
@@ -390,6 +397,16 @@ def test_the_xlsx_has_a_sheet_per_section_and_the_figures(client, auth, org, dem
     assert actions["Genomförda åtgärder"] == (5, 1, 4)
     for sheet in book.worksheets:
         assert not [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    assert book["Risknivå"]["A2"].value == "Enhet A, 2025"  # a year that is over
+
+    # This year's export says on every sheet that the year is not over.
+    today = stockholm_today()
+    response = client.get(
+        f"/rapport/patientsakerhet/export.xlsx?enhet={org['a'].id}&ar={today.year}"
+    )
+    book = load_workbook(io.BytesIO(response.data))
+    running = f"Enhet A, {today.year} (pågår, till och med {today.isoformat()})"
+    assert {sheet["A2"].value for sheet in book.worksheets[:-1]} == {running}
 
 
 def test_a_formula_like_unit_name_stays_text_in_the_xlsx(client, auth, org, demo):
@@ -424,7 +441,14 @@ def test_a_bad_year_is_a_message_at_the_field(client, auth, org, demo):
     auth.login("mas@test.example")
     page = client.get(f"/rapport/patientsakerhet/?enhet={org['a'].id}&ar=tjugo")
     assert page.status_code == 422
-    assert "Ange ett år" in page.text
+    # One message, in the users' words (not also WTForms' "not a valid integer").
+    assert "Skriv året med siffror, till exempel 2026." in page.text
+    assert "heltal" not in page.text and "mellan 2000 och 2100" not in page.text
+    # A year that has not begun is refused rather than compared with this one.
+    next_year = stockholm_today().year + 1
+    page = client.get(f"/rapport/patientsakerhet/?enhet={org['a'].id}&ar={next_year}")
+    assert page.status_code == 422
+    assert f"{next_year} har inte börjat än." in page.text
 
 
 def test_the_default_year_is_last_year_until_1_march():

@@ -80,6 +80,11 @@ def test_staff_files_an_avvikelse_and_sees_the_reference(client, auth, org, peop
     auth.logout()
     auth.login("handler@test.example")
     assert case.reference in client.get("/arenden/").text
+    # ...and on the case page who reported it, not empty name and e-post fields.
+    page = client.get(f"/arenden/{case.id}").text
+    assert "Den som rapporterade avvikelsen" in page
+    assert f"{people['staff'].name}, på avvikelseblanketten." in page
+    assert "Den som lämnade ärendet" not in page
 
 
 def test_mina_avvikelser_shows_only_my_own_and_the_aterkoppling_i_got(

@@ -65,6 +65,7 @@ def test_lex_sarah_chain_through_the_case_page(client, auth, case, people):
     page = client.get(f"/arenden/{case.id}").text
     assert "Lex Sarah" in page and "SOSFS 2011:5" in page  # legal reference from settings
     assert "Registrera ställningstagande" not in page  # a handler does not decide
+    assert "Ingen har rollen Lex Sarah-utredare" not in page  # nor names an utredare
     assert "Lex Sarah: Utredning påbörjad" in page  # the step deadline
     for step, day in (("dokumenterad", "03"), ("utredning_paborjad", "04")):
         response = _post(
@@ -86,6 +87,8 @@ def test_lex_sarah_chain_through_the_case_page(client, auth, case, people):
     auth.login("sas@test.example")
     page = client.get(f"/arenden/{case.id}").text
     assert "Registrera ställningstagande" in page
+    # No one holds the utredare role here: SAS is told how one is got.
+    assert "Ingen har rollen Lex Sarah-utredare för enheten." in page
     assert "Registrera anmälan till IVO" not in page  # not before an allvarligt decision
     # The five levels of the regulations are offered, each with what it means.
     for words in (
@@ -355,3 +358,32 @@ def test_action_form_offers_the_causes(client, auth, case):
     )  # fmt: skip
     assert response.status_code == 422
     assert "Skriv en slutsats" in response.text
+
+
+@pytest.mark.parametrize(
+    ("lagrum", "first", "words"),
+    [
+        ("hsl", "lex_maria", "Avvikelsen gäller hälso- och sjukvård (HSL)"),
+        ("lss", "lex_sarah", "Avvikelsen gäller LSS"),
+        (None, "lex_sarah", None),  # not classified: the usual order, no hint
+    ],
+)
+def test_the_avvikelse_lagrum_puts_its_chain_first(client, auth, org, people, make, lagrum,
+                                                  first, words):  # fmt: skip
+    from casetrack.services import deviations
+
+    case = make.case(org["a"], by=people["handler"], kind_code="deviation",
+                     received_on=date(2026, 3, 2))  # fmt: skip
+    if lagrum:
+        deviations.classify_when_filed(case, lagrum=lagrum, event_type_code=None)
+    db.session.commit()
+    auth.login("h@test.example")
+    page = client.get(f"/arenden/{case.id}").text
+    form = page.split(f'action="/arenden/{case.id}/lex"', 1)[1].split("</form>", 1)[0]
+    options = re.findall(r'<option([^>]*)value="(\w+)"', form)
+    assert options[0][1] == first
+    if words:
+        assert words in form
+        assert "selected" in options[0][0]
+    else:
+        assert "Avvikelsen gäller" not in form

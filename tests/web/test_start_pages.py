@@ -11,6 +11,7 @@ import pytest
 
 from casetrack.domain.dates import stockholm_today
 from casetrack.domain.deadlines import due_date
+from casetrack.domain.roles import Role
 from casetrack.domain.workdays import add_working_days
 from casetrack.extensions import db
 from casetrack.services import handling
@@ -292,3 +293,43 @@ def test_a_running_lex_sarah_track_gives_a_row_per_step_still_to_register(
     # One row per step: no step twice.
     steps = [re.search(r"Lex Sarah: ([^<]+)", row).group(1).strip() for row in lex]
     assert len(steps) == len(set(steps))
+
+
+def test_the_lex_decisions_show_to_who_records_them(client, auth, org, make, people):
+    """The ställningstagande and the anmälan to IVO are the enhetschef's (or SAS's) to
+    record: she sees them on her Mina ärenden whoever handles the case; the handler sees
+    who records them; with an independent utredare SAS decides and she sees none."""
+    from casetrack.services import escalation as escalation_service
+
+    long_ago = stockholm_today() - timedelta(days=60)
+    case = make.case(org["a"], by=people["handler"], kind_code="deviation",
+                     received_on=long_ago, wants_feedback=False)  # fmt: skip
+    handling.assign_handler(people["handler"], case, people["handler"])
+    track = escalation_service.start_track(
+        people["handler"], case, track="lex_sarah", reported_on=long_ago,
+        reporter_name="Anna Ek", text="Brukaren lämnades ensam.",
+    )  # fmt: skip
+    db.session.commit()
+
+    def rows_of(email: str) -> list[str]:
+        auth.login(email)
+        rows = _todo_rows(client.get("/arenden/mina").text)
+        auth.logout()
+        return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in rows
+                if case.reference in row]  # fmt: skip
+
+    handler_rows = rows_of("h@test.example")
+    assert any(
+        "Lex Sarah: Ställningstagande (registreras av enhetschef eller SAS)" in row
+        for row in handler_rows
+    )
+    manager_rows = rows_of("m@test.example")  # the case is the handler's, not hers
+    assert [row for row in manager_rows if "Lex Sarah: Ställningstagande" in row]
+    assert not any("registreras av" in row for row in manager_rows)
+    assert not any("Dokumenterad" in row or "dokumenterad" in row for row in manager_rows)
+
+    # SAS names an independent utredare: the decision is SAS's, not the enhetschef's.
+    investigator = make.user([(Role.INVESTIGATOR, org["root"])], email="u@test.example")
+    escalation_service.assign_investigator(people["sas"], track, investigator)
+    db.session.commit()
+    assert not rows_of("m@test.example")

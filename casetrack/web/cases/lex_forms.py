@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from casetrack.domain import escalation as rules
 from casetrack.models import Investigation
+from casetrack.queries import deviations as deviation_queries
 from casetrack.queries import lookups
 from casetrack.services import escalation as escalation_service
 from casetrack.services import investigation as investigation_service
@@ -56,9 +57,12 @@ class StartTrackForm(CaseChangeForm):
         validators=[DataRequired("Beskriv vad rapporten gäller."), Length(max=MAX_TEXT)],
     )
 
+    track_hint: str | None = None
+
     @classmethod
     def initial(cls, case, item=None):
-        return {"reported_on": today()}
+        suggested = _track_for_lagrum(case)
+        return {"reported_on": today(), **({"track": suggested[0]} if suggested else {})}
 
     def fill(self, case, item=None):
         if not escalation_service.may_start(current_user, case):
@@ -68,6 +72,30 @@ class StartTrackForm(CaseChangeForm):
         self.track.choices = [
             (code, label) for code, label in rules.TRACK_LABELS.items() if code not in existing
         ]
+        suggested = _track_for_lagrum(case)
+        if suggested and suggested[0] not in existing:
+            # The avvikelse's lagrum says which chain applies: that one first, and why.
+            self.track.choices.sort(key=lambda choice: choice[0] != suggested[0])
+            self.track_hint = suggested[1]
+
+
+def _track_for_lagrum(case) -> tuple[str, str] | None:
+    """(track, why) for an avvikelse classified by lagrum: HSL → lex Maria, SoL and LSS →
+    lex Sarah (issue 19); None for other cases or an avvikelse without a lagrum."""
+    if case.kind_code != "deviation":
+        return None
+    lagrum = deviation_queries.classification(case).lagrum
+    if lagrum == "hsl":
+        return rules.LEX_MARIA, (
+            "Avvikelsen gäller hälso- och sjukvård (HSL): en vårdskada eller risk för "
+            "vårdskada utreds enligt lex Maria."
+        )
+    if lagrum in ("sol", "lss"):
+        return rules.LEX_SARAH, (
+            f"Avvikelsen gäller {'socialtjänst (SoL)' if lagrum == 'sol' else 'LSS'}: ett "
+            "missförhållande eller en påtaglig risk för ett utreds enligt lex Sarah."
+        )
+    return None
 
     def offered(self) -> bool:
         return bool(self.track.choices)  # both tracks are started

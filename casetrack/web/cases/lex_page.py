@@ -38,6 +38,9 @@ class TrackView:
     investigator: object | None = None
     investigator_history: list = field(default_factory=list)
     texts_shown: bool = True
+    # True when this reader could name an utredare but the organisation has none for the
+    # unit (the page then says how one is got, instead of showing nothing).
+    no_investigators: bool = False
 
 
 def build(case: Case, can_record: bool) -> dict:
@@ -91,6 +94,12 @@ def build(case: Case, can_record: bool) -> dict:
             )
             if current is not None and current.escalation_id == track.id:
                 view.investigator = current
+            elif (
+                current is None
+                and track.track == rules.LEX_SARAH
+                and escalation_service.may_assign_investigator(current_user, case, track)
+            ):
+                view.no_investigators = not escalation_service.investigator_choices(case)
             if track.ivo_reported_by_id:
                 view.reported_by_name = accounts.name_of(track.ivo_reported_by_id)
             context["tracks"].append(view)

@@ -22,7 +22,12 @@ from casetrack.domain.report_rows import GROUPS, ROW_KEYS, TERTIAL_NAMES, row_ke
 from casetrack.domain.roles import Permission
 from casetrack.domain.tertials import tertial_bounds
 from casetrack.queries import pages, patient_safety
-from casetrack.queries.report import MISSING_CATEGORY, MISSING_SOURCE, UNCLASSIFIED_DEVIATION
+from casetrack.queries.report import (
+    MISSING_CATEGORY,
+    MISSING_SOURCE,
+    QUALITY_KEYS,
+    UNCLASSIFIED_DEVIATION,
+)
 
 # The report row a drill-down names: the row's own label, as in the table.
 ROW_LABELS = {row_key(row): row.label for group in GROUPS for row in group.rows} | {
@@ -79,6 +84,9 @@ def chips(form, query_args: Callable[..., dict], search_text: str | None) -> lis
             if not field.data:
                 continue
             text = f"{title}: {_value_label(name, field)}"
+            if name == "rad" and field.data in QUALITY_KEYS:
+                # A data-quality warning, not a row of the table: its own words say it.
+                text = _value_label(name, field)
         url = url_for("cases.list_cases", **query_args(**{name: None, "sida": None}))
         found.append(Chip(text, url))
     return found
@@ -117,9 +125,10 @@ def period_label(start: date | None, end: date | None) -> str:
     return ""
 
 
-def drill_heading(form, pagination) -> str | None:
+def drill_heading(form, pagination, from_psb: bool = False) -> str | None:
     """The heading of a drill-down list: "Brukare/patient, VB 2026: 22 ärenden"; None
-    when the list is not filtered on a report row."""
+    when the list is not filtered on a report row. ``from_psb``: opened from the
+    patientsäkerhetsberättelse, whose period is the calendar year ("2026")."""
     key = form.rad.data
     if key and key in ROW_LABELS:
         label = ROW_LABELS[key]
@@ -130,7 +139,7 @@ def drill_heading(form, pagination) -> str | None:
     if pagination is None:
         return None
     parts = [label]
-    period = _psb_period(form.fran.data, form.till.data) if not key else None
+    period = _psb_period(form.fran.data, form.till.data) if not key or from_psb else None
     period = period or period_label(form.fran.data, form.till.data)
     if period:
         parts.append(period)

@@ -44,6 +44,7 @@ from casetrack.models import Case, utcnow
 from casetrack.queries import action_plans as action_plan_queries
 from casetrack.queries import cases as case_queries
 from casetrack.queries import deviations as deviation_queries
+from casetrack.queries import escalation as escalation_queries
 from casetrack.queries import history as history_queries
 from casetrack.queries import lookups
 from casetrack.services import escalation as escalation_service
@@ -291,7 +292,10 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
         closing_problem=closing_problem,
         closing_blockers=(
             _closing_blockers(
-                case, closing_problem, plan_rules.closing_problem(plan.state, plan.role)
+                case,
+                closing_problem,
+                plan_rules.closing_problem(plan.state, plan.role),
+                escalation_queries.ivo_closing_problem(case) if not is_closed else None,
             )
             if can_handle
             else []
@@ -313,7 +317,10 @@ def render_case_page(case: Case, status: int = 200, submitted: dict | None = Non
 
 
 def _closing_blockers(
-    case: Case, closing_problem: str | None, plan_problem: str | None = None
+    case: Case,
+    closing_problem: str | None,
+    plan_problem: str | None = None,
+    ivo_problem: str | None = None,
 ) -> list[str]:
     """Everything that stands between an open case and its closing, named at once (the
     closing service refuses them one at a time, field by field)."""
@@ -328,6 +335,8 @@ def _closing_blockers(
         blockers.append(closing_problem)
     if plan_problem:
         blockers.append(plan_problem)
+    if ivo_problem:
+        blockers.append(ivo_problem)
     if case.kind_code != "praise" and not case.source_code:
         blockers.append("Från vem ärendet kom (för redovisningen).")
     if case.kind_code != "praise" and not case.categories:

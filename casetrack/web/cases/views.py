@@ -199,7 +199,13 @@ def list_cases():
         render_template(
             "cases/list.html",
             chips=list_filters.chips(form, _query_args, flt.text) if flt is not None else [],
-            drill_heading=list_filters.drill_heading(form, pagination) if flt is not None else None,
+            drill_heading=(
+                list_filters.drill_heading(
+                    form, pagination, (request.args.get("rapport") or "").startswith("psb-")
+                )
+                if flt is not None
+                else None
+            ),
             report_link=list_filters.report_link(
                 request.args.get("rapport"), form.rad.data or form.psb.data
             ),

@@ -75,6 +75,7 @@ def show():
         fran=date(year, 1, 1).isoformat(),
         till=date(year, 12, 31).isoformat(),
         rad=UNCLASSIFIED_DEVIATION,
+        rapport=f"psb-{unit.id}-{year}",
     )
 
     return render_template(
