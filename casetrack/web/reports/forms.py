@@ -41,8 +41,9 @@ TERTIAL_CHOICES = [
 ]
 
 
-class ReportChoiceForm(SwedishForm):
-    """Which unit, year and tertial to report (GET: ids and numbers only)."""
+class UnitYearForm(SwedishForm):
+    """Which unit and year (GET: ids and numbers only); the patientsäkerhetsberättelse's
+    choice, and the tertial report's with its tertial."""
 
     class Meta:
         csrf = False
@@ -57,6 +58,11 @@ class ReportChoiceForm(SwedishForm):
             not_in_the_future,
         ],
     )
+
+
+class ReportChoiceForm(UnitYearForm):
+    """Which unit, year and tertial to report."""
+
     tertial = SelectField("Till och med", choices=TERTIAL_CHOICES, validate_choice=True)
 
 
@@ -87,19 +93,5 @@ class UnfreezeForm(PeriodForm):
     )
 
 
-class PatientSafetyChoiceForm(SwedishForm):
-    """Which unit and year the patientsäkerhetsberättelse's figures are for (GET)."""
-
-    class Meta:
-        csrf = False
-        locales = ("sv_SE", "sv")
-
-    enhet = SelectField("Enhet", validate_choice=True, default="", widget=LargeSelect())
-    ar = YearField(
-        "År",
-        validators=[
-            InputRequired("Ange ett år."),
-            NumberRange(min=2000, max=2100, message="Ange ett år mellan 2000 och 2100."),
-            not_in_the_future,
-        ],
-    )
+class PatientSafetyChoiceForm(UnitYearForm):
+    """Which unit and year the patientsäkerhetsberättelse's figures are for."""
