@@ -53,7 +53,7 @@ def test_the_enhetschef_clicks_a_count_and_sees_as_many_cases(new_context, width
     assert counts["Försenade i mina enheter"][0] > 0  # the seeded cases from June
     # The rows fit a phone: the table does not scroll sideways.
     table = page.locator("section[aria-labelledby='att-gora'] .table-wrap")
-    assert table.evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert table.evaluate("e => e.scrollWidth <= e.clientWidth"), table.inner_text()
     # "Att göra" opens its section on the page: as many rows as it says.
     todo = counts.pop("Att göra")
     assert todo[1] == "#att-gora"
