@@ -34,6 +34,7 @@ WHAT_TEXTS = {
     "registerutdrag": "Registerutdrag",
     "accesslog.export": "Laddade ner loggkontrollen som CSV",
     "deviation.classification": "Öppnade avvikelsens klassificering",
+    "deviation.analysis": "Öppnade avvikelsens händelseanalys",
     # Written by early versions; kept so that old entries read well.
     "export": "Exporterade",
 }

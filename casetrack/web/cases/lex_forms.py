@@ -78,25 +78,6 @@ class StartTrackForm(CaseChangeForm):
             self.track.choices.sort(key=lambda choice: choice[0] != suggested[0])
             self.track_hint = suggested[1]
 
-
-def _track_for_lagrum(case) -> tuple[str, str] | None:
-    """(track, why) for an avvikelse classified by lagrum: HSL → lex Maria, SoL and LSS →
-    lex Sarah (issue 19); None for other cases or an avvikelse without a lagrum."""
-    if case.kind_code != "deviation":
-        return None
-    lagrum = deviation_queries.classification(case).lagrum
-    if lagrum == "hsl":
-        return rules.LEX_MARIA, (
-            "Avvikelsen gäller hälso- och sjukvård (HSL): en vårdskada eller risk för "
-            "vårdskada utreds enligt lex Maria."
-        )
-    if lagrum in ("sol", "lss"):
-        return rules.LEX_SARAH, (
-            f"Avvikelsen gäller {'socialtjänst (SoL)' if lagrum == 'sol' else 'LSS'}: ett "
-            "missförhållande eller en påtaglig risk för ett utreds enligt lex Sarah."
-        )
-    return None
-
     def offered(self) -> bool:
         return bool(self.track.choices)  # both tracks are started
 
@@ -264,3 +245,22 @@ class NewLexSarahForm(SwedishForm):
         "Vad rapporten gäller",
         validators=[DataRequired("Beskriv vad rapporten gäller."), Length(max=MAX_TEXT)],
     )
+
+
+def _track_for_lagrum(case) -> tuple[str, str] | None:
+    """(track, why) for an avvikelse classified by lagrum: HSL → lex Maria, SoL and LSS →
+    lex Sarah (issue 19); None for other cases or an avvikelse without a lagrum."""
+    if case.kind_code != "deviation":
+        return None
+    lagrum = deviation_queries.classification(case).lagrum
+    if lagrum == "hsl":
+        return rules.LEX_MARIA, (
+            "Avvikelsen gäller hälso- och sjukvård (HSL): en vårdskada eller risk för "
+            "vårdskada utreds enligt lex Maria."
+        )
+    if lagrum in ("sol", "lss"):
+        return rules.LEX_SARAH, (
+            f"Avvikelsen gäller {'socialtjänst (SoL)' if lagrum == 'sol' else 'LSS'}: ett "
+            "missförhållande eller en påtaglig risk för ett utreds enligt lex Sarah."
+        )
+    return None
