@@ -12,6 +12,7 @@
     casetrack password-link a new one-time password link for a person (break-glass)
     casetrack request-second-factor-reset  ask to reset a person's second factor
     casetrack report        the tertial table of a unit as XLSX or CSV
+    casetrack import tallies  historic tertial tables from Excel (--dry-run, --template)
     casetrack send-mail     send due e-mail from the outbox over SMTP
     casetrack retention     anonymise closed cases past retention (--dry-run to list)
     casetrack scheduler     run reminders, e-mail, digest, alarms and retention on time
@@ -30,7 +31,7 @@ import sys
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from casetrack.cli import accounts, data, install, ops, org, reports, scim
+from casetrack.cli import accounts, data, imports, install, ops, org, reports, scim
 from casetrack.cli.common import create_cli_app
 
 cli = FlaskGroup(
@@ -54,6 +55,7 @@ def init_app(app: Flask) -> None:
         install.init_command,
         *ops.COMMANDS,
         *scim.COMMANDS,
+        *imports.COMMANDS,
     ):
         app.cli.add_command(command)
 

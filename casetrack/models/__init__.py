@@ -36,7 +36,7 @@ from casetrack.models.investigation import (
 from casetrack.models.mail import MessageTemplate, OutboxMessage
 from casetrack.models.organisation import OrgSetting, OrgTreeVersion, OrgUnit, OrgUnitPeriod
 from casetrack.models.reference import CaseKind, Category, Channel, Source, Status
-from casetrack.models.report import ReportSnapshot, ReportSummaryVersion
+from casetrack.models.report import HistoricTally, ReportSnapshot, ReportSummaryVersion
 from casetrack.models.scheduler import JobOccurrence
 from casetrack.models.user import AccountLink, RoleAssignment, SavedSearch, User, WebAuthnCredential
 
@@ -63,6 +63,7 @@ __all__ = [
     "Feedback",
     "FollowGrant",
     "GroupRoleMapping",
+    "HistoricTally",
     "Investigation",
     "InvestigationCause",
     "InvestigationEvent",

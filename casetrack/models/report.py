@@ -55,3 +55,32 @@ class ReportSnapshot(Base):
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     revoke_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class HistoricTally(Base):
+    """One figure of a tertial table kept in Excel before casetrack (issue 22), brought in
+    by ``casetrack import tallies``: the count of one row for one unit and tertial.
+
+    Shown on the report page only for tertials casetrack has no cases for, always marked
+    "importerad"; never added to casetrack's own counts.
+    """
+
+    __tablename__ = "historic_tally"
+    __table_args__ = (
+        sa.UniqueConstraint("org_unit_id", "year", "tertial", "row_key"),
+        sa.CheckConstraint("tertial IN (1, 2, 3)", name="tertial"),
+        sa.CheckConstraint("value >= 0", name="value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"))
+    year: Mapped[int]
+    tertial: Mapped[int]
+    row_key: Mapped[str] = mapped_column(sa.String(60))
+    value: Mapped[int]
+    # Where the figure came from: "Blad!C12" (the sheet and cell), the file and its hash.
+    source_cell: Mapped[str] = mapped_column(sa.String(80))
+    source_name: Mapped[str] = mapped_column(sa.String(255))
+    source_sha256: Mapped[str] = mapped_column(sa.String(64))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_by: Mapped[str] = mapped_column(sa.String(120))

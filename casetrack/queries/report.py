@@ -26,6 +26,7 @@ from casetrack.models import (
     Case,
     DeviationClassification,
     Escalation,
+    HistoricTally,
     OrgUnit,
     ReportSnapshot,
     ReportSummaryVersion,
@@ -290,6 +291,8 @@ class Report:
     quality: dict[str, int]  # missing source / category, up to the chosen tertial
     trend_periods: list[Period]
     texts_frozen: bool
+    # Tertials whose trend and comparison figures are imported history (issue 22).
+    imported_periods: set[Period] = field(default_factory=set)
     text_history: dict[str, list[ReportSummaryVersion]] = field(default_factory=dict)
 
     @property
@@ -327,6 +330,21 @@ def current_texts(unit_id: int, year: int, tertial: int) -> dict[str, list[Repor
     return dict(versions)
 
 
+def imported_figures(unit_id: int, periods: list[Period]) -> dict[Period, dict[str, int]]:
+    """{(year, tertial): {row key: count}} imported for exactly ``unit_id`` from the
+    tables kept before casetrack (``casetrack import tallies``, issue 22)."""
+    years = sorted({year for year, _ in periods})
+    figures: dict[Period, dict[str, int]] = defaultdict(dict)
+    for year, tertial, key, value in db.session.execute(
+        sa.select(
+            HistoricTally.year, HistoricTally.tertial, HistoricTally.row_key, HistoricTally.value
+        ).where(HistoricTally.org_unit_id == unit_id, HistoricTally.year.in_(years))
+    ):
+        if (year, tertial) in periods:
+            figures[(year, tertial)][key] = value
+    return dict(figures)
+
+
 def build_report(unit: OrgUnit, year: int, up_to: int) -> Report:
     """The table for ``unit`` and its subtree, ``year``, tertials 1..``up_to``; each
     tertial with the subtree as it was then (``report_segments``).
@@ -341,6 +359,10 @@ def build_report(unit: OrgUnit, year: int, up_to: int) -> Report:
     snapshots = active_snapshots(unit.id, year)
     history = current_texts(unit.id, year, up_to)
     frozen_now = snapshots.get(up_to)
+    # Imported history stands in for a whole tertial, never added to casetrack's own
+    # counts; the import refuses tertials with cases, so the two do not meet (issue 22).
+    imported = imported_figures(unit.id, trend_periods)
+    past_counts = {**counts, **imported}
 
     rows: list[ReportRow] = []
     for row in ROWS:
@@ -362,8 +384,8 @@ def build_report(unit: OrgUnit, year: int, up_to: int) -> Report:
                 key=key,
                 cells=cells,
                 total=sum(cell.shown or 0 for cell in cells.values()),
-                previous_year=counts.get((year - 1, up_to), {}).get(key, 0),
-                trend=[counts.get(period, {}).get(key, 0) for period in trend_periods],
+                previous_year=past_counts.get((year - 1, up_to), {}).get(key, 0),
+                trend=[past_counts.get(period, {}).get(key, 0) for period in trend_periods],
                 text=text,
             )
         )
@@ -389,6 +411,7 @@ def build_report(unit: OrgUnit, year: int, up_to: int) -> Report:
         trend_periods=trend_periods,
         texts_frozen=frozen_now is not None,
         text_history=history,
+        imported_periods=set(imported),
     )
 
 

@@ -167,7 +167,13 @@ def show():
         tertial_ended=tertial_bounds(year, up_to)[1] < today,
         up_to_note=_period_note(year, up_to, today),
         period_notes=period_notes,
-        trend_names=[f"{TERTIAL_NAMES[t]} {y}" for y, t in report.trend_periods],
+        trend_names=[
+            f"{TERTIAL_NAMES[t]} {y}"
+            + (" (importerad)" if (y, t) in report.imported_periods else "")
+            for y, t in report.trend_periods
+        ],
+        previous_imported=(year - 1, up_to) in report.imported_periods,
+        now_imported=(year, up_to) in report.imported_periods,
         trend_bars=trend_bars,
         hbar=hbar,
         scale_top=scale_top,
