@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from casetrack.web.home import views as main
     from casetrack.web.intake import views as intake
     from casetrack.web.oversight import logs, privacy, role_review
+    from casetrack.web.reports import indicators as quality_indicators
     from casetrack.web.reports import patient_safety
     from casetrack.web.reports import views as reports
     from casetrack.web.scim import views as scim
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(handling.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(patient_safety.bp)
+    app.register_blueprint(quality_indicators.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(deviations.bp)
     app.register_blueprint(event_analysis.bp)

@@ -31,6 +31,7 @@ WHAT_TEXTS = {
     "cases.export": "Laddade ner ärendelistan som CSV",
     "report.export": "Laddade ner tertialrapporten",
     "psb.export": "Laddade ner patientsäkerhetsberättelsens siffror",
+    "indicators.export": "Laddade ner kvalitetsindikatorerna",
     "registerutdrag": "Registerutdrag",
     "accesslog.export": "Laddade ner loggkontrollen som CSV",
     "deviation.classification": "Öppnade avvikelsens klassificering",

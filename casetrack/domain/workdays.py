@@ -46,3 +46,16 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(current):
             remaining -= 1
     return current
+
+
+def working_days_between(start: date, end: date) -> int:
+    """The working days after ``start`` up to and including ``end`` (0 when ``end`` is
+    not after ``start``): something received on ``start`` and done on ``end`` took this
+    many working days, and is within a deadline of N days when this is at most N."""
+    count = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            count += 1
+    return count

@@ -17,7 +17,6 @@ from flask import current_app
 from casetrack.access import case_scope, in_units, subtree_ids, unit_ids_for
 from casetrack.domain.case_numbers import REFERENCE_PATTERN
 from casetrack.domain.deadlines import (
-    DEFAULT_DEADLINES,
     Deadline,
     due_date,
     latest_overdue_received_on,
@@ -33,10 +32,12 @@ from casetrack.models import (
     RoleAssignment,
     User,
 )
+from casetrack.queries import indicators
 from casetrack.queries.escalation import late_step_case_ids, step_deadlines
 from casetrack.queries.lookups import open_status_codes
 from casetrack.queries.patient_safety import figure_condition
 from casetrack.queries.report import report_segments, row_condition, segments_condition
+from casetrack.queries.settings import deadline_days
 
 SORTS = {
     "inkom_desc": (Case.received_on.desc(), Case.id.desc()),
@@ -68,13 +69,10 @@ class CaseFilter:
     report_row: str | None = None
     # A figure of the patientsäkerhetsberättelse (drill-down), e.g. "risk:hog" (issue 19).
     figure: str | None = None
+    # A figure of the quality indicators (drill-down), e.g. "kvitto:inom" (issue 23).
+    indicator: str | None = None
     sort: str = "inkom_desc"
     extra: dict = field(default_factory=dict)
-
-
-def deadline_days(name: str) -> int:
-    settings = current_app.config["CASETRACK"]
-    return int(settings.get(f"DEADLINE_{name.upper()}_DAYS", DEFAULT_DEADLINES[name]))
 
 
 # How likely a case is to be open, told to SQLite's planner: its statistics (no STAT4 in
@@ -241,7 +239,7 @@ def _search_clause(user: User, text: str, dialect: str):
 def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
     """SELECT of the cases ``user`` may read that match ``flt``, sorted."""
     as_then = None
-    drill = flt.report_row or flt.figure
+    drill = flt.report_row or flt.figure or flt.indicator
     if drill and flt.unit_id is not None and flt.received_from and flt.received_to:
         # A report figure's list: the unit's subtree as it was on each case's received
         # date, as the report counts it (issue 18); access still follows today's tree.
@@ -294,6 +292,17 @@ def filtered(user: User, flt: CaseFilter, today: date) -> sa.Select:
         stmt = stmt.where(row_condition(flt.report_row))
     if flt.figure:
         stmt = stmt.where(figure_condition(flt.figure))
+    if flt.indicator:
+        # The working-day figures are computed over the list's own cases (unit subtree
+        # as it was, dates, access scope), then matched by id.
+        bounds = [scope]
+        if as_then is not None:
+            bounds.append(segments_condition(as_then))
+        if flt.received_from:
+            bounds.append(Case.received_on >= flt.received_from)
+        if flt.received_to:
+            bounds.append(Case.received_on <= flt.received_to)
+        stmt = stmt.where(indicators.figure_condition(flt.indicator, sa.and_(*bounds), today))
     return stmt.order_by(*SORTS.get(flt.sort, SORTS["inkom_desc"]))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
 
+from casetrack.domain.deadlines import DEFAULT_DEADLINES
 from casetrack.domain.escalation import ANALYSIS_THRESHOLD_KEY, FALL_WINDOW_KEY, default_settings
 from casetrack.domain.numbers import ascii_int
 from casetrack.extensions import db
@@ -108,3 +109,10 @@ def forget_for_request() -> None:
     """Drop this request's copy of the stored settings (after a setting was changed)."""
     if has_request_context():
         g.pop("_org_settings", None)
+
+
+def deadline_days(name: str) -> int:
+    """The organisation's deadline ``name`` ("acknowledgement", "feedback") in working
+    days (moved here from queries/cases so the indicators can read it without a cycle)."""
+    settings = current_app.config["CASETRACK"]
+    return int(settings.get(f"DEADLINE_{name.upper()}_DAYS", DEFAULT_DEADLINES[name]))

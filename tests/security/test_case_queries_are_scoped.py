@@ -22,6 +22,10 @@ SYSTEM_MODULES = {
     "queries/patient_safety.py": "counts only, like queries/report.py, over the subtree of a "
     "unit the viewer holds REPORT_READ on, checked by the caller (web/reports/"
     "patient_safety.py, _unit_or_404); its drill-down lists go through case_scope",
+    "queries/indicators.py": "counts only, like queries/report.py, over the subtree of a "
+    "unit the viewer holds REPORT_READ on, checked by the caller (web/reports/"
+    "indicators.py, _unit_or_404); its drill-down (figure_condition) reads only ids within "
+    "the bounds queries/cases.py passes, which include case_scope",
     "services/retention.py": "the retention job anonymises every due case; no user involved",
     "cli/demo.py": "writes synthetic demo data into an empty database",
     "cli/synthetic.py": "bulk-loads synthetic benchmark data (casetrack generate); no user",

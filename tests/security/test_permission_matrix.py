@@ -226,6 +226,10 @@ EXPECTED: dict[str, list[tuple]] = {
     "reports.export_csv": [("GET", "/rapport/export.csv", REPORT_READERS)],
     "psb.show": [("GET", "/rapport/patientsakerhet/", REPORT_READERS)],
     "psb.export_xlsx": [("GET", "/rapport/patientsakerhet/export.xlsx", REPORT_READERS)],
+    "indicators.show": [("GET", "/rapport/kvalitetsindikatorer/", REPORT_READERS)],
+    "indicators.export_xlsx": [
+        ("GET", "/rapport/kvalitetsindikatorer/export.xlsx", REPORT_READERS)
+    ],
     "reports.save_summary": [
         (
             "POST",

@@ -26,7 +26,7 @@ from casetrack.domain.codes import EFFECT_VERDICTS, FEEDBACK_METHODS, NO_FEEDBAC
 from casetrack.domain.dates import local_date
 from casetrack.models import Case, utcnow
 from casetrack.queries import cases as case_queries
-from casetrack.queries import lookups, patient_safety
+from casetrack.queries import indicators, lookups, patient_safety
 from casetrack.services import escalation as escalation_service
 from casetrack.services import investigation as investigation_service
 from casetrack.services.cases import MAX_TEXT, MAX_TITLE
@@ -111,6 +111,8 @@ class CaseFilterForm(SwedishForm):
     rad = SelectField("Rad i tertialrapporten", validate_choice=True, default="")
     # A figure of the patientsäkerhetsberättelse (drill-down, issue 19): codes only.
     psb = StringField("Siffra i patientsäkerhetsberättelsen", default="")
+    # A figure of the quality indicators (drill-down, issue 23): codes only.
+    ind = StringField("Kvalitetsindikator", default="")
     sortering = SelectField(
         "Sortering",
         choices=[
@@ -126,6 +128,10 @@ class CaseFilterForm(SwedishForm):
     def validate_psb(self, field):
         if field.data and not patient_safety.is_figure_key(field.data):
             raise ValidationError("Siffran finns inte i patientsäkerhetsberättelsen.")
+
+    def validate_ind(self, field):
+        if field.data and not indicators.is_figure_key(field.data):
+            raise ValidationError("Siffran finns inte bland kvalitetsindikatorerna.")
 
     def validate_till(self, field):
         if field.data and self.fran.data and field.data < self.fran.data:

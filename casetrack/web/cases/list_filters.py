@@ -21,7 +21,7 @@ from casetrack.domain.numbers import ascii_int
 from casetrack.domain.report_rows import GROUPS, ROW_KEYS, TERTIAL_NAMES, row_key
 from casetrack.domain.roles import Permission
 from casetrack.domain.tertials import tertial_bounds
-from casetrack.queries import pages, patient_safety
+from casetrack.queries import indicators, pages, patient_safety
 from casetrack.queries.report import (
     MISSING_CATEGORY,
     MISSING_SOURCE,
@@ -49,6 +49,7 @@ FILTER_NAMES = {
     "till": "Inkom till och med",
     "rad": "Rad i tertialrapporten",
     "psb": "Siffra i patientsäkerhetsberättelsen",
+    "ind": "Kvalitetsindikator",
     "forsenade": "Bara försenade",
 }
 
@@ -101,6 +102,8 @@ def _value_label(name: str, field) -> str:
         return ROW_LABELS.get(field.data, field.data)
     if name == "psb":
         return patient_safety.figure_label(field.data)
+    if name == "ind":
+        return indicators.figure_label(field.data)
     return dict((str(value), label) for value, label in field.choices).get(
         str(field.data), str(field.data)
     )
@@ -134,6 +137,8 @@ def drill_heading(form, pagination, from_psb: bool = False) -> str | None:
         label = ROW_LABELS[key]
     elif form.psb.data and patient_safety.is_figure_key(form.psb.data):
         label = patient_safety.figure_label(form.psb.data)
+    elif form.ind.data and indicators.is_figure_key(form.ind.data):
+        label = indicators.figure_label(form.ind.data)
     else:
         return None
     if pagination is None:
@@ -158,6 +163,8 @@ def report_link(value: str | None, row: str | None) -> ReportLink | None:
         return None
     if value.startswith("psb-"):
         return _psb_link(value.removeprefix("psb-"), row)
+    if value.startswith("ind-"):
+        return _indicators_link(value.removeprefix("ind-"))
     parts = value.split("-")
     if len(parts) != 3:
         return None
@@ -197,3 +204,12 @@ def _psb_link(value: str, figure: str | None) -> ReportLink | None:
     url = url_for("psb.show", enhet=unit_id, ar=year, _anchor=section and f"psb-{section}")
     name = pages.unit(unit_id).name
     return ReportLink(url, f"Tillbaka till patientsäkerhetsberättelsen: {name}, {year}")
+
+
+def _indicators_link(value: str) -> ReportLink | None:
+    """The way back to the quality indicators (``rapport=ind-<unit id>``)."""
+    unit_id = ascii_int(value)
+    if unit_id is None or unit_id not in unit_ids_for(current_user, Permission.REPORT_READ):
+        return None
+    url = url_for("indicators.show", enhet=unit_id)
+    return ReportLink(url, f"Tillbaka till kvalitetsindikatorerna: {pages.unit(unit_id).name}")

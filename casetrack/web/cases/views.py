@@ -157,6 +157,7 @@ def _current_filter(form: CaseFilterForm) -> case_queries.CaseFilter | None:
         text=_saved_search(request.args.get("sokning")),
         report_row=form.rad.data or None,
         figure=form.psb.data or None,
+        indicator=form.ind.data or None,
         sort=form.sortering.data or "inkom_desc",
     )
 
@@ -207,7 +208,7 @@ def list_cases():
                 else None
             ),
             report_link=list_filters.report_link(
-                request.args.get("rapport"), form.rad.data or form.psb.data
+                request.args.get("rapport"), form.rad.data or form.psb.data or form.ind.data
             ),
             form=form,
             search_form=search_form,

@@ -95,3 +95,13 @@ class UnfreezeForm(PeriodForm):
 
 class PatientSafetyChoiceForm(UnitYearForm):
     """Which unit and year the patientsäkerhetsberättelse's figures are for."""
+
+
+class IndicatorChoiceForm(SwedishForm):
+    """Which unit subtree the quality indicators are for (GET: an id only)."""
+
+    class Meta:
+        csrf = False
+        locales = ("sv_SE", "sv")
+
+    enhet = SelectField("Enhet", validate_choice=True, default="", widget=LargeSelect())
