@@ -57,9 +57,12 @@ def _track_deadlines(track: Escalation, deadlines: list, today: date) -> list:
     ]
 
 
-def track_step_dues(track: Escalation, deadlines: list) -> Iterator[tuple[str, date, date | None]]:
-    """(step, due date, met on or None) of each of ``deadlines`` (step_deadline_settings)
-    that runs for ``track``: from the rapport, or from a serious ställningstagande."""
+def track_step_spans(
+    track: Escalation, deadlines: list
+) -> Iterator[tuple[str, date, date, date | None]]:
+    """(step, counted from, due date, met on or None) of each of ``deadlines``
+    (step_deadline_settings) that runs for ``track``: from the rapport, or from a serious
+    ställningstagande. The one rule for the case page, the lists and the indicators."""
     first = {}
     for step in track.steps:
         first.setdefault(step.step, step.occurred_on)
@@ -73,7 +76,13 @@ def track_step_dues(track: Escalation, deadlines: list) -> Iterator[tuple[str, d
         else:
             continue
         met = min((first[s] for s in MET_BY.get(step, (step,)) if s in first), default=None)
-        yield step, due_date(start_on, days), met
+        yield step, start_on, due_date(start_on, days), met
+
+
+def track_step_dues(track: Escalation, deadlines: list) -> Iterator[tuple[str, date, date | None]]:
+    """(step, due date, met on or None) of each step deadline running for ``track``."""
+    for step, _start_on, due, met in track_step_spans(track, deadlines):
+        yield step, due, met
 
 
 def late_step_case_ids(today: date, units: frozenset[int] | None = None) -> list[int]:

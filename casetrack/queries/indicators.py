@@ -34,7 +34,7 @@ from casetrack.domain.tertials import tertial_bounds, tertial_of
 from casetrack.domain.workdays import working_days_between
 from casetrack.extensions import db
 from casetrack.models import Action, AuditEntry, Case, Escalation, EscalationStep, Feedback, OrgUnit
-from casetrack.queries.escalation import step_deadline_settings
+from casetrack.queries.escalation import step_deadline_settings, track_step_spans
 from casetrack.queries.report import _period_columns, report_segments, segments_condition
 from casetrack.queries.settings import deadline_days
 
@@ -263,22 +263,8 @@ def _lex_rows(where, extra_columns=()) -> list[SimpleNamespace]:
 
 def _lex_parts(track, deadlines: list, today: date) -> Iterable[tuple[str, str, int | None]]:
     """(figure key base, part, working days or None) of each step deadline of ``track``,
-    by the rules of ``queries.escalation.track_step_dues``."""
-    first: dict[str, date] = {}
-    for step in track.steps:
-        first.setdefault(step.step, step.occurred_on)
-    for code, step, start, days in deadlines:
-        if code != track.track:
-            continue
-        if start == rules.REPORTED:
-            start_on = track.reported_on
-        elif start == rules.DECISION and track.is_serious and rules.DECISION in first:
-            start_on = first[rules.DECISION]
-        else:
-            continue
-        met_by = (rules.IVO_REPORT, rules.NO_IVO_REPORT) if step == rules.IVO_REPORT else (step,)
-        met = min((first[s] for s in met_by if s in first), default=None)
-        due = due_date(start_on, days)
+    by the rule of ``queries.escalation.track_step_spans``."""
+    for step, start_on, due, met in track_step_spans(track, deadlines):
         base = f"lex:{track.track}:{step}"
         if met is not None:
             yield base, "gjord", working_days_between(start_on, met)
