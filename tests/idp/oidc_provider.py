@@ -251,7 +251,7 @@ def oidc_provider(tmp_path_factory):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # node starts in ~1 s; a loaded 2-core CI is slower
     while True:
         try:
             if requests.get(provider.metadata_url, timeout=2).status_code == 200:

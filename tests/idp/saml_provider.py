@@ -270,7 +270,7 @@ class SimpleSamlIdp:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # php starts in ~1 s; a loaded 2-core CI is slower
         while True:
             try:
                 with urllib.request.urlopen(self.metadata_url, timeout=2) as response:

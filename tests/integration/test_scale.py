@@ -124,15 +124,16 @@ def test_report_query_count_does_not_grow_with_the_unit(generated, count_queries
     root = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == "STAD")).one()
     enhet = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.code == "ENH0001")).one()
     build_report(root, 2025, 3)  # a running server has its org tree cached already
-    # Each measured as a new request: the tree version, 3 aggregates, snapshots, texts, and
-    # the count of avvikelser without lagrum or händelsetyp (issue 19).
+    # Each measured as a new request: the tree version, 3 aggregates, snapshots, texts,
+    # the count of avvikelser without lagrum or händelsetyp (issue 19) and the unit's
+    # imported history for the trend (issue 22, an index lookup by unit and year).
     org_tree.forget_for_request()
     with count_queries() as whole:
         build_report(root, 2025, 3)
     org_tree.forget_for_request()
     with count_queries() as one:
         build_report(enhet, 2025, 3)
-    assert len(whole) == len(one) == 7
+    assert len(whole) == len(one) == 8
     assert sum("GROUP BY" in s for s, _ in whole) == 3
     assert sum("deviation_classification" in s for s, _ in whole) == 1
 
