@@ -26,7 +26,12 @@ from casetrack.models import (
 )
 from casetrack.services.checks import check_date, check_version, clean_text, touch
 from casetrack.services.escalation import may_record
-from casetrack.services.investigation import MAX_TEXT, investigation_of
+from casetrack.services.investigation import (
+    MAX_TEXT,
+    investigation_for,
+    investigation_of,
+    record_cause,
+)
 
 MAX_NAME = 200
 FUTURE_TIME = "Klockslaget har inte varit än."
@@ -37,14 +42,6 @@ def _check(actor: User, case: Case, expected_version: int | None) -> None:
     if not may_record(actor, case):
         raise NotPermitted("Du kan inte utreda det här ärendet.")
     check_version(case, expected_version)
-
-
-def _investigation(actor: User, case: Case, now: datetime) -> Investigation:
-    investigation = investigation_of(case)
-    if investigation is None:
-        investigation = Investigation(case=case, updated_at=now, updated_by_id=actor.id)
-        db.session.add(investigation)
-    return investigation
 
 
 def _changed(actor: User, case: Case, investigation: Investigation, now: datetime) -> None:
@@ -100,7 +97,7 @@ def add_event(
     now = now or utcnow()
     _check(actor, case, expected_version)
     occurred_on, occurred_time, text = _event_values(occurred_on, occurred_time, description, now)
-    investigation = _investigation(actor, case, now)
+    investigation = investigation_for(actor, case, now)
     event = InvestigationEvent(
         investigation=investigation,
         occurred_on=occurred_on,
@@ -207,27 +204,7 @@ def add_cause(
     now = now or utcnow()
     _check(actor, case, expected_version)
     text = clean_text(description, "description", max_length=MAX_TEXT, required="Beskriv orsaken.")
-    area = _area(area)
-    investigation = _investigation(actor, case, now)
-    cause = InvestigationCause(
-        investigation=investigation,
-        description=text,
-        area=area,
-        created_at=now,
-        created_by_id=actor.id,
-    )
-    db.session.add(cause)
-    _changed(actor, case, investigation, now)
-    audit.record(
-        "cause.added",
-        entity_type="investigation_cause",
-        entity_id=cause.id,
-        case=case,
-        actor=actor,
-        after={"description": "(text)", "area": area},
-        occurred_at=now,
-    )
-    return cause
+    return record_cause(actor, case, text, _area(area), now)
 
 
 def set_cause_area(
@@ -280,7 +257,7 @@ def add_participant(
     _check(actor, case, expected_version)
     name = clean_text(name, "name", max_length=MAX_NAME, required="Ange namnet.")
     role = clean_text(role, "role", max_length=MAX_NAME, required="Ange funktion eller yrkesroll.")
-    investigation = _investigation(actor, case, now)
+    investigation = investigation_for(actor, case, now)
     participant = InvestigationParticipant(
         investigation=investigation, name=name, role=role, created_at=now, created_by_id=actor.id
     )

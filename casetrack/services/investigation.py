@@ -105,6 +105,45 @@ def save_investigation(
     return investigation
 
 
+def investigation_for(actor: User, case: Case, now: datetime) -> Investigation:
+    """The case's utredning, created (empty) when there is none yet."""
+    investigation = investigation_of(case)
+    if investigation is None:
+        investigation = Investigation(case=case, updated_at=now, updated_by_id=actor.id)
+        db.session.add(investigation)
+    return investigation
+
+
+def record_cause(
+    actor: User, case: Case, description: str, area: str | None, now: datetime
+) -> InvestigationCause:
+    """Add a checked cause (and its cause area, if any) to the utredning; audited without
+    the text. The callers check permission and input: the case page's "Lägg till orsak"
+    (no area) and the händelseanalys (an area required)."""
+    investigation = investigation_for(actor, case, now)
+    cause = InvestigationCause(
+        investigation=investigation,
+        description=description,
+        area=area,
+        created_at=now,
+        created_by_id=actor.id,
+    )
+    db.session.add(cause)
+    touch(investigation, actor, now)
+    touch(case, actor, now)
+    db.session.flush()
+    audit.record(
+        "cause.added",
+        entity_type="investigation_cause",
+        entity_id=cause.id,
+        case=case,
+        actor=actor,
+        after={"description": "(text)", **({"area": area} if area else {})},
+        occurred_at=now,
+    )
+    return cause
+
+
 def add_cause(
     actor: User,
     case: Case,
@@ -119,26 +158,7 @@ def add_cause(
     description = clean_text(
         description, "description", max_length=MAX_TEXT, required="Beskriv orsaken."
     )
-    investigation = investigation_of(case)
-    if investigation is None:
-        investigation = Investigation(case=case, updated_at=now, updated_by_id=actor.id)
-        db.session.add(investigation)
-    cause = InvestigationCause(
-        investigation=investigation, description=description, created_at=now, created_by_id=actor.id
-    )
-    db.session.add(cause)
-    touch(case, actor, now)
-    db.session.flush()
-    audit.record(
-        "cause.added",
-        entity_type="investigation_cause",
-        entity_id=cause.id,
-        case=case,
-        actor=actor,
-        after={"description": "(text)"},
-        occurred_at=now,
-    )
-    return cause
+    return record_cause(actor, case, description, None, now)
 
 
 def causes_of(case: Case) -> list[InvestigationCause]:
